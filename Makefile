@@ -1,0 +1,72 @@
+# yunzheng: two commands — `make run` (set up and serve on SQLite with demo data) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+WORKERS ?= 2
+THREADS ?= 4
+PYTEST_WORKERS ?= 2
+RUN_SETTINGS := config.settings.local
+
+.PHONY: run serve setup test test-postgres test-sqlite lint format messages bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Stamps re-run the install when pyproject.toml changes.
+$(VENV)/.run-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(VENV)/.run-deps
+
+setup: $(VENV)/.run-deps
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py load_demo --base-url http://$(HOST):$(PORT)
+
+run: setup serve
+
+serve: $(VENV)/.run-deps
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/gunicorn config.wsgi \
+	  --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile -
+
+test: $(VENV)/.dev-deps
+	@./scripts/system-deps.sh
+	$(BIN)/pytest -n $(PYTEST_WORKERS) $(PYTEST_ARGS)
+
+test-postgres:
+	./scripts/ensure-postgres.sh
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/yunzheng $(MAKE) test
+
+test-sqlite:
+	DATABASE_URL= $(MAKE) test
+
+lint: $(VENV)/.dev-deps
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+	$(BIN)/lint-imports
+
+format: $(VENV)/.dev-deps
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+# Extract messages into each app's zh_Hans catalogue, then compile (needs GNU gettext).
+messages: $(VENV)/.dev-deps
+	for app in yunzheng/*/; do \
+	  if [ -d $$app/templates ] || grep -rqs "gettext" $$app --include=*.py; then \
+	    (cd $$app && mkdir -p locale && ../../$(BIN)/django-admin makemessages -l zh_Hans --no-obsolete --ignore 'tests/*'); \
+	  fi; \
+	done
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py compilemessages --ignore .venv
+
+bench: $(VENV)/.dev-deps
+	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+clean:
+	rm -rf var/ .mypy_cache .ruff_cache

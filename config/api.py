@@ -1,0 +1,28 @@
+"""The one NinjaAPI instance: mounted at /api/, routers under /api/v1/<prefix>/, docs at /api/docs.
+
+This is the composition root for the API: add a line to ROUTERS when an app gains an API.
+"""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI, Router
+
+from yunzheng.core.api import install_error_handlers
+from yunzheng.web.api import router as platform_router
+
+ROUTERS: list[tuple[str, Router]] = [
+    ("platform", platform_router),
+]
+
+api = NinjaAPI(
+    title="yunzheng API",
+    version="1",
+    description="道路运政 platform API. Every error has the shape "
+    "{error: {code, message, details: [{field, code, message}], request_id}}.",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+    urls_namespace="api",
+)
+install_error_handlers(api)
+for prefix, router in ROUTERS:
+    api.add_router(f"/v1/{prefix}", router)

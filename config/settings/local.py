@@ -1,0 +1,18 @@
+"""`make run`: embedded SQLite, demo data, console-friendly defaults. Never use in production."""
+
+from __future__ import annotations
+
+from config.env import database_from_env, env_str
+
+from .base import *  # noqa: F403
+from .base import VAR_DIR
+
+DEBUG = True
+SECRET_KEY = env_str("SECRET_KEY", "local-development-only-not-secret-" + "x" * 20)
+DATABASES = {"default": database_from_env(f"sqlite:///{VAR_DIR / 'yunzheng.sqlite3'}")}
+SMS_BACKEND = "yunzheng.core.sms.FileOutboxSmsBackend"
+
+# Demo keys: fixed so that demo data stays readable across restarts. Production reads its own.
+FIELD_ENCRYPTION_KEYS = {"demo1": "00112233445566778899aabbccddeeff"}
+FIELD_ENCRYPTION_ACTIVE_KEY_ID = "demo1"
+FIELD_HASH_KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"

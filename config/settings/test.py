@@ -1,0 +1,26 @@
+"""The test suite: PostgreSQL when DATABASE_URL is set (CI), otherwise SQLite."""
+
+from __future__ import annotations
+
+from config.env import database_from_env
+
+from .base import *  # noqa: F403
+from .base import BASE_DIR
+
+SECRET_KEY = "test-only-secret-key-" + "t" * 40
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+DATABASES = {"default": database_from_env(f"sqlite:///{BASE_DIR / 'var' / 'test.sqlite3'}")}
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
+SMS_BACKEND = "yunzheng.core.sms.FileOutboxSmsBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+
+FIELD_ENCRYPTION_KEYS = {"t1": "000102030405060708090a0b0c0d0e0f", "t0": "f0e0d0c0b0a090807060504030201000"}
+FIELD_ENCRYPTION_ACTIVE_KEY_ID = "t1"
+FIELD_HASH_KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+# Serve static files straight from the apps (no collectstatic before tests).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

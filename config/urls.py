@@ -1,0 +1,20 @@
+"""Top-level URL map. Each app owns its own `urls.py`; the JSON API lives under /api/."""
+
+from django.contrib import admin
+from django.urls import include, path
+
+from config.api import api
+from yunzheng.web import views as web_views
+
+urlpatterns = [
+    path("", include("yunzheng.web.urls")),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/", api.urls),
+]
+
+handler400 = "yunzheng.web.views.bad_request"
+handler403 = "yunzheng.web.views.permission_denied"
+handler404 = "yunzheng.web.views.page_not_found"
+handler500 = "yunzheng.web.views.server_error"

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from yunzheng.core.models import AuditEntry, StatutoryCalendarDay, StatutoryCalendarYear
+
+
+class StatutoryCalendarDayInline(admin.TabularInline):
+    model = StatutoryCalendarDay
+    extra = 3
+
+
+@admin.register(StatutoryCalendarYear)
+class StatutoryCalendarYearAdmin(admin.ModelAdmin):
+    list_display = ["year", "notice", "updated_at"]
+    inlines = [StatutoryCalendarDayInline]
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(admin.ModelAdmin):
+    """Read-only: the audit log is append-only."""
+
+    list_display = ["id", "created_at", "actor_kind", "actor_label", "action", "target_type", "target_id"]
+    list_filter = ["actor_kind", "action"]
+    search_fields = ["action", "target_type", "target_id", "request_id"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

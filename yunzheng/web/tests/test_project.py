@@ -1,0 +1,97 @@
+"""Project-level guarantees: migrations complete, production settings pass check --deploy,
+demo data loads twice without duplicates, translations complete and compiled."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from io import StringIO
+from pathlib import Path
+
+import polib
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+REPO = Path(settings.BASE_DIR)
+
+
+@pytest.mark.django_db
+def test_no_missing_migrations() -> None:
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)
+
+
+def test_production_settings_pass_check_deploy() -> None:
+    # The browser fixtures set DJANGO_ALLOW_ASYNC_UNSAFE for this process; a deployment never would.
+    inherited = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env = {
+        **inherited,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/yunzheng",
+        "SECRET_KEY": "a-production-like-secret-" + "k7#Qz9!" * 8,
+        "ALLOWED_HOSTS": "yunzheng.example.cn",
+        "FIELD_ENCRYPTION_KEYS": '{"p1": "00112233445566778899aabbccddeeff"}',
+        "FIELD_ENCRYPTION_ACTIVE_KEY_ID": "p1",
+        "FIELD_HASH_KEY": "ffeeddccbbaa99887766554433221100",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_production_settings_refuse_sqlite() -> None:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.production",
+        "DATABASE_URL": "sqlite:///tmp/x.sqlite3",
+        "SECRET_KEY": "x" * 60,
+        "FIELD_ENCRYPTION_KEYS": "{}",
+        "FIELD_ENCRYPTION_ACTIVE_KEY_ID": "p1",
+        "FIELD_HASH_KEY": "00",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True, check=False
+    )
+    assert result.returncode != 0
+    assert "PostgreSQL" in result.stderr
+
+
+@pytest.mark.django_db
+def test_demo_data_loads_twice_without_duplicates() -> None:
+    first, second = StringIO(), StringIO()
+    call_command("load_demo", stdout=first)
+    users_after_first = get_user_model().objects.count()
+    call_command("load_demo", stdout=second)
+    assert get_user_model().objects.count() == users_after_first
+    assert "demo logins" in second.getvalue()
+    assert "/admin/" in second.getvalue()
+
+
+def _catalogues() -> list[Path]:
+    return sorted(REPO.glob("yunzheng/*/locale/zh_Hans/LC_MESSAGES/django.po"))
+
+
+def test_every_app_with_ui_text_has_a_chinese_catalogue() -> None:
+    assert REPO / "yunzheng/web/locale/zh_Hans/LC_MESSAGES/django.po" in _catalogues()
+
+
+@pytest.mark.parametrize("po_path", _catalogues(), ids=lambda p: p.parts[-5])
+def test_translations_are_complete_and_compiled(po_path: Path) -> None:
+    catalogue = polib.pofile(str(po_path))
+    untranslated = [e.msgid for e in catalogue.untranslated_entries()]
+    fuzzy = [e.msgid for e in catalogue.fuzzy_entries()]
+    assert not untranslated, f"untranslated in {po_path}: {untranslated[:5]}"
+    assert not fuzzy, f"fuzzy in {po_path}: {fuzzy[:5]}"
+    compiled = polib.mofile(str(po_path.with_suffix(".mo")))
+    expected = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in catalogue.translated_entries()}
+    actual = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in compiled if e.msgid}
+    assert actual == expected, f"{po_path.with_suffix('.mo')} is stale: run `make messages`"
