@@ -24,7 +24,9 @@ class DomainError(Exception):
 
     status_code = 400
 
-    def __init__(self, code: str, message: str | Promise, *, details: list[ErrorDetail] | None = None) -> None:
+    def __init__(
+        self, code: str, message: str | Promise, *, details: list[ErrorDetail] | None = None
+    ) -> None:
         super().__init__(message)
         self.code = code
         self.message = str(message)

@@ -31,7 +31,7 @@ def _three_entries() -> list[AuditEntry]:
     ]
 
 
-def _raw_update(sql: str, params: list[object]) -> None:
+def _raw_update(sql: str, params: list[str | int]) -> None:
     """Tamper the way a database administrator could: with the append-only trigger out of the way."""
     table = AuditEntry._meta.db_table
     with transaction.atomic(), connection.cursor() as cursor:
@@ -108,8 +108,8 @@ def test_verify_command_reports_an_intact_chain(capsys: pytest.CaptureFixture[st
     assert "3 entries verified" in capsys.readouterr().out
 
 
-def test_actor_for_user_uses_the_audit_label_not_personal_data(django_user_model) -> None:  # type: ignore[no-untyped-def]
-    user = django_user_model.objects.create_user(username="13812345678", password="x")
+def test_actor_for_user_uses_the_audit_label_not_personal_data(django_user_model) -> None:
+    user = django_user_model.objects.create_user(username="driver-1", password="x", phone="13812345678")
     actor = Actor.for_user(user)
     assert actor.kind == "user"
     assert "13812345678" not in actor.label

@@ -15,7 +15,7 @@ from yunzheng.core.sms import (
 )
 
 
-def test_file_outbox_appends_json_lines_readable_per_phone(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_file_outbox_appends_json_lines_readable_per_phone(settings, tmp_path: Path) -> None:
     settings.SMS_BACKEND = "yunzheng.core.sms.FileOutboxSmsBackend"
     send_sms(phone="13800000001", text="验证码 123456", template="login_code", params={"code": "123456"})
     send_sms(phone="13800000002", text="验证码 654321")
@@ -25,7 +25,7 @@ def test_file_outbox_appends_json_lines_readable_per_phone(settings, tmp_path: P
     assert [m.params for m in only_first] == [{"code": "123456"}]
 
 
-def test_console_backend_masks_the_phone(settings, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+def test_console_backend_masks_the_phone(settings, capsys: pytest.CaptureFixture[str]) -> None:
     settings.SMS_BACKEND = "yunzheng.core.sms.ConsoleSmsBackend"
     send_sms(phone="13812345678", text="您的办件已受理")
     out = capsys.readouterr().out
@@ -34,7 +34,7 @@ def test_console_backend_masks_the_phone(settings, capsys: pytest.CaptureFixture
     assert "您的办件已受理" in out
 
 
-def test_locmem_backend(settings) -> None:  # type: ignore[no-untyped-def]
+def test_locmem_backend(settings) -> None:
     settings.SMS_BACKEND = "yunzheng.core.sms.LocmemSmsBackend"
     LocmemSmsBackend.outbox.clear()
     send_sms(phone="13800000003", text="hello")
@@ -42,8 +42,9 @@ def test_locmem_backend(settings) -> None:  # type: ignore[no-untyped-def]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_on_commit_sends_only_when_the_transaction_commits(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_on_commit_sends_only_when_the_transaction_commits(settings, tmp_path: Path) -> None:
     settings.SMS_BACKEND = "yunzheng.core.sms.FileOutboxSmsBackend"
+
     def send_then_fail() -> None:
         with transaction.atomic():
             send_sms_on_commit(phone="13800000004", text="rolled back")

@@ -118,7 +118,7 @@ def test_staff_entry_overrides_the_library_for_a_known_year() -> None:
     assert is_working_day(D(2026, 11, 19))
 
 
-def test_calendar_looks_up_each_year_once(django_assert_num_queries) -> None:  # type: ignore[no-untyped-def]
+def test_calendar_looks_up_each_year_once(django_assert_num_queries) -> None:
     calendar = WorkingCalendar()
     with django_assert_num_queries(1):
         calendar.add_working_days(D(2026, 1, 5), 200)
