@@ -8,6 +8,9 @@ from yunzheng.web import views as web_views
 
 urlpatterns = [
     path("", include("yunzheng.web.urls")),
+    path("accounts/", include("yunzheng.accounts.urls")),
+    # The ministry interface: POST /exchange/v1/<category>/<name> (JSON or protobuf).
+    path("exchange/", include("yunzheng.exchange.urls")),
     path("healthz", web_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
