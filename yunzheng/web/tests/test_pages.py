@@ -109,3 +109,12 @@ def test_page_404_is_an_html_page(client: Client) -> None:
 
 def test_admin_login_page(client: Client) -> None:
     assert client.get("/admin/login/").status_code == 200
+
+
+def test_api_errors_speak_chinese_by_default_and_english_on_request(client: Client) -> None:
+    query = {"start": "2031-05-01", "days": "3"}
+    chinese = client.get("/api/v1/platform/workdays/add", query).json()["error"]["message"]
+    assert "法定节假日安排尚未录入" in chinese
+    client.cookies["django_language"] = "en"
+    english = client.get("/api/v1/platform/workdays/add", query).json()["error"]["message"]
+    assert english.startswith("The statutory holiday schedule for 2031")
