@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import dj_database_url
@@ -38,6 +39,8 @@ def database_from_env(default_url: str | None) -> dict[str, Any]:
         raise ImproperlyConfigured("Set DATABASE_URL, e.g. postgres://user@127.0.0.1:5432/yunzheng.")
     config: dict[str, Any] = dict(dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True))
     if config["ENGINE"] == "django.db.backends.sqlite3":
+        if config["NAME"] and config["NAME"] != ":memory:":
+            Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
         # IMMEDIATE transactions make SQLite take the write lock at BEGIN, so read-then-write
         # sequences (the audit hash chain, quota counters) cannot interleave between processes.
         config["OPTIONS"] = {
