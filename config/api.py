@@ -9,6 +9,7 @@ from ninja import NinjaAPI, Router
 
 from yunzheng.core.api import install_error_handlers
 from yunzheng.accounts.api import router as accounts_router
+from yunzheng.elicense.api import router as elicense_router
 from yunzheng.exchange.api import router as exchange_router
 from yunzheng.web.api import router as platform_router
 
@@ -16,6 +17,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("platform", platform_router),
     ("auth", accounts_router),
     ("exchange", exchange_router),
+    ("elicense", elicense_router),
 ]
 
 api = NinjaAPI(

@@ -11,6 +11,8 @@ urlpatterns = [
     path("accounts/", include("yunzheng.accounts.urls")),
     # The ministry interface: POST /exchange/v1/<category>/<name> (JSON or protobuf).
     path("exchange/", include("yunzheng.exchange.urls")),
+    # Electronic licences: public verification pages live under /verify/ (elicense.urls).
+    path("", include("yunzheng.elicense.urls")),
     path("healthz", web_views.healthz, name="healthz"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
