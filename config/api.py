@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from ninja import NinjaAPI, Router
 
-from yunzheng.core.api import install_error_handlers
 from yunzheng.accounts.api import router as accounts_router
+from yunzheng.core.api import install_error_handlers
 from yunzheng.elicense.api import router as elicense_router
 from yunzheng.exchange.api import router as exchange_router
 from yunzheng.web.api import router as platform_router
