@@ -9,6 +9,8 @@ from yunzheng.web import views as web_views
 urlpatterns = [
     path("", include("yunzheng.web.urls")),
     path("accounts/", include("yunzheng.accounts.urls")),
+    # One-Network Office (道路运政一网通办).
+    path("office/", include("yunzheng.practitioners.urls")),
     # The ministry interface: POST /exchange/v1/<category>/<name> (JSON or protobuf).
     path("exchange/", include("yunzheng.exchange.urls")),
     # Electronic licences: public verification pages live under /verify/ (elicense.urls).
