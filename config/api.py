@@ -11,6 +11,7 @@ from yunzheng.accounts.api import router as accounts_router
 from yunzheng.core.api import install_error_handlers
 from yunzheng.elicense.api import router as elicense_router
 from yunzheng.exchange.api import router as exchange_router
+from yunzheng.licensing.api import router as licensing_router
 from yunzheng.practitioners.api import router as practitioners_router
 from yunzheng.web.api import router as platform_router
 
@@ -20,6 +21,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("exchange", exchange_router),
     ("elicense", elicense_router),
     ("office", practitioners_router),
+    ("licensing", licensing_router),
 ]
 
 api = NinjaAPI(
