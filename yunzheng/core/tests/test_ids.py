@@ -1,6 +1,7 @@
 import datetime
 
 import pytest
+from django.utils import translation
 from stdnum.cn import ric
 
 from yunzheng.core.errors import ValidationFailed
@@ -234,4 +235,8 @@ def test_require_halfwidth_names_first_offender_and_lists_all():
     assert detail.params["position"] == 1
     assert [offender["position"] for offender in detail.params["offenders"]] == [1, 3, 9]
     assert detail.params["offenders"][2]["suggestion"] == ","
-    assert "position 1" in error.message
+    with translation.override("en"):
+        english = raised(require_halfwidth, "京A·12345，", field="plate_number")
+    assert "position 1" in english.message
+    # Chinese by default (zh-hans), naming the same position.
+    assert "第 1 位" in error.message
