@@ -16,6 +16,9 @@ def test_home_in_chinese_then_english(page: Any, tmp_path: Path) -> None:
     assert "道路运政" in page.locator("h1").inner_text()
     page.screenshot(path=str(tmp_path / "home-zh.png"), full_page=True)
 
+    # The switch names each language in itself.
+    assert page.get_by_test_id("language-en").inner_text() == "English"
+    assert page.get_by_test_id("language-zh-hans").inner_text() == "简体中文"
     page.get_by_test_id("language-en").click()
     page.wait_for_url("**/")
     assert page.locator("html").get_attribute("lang") == "en"
