@@ -2,9 +2,13 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django_otp.admin import OTPAdminSite
 
 from config.api import api
 from yunzheng.web import views as web_views
+
+# The admin sees everyone's data: it takes a password and a TOTP code, like every staff login.
+admin.site.__class__ = OTPAdminSite
 
 urlpatterns = [
     path("", include("yunzheng.web.urls")),

@@ -29,7 +29,8 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
-SMS_BACKEND = env_str("SMS_BACKEND", "yunzheng.core.sms.ConsoleSmsBackend")
+# No default: the console backend would print login codes into the logs.
+SMS_BACKEND = env_str("SMS_BACKEND")
 
 # FIELD_ENCRYPTION_KEYS is a JSON object {"key id": "32 hex chars", ...}; old ids stay for decryption.
 FIELD_ENCRYPTION_KEYS = json.loads(env_str("FIELD_ENCRYPTION_KEYS"))

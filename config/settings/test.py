@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from config.env import database_from_env
 
 from .base import *  # noqa: F403
@@ -11,6 +13,11 @@ SECRET_KEY = "test-only-secret-key-" + "t" * 40
 DEBUG = False
 ALLOWED_HOSTS = ["*"]
 DATABASES = {"default": database_from_env(f"sqlite:///{BASE_DIR / 'var' / 'test.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not Django's default in-memory test database: concurrent writers then wait for the
+    # lock as they do under `make run`, so concurrency tests hold on SQLite too. One file per
+    # process, so simultaneous test runs never share (and delete) each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-suite-{os.getpid()}.sqlite3")}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed; never in production
 SMS_BACKEND = "yunzheng.core.sms.FileOutboxSmsBackend"
 STORAGES = {

@@ -10,7 +10,8 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from yunzheng.core.crypto import mask_phone
+from yunzheng.accounts.policies import PRIVACY_POLICY, USER_AGREEMENT
+from yunzheng.core.crypto import mask_name, mask_phone
 from yunzheng.core.fields import EncryptedCharField
 
 
@@ -58,6 +59,24 @@ class User(AbstractUser):
     @property
     def is_real_name_verified(self) -> bool:
         return self.real_name_status == self.RealNameStatus.VERIFIED
+
+    @property
+    def is_public(self) -> bool:
+        return self.kind == self.Kind.PUBLIC
+
+    def get_short_name(self) -> str:
+        """What the page header shows: a masked name or phone, never a random username."""
+        if self.is_real_name_verified and self.real_name:
+            return mask_name(self.real_name)
+        if self.phone:
+            return mask_phone(self.phone)
+        return self.get_username()
+
+    @property
+    def audit_actor_kind(self) -> str:
+        """Government staff are audited as staff although they are not Django `is_staff` (which
+        would open the admin site to a password alone)."""
+        return "staff" if self.kind == self.Kind.STAFF else ("staff" if self.is_staff else "user")
 
     @property
     def audit_label(self) -> str:
@@ -125,3 +144,236 @@ class CompanyCredential(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class CompanyMembership(models.Model):
+    """A public user who acts for a company. The designated contact person is always a member and
+    is the one who manages credentials, members and the contact designation itself."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="company_memberships")
+    created_at = models.DateTimeField(_("added at"), auto_now_add=True)
+    added_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("company member")
+        verbose_name_plural = _("company members")
+        constraints = [
+            models.UniqueConstraint(fields=["company", "user"], name="accounts_membership_once_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company} · user#{self.user_id}"
+
+
+# --------------------------------------------------------------------------------------------
+# SMS login
+# --------------------------------------------------------------------------------------------
+
+
+class SmsCode(models.Model):
+    """One issued one-time code. Rows double as the rate-limit ledger (per phone and per client IP),
+    so limits hold across server processes and on both SQLite and PostgreSQL.
+
+    Only an HMAC of the code is kept (keyed with FIELD_HASH_KEY, salted per row), so neither the
+    database nor a backup reveals a usable code. Rows older than two days are purged.
+    """
+
+    class Purpose(models.TextChoices):
+        LOGIN = "login", _("Login")
+
+    phone_hash = models.CharField(max_length=64)
+    purpose = models.CharField(max_length=16, choices=Purpose.choices, default=Purpose.LOGIN)
+    salt = models.CharField(max_length=32)
+    code_hash = models.CharField(max_length=64)
+    # Set from REMOTE_ADDR: a reverse proxy in front must put the real client address there.
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    consumed_at = models.DateTimeField(null=True, blank=True)
+    # Superseded by a newer code, or killed by too many wrong attempts.
+    invalidated_at = models.DateTimeField(null=True, blank=True)
+    # Set on the code that took the last wrong attempt: the phone is locked until then.
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("SMS code")
+        verbose_name_plural = _("SMS codes")
+        indexes = [
+            models.Index(fields=["phone_hash", "created_at"], name="accounts_smscode_phone_time"),
+            models.Index(fields=["client_ip", "created_at"], name="accounts_smscode_ip_time"),
+            models.Index(fields=["created_at"], name="accounts_smscode_time"),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")),
+                name="accounts_smscode_expires_after_creation",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"SMS code #{self.pk} ({self.purpose})"
+
+
+class PolicyAcceptance(models.Model):
+    """That a user accepted a version of the user agreement or privacy policy, when and from where."""
+
+    class Document(models.TextChoices):
+        USER_AGREEMENT = USER_AGREEMENT, _("User agreement")
+        PRIVACY_POLICY = PRIVACY_POLICY, _("Privacy policy")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="policy_acceptances")
+    document = models.CharField(_("document"), max_length=32, choices=Document.choices)
+    version = models.CharField(_("version"), max_length=32)
+    accepted_at = models.DateTimeField(_("accepted at"))
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("policy acceptance")
+        verbose_name_plural = _("policy acceptances")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "document", "version"], name="accounts_policy_accepted_once_per_version"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"user#{self.user_id} {self.document}@{self.version}"
+
+
+class UserToken(models.Model):
+    """A bearer token for app and mini-program clients. Only the SM3 hash of the token is kept."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    token_hash = models.CharField(max_length=64, unique=True)
+    client_name = models.CharField(_("client"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"token #{self.pk} of user#{self.user_id}"
+
+
+# --------------------------------------------------------------------------------------------
+# Real-name verification
+# --------------------------------------------------------------------------------------------
+
+
+class RealNameVerification(models.Model):
+    """One attempt to verify who a user is, from a photo of the ID card's portrait side.
+
+    draft: photo uploaded and read (OCR prefill kept, encrypted, to compare with what is submitted);
+    pending: submitted, waiting for staff; approved / rejected: decided. Raw OCR text is never kept.
+    The photo is stored encrypted in private storage (see services), never under a public URL.
+    """
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        PENDING = "pending", _("Under review")
+        APPROVED = "approved", _("Approved")
+        REJECTED = "rejected", _("Rejected")
+
+    class Sex(models.TextChoices):
+        MALE = "M", _("Male")
+        FEMALE = "F", _("Female")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="real_name_verifications")
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.DRAFT)
+    photo_name = models.CharField(max_length=200, blank=True)
+    photo_sha256 = models.CharField(max_length=64, blank=True)
+    photo_content_type = models.CharField(max_length=32, blank=True)
+    # JSON of the fields read by OCR (ocr.IdCardFields), encrypted.
+    prefill = EncryptedCharField(null=True, blank=True)
+    name = EncryptedCharField(_("name"), null=True, blank=True)
+    sex = models.CharField(_("sex"), max_length=1, choices=Sex.choices, blank=True)
+    ethnicity = models.CharField(_("ethnicity"), max_length=20, blank=True)
+    birth_date = models.DateField(_("birth date"), null=True, blank=True)
+    address = EncryptedCharField(_("address"), null=True, blank=True)
+    id_number = EncryptedCharField(_("resident ID number"), null=True, blank=True)
+    id_number_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    # From the ID number: routes the review to the authority of that region.
+    region_code = models.CharField(_("region code"), max_length=6, blank=True, db_index=True)
+    backend = models.CharField(_("decided by"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("created at"))
+    submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+", verbose_name=_("reviewer")
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        verbose_name = _("real-name verification")
+        verbose_name_plural = _("real-name verifications")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=models.Q(status="pending"),
+                name="accounts_realname_one_pending_per_user",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="rejected", reason=""),
+                name="accounts_realname_rejection_has_reason",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"real-name verification #{self.pk} ({self.status})"
+
+
+# --------------------------------------------------------------------------------------------
+# Staff
+# --------------------------------------------------------------------------------------------
+
+
+class StaffProfile(models.Model):
+    """Where a government employee sits: department, level and region decide what they may see."""
+
+    class Department(models.TextChoices):
+        TRANSPORT = "transport", _("Transport authority")
+        PUBLIC_SECURITY = "public_security", _("Public security")
+        PBOC = "pboc", _("People's Bank of China")
+        TAX = "tax", _("Taxation")
+        COMMUNICATIONS = "communications", _("Communications administration")
+        CYBERSPACE = "cyberspace", _("Cyberspace administration")
+
+    class Level(models.TextChoices):
+        MINISTRY = "ministry", _("Ministry")
+        PROVINCE = "province", _("Province")
+        CITY = "city", _("City")
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_profile")
+    department = models.CharField(_("department"), max_length=32, choices=Department.choices)
+    level = models.CharField(_("level"), max_length=16, choices=Level.choices)
+    # GB/T 2260: a province ends in 0000, a city in 00; empty for the ministry (nationwide).
+    region_code = models.CharField(_("region (GB/T 2260)"), max_length=6, blank=True)
+    unit_name = models.CharField(_("unit"), max_length=100, blank=True)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("staff profile")
+        verbose_name_plural = _("staff profiles")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(level="ministry", region_code="")
+                    | models.Q(level="province", region_code__endswith="0000")
+                    | (
+                        models.Q(level="city", region_code__endswith="00")
+                        & ~models.Q(region_code__endswith="0000")
+                    )
+                ),
+                name="accounts_staff_region_matches_level",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user.get_username()} ({self.get_department_display()}, {self.get_level_display()})"

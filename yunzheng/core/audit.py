@@ -35,7 +35,10 @@ class Actor:
     def for_user(cls, user: Any) -> Actor:
         if user is None or not getattr(user, "is_authenticated", False):
             return cls(kind=AuditEntry.ActorKind.ANONYMOUS)
-        kind = AuditEntry.ActorKind.STAFF if user.is_staff else AuditEntry.ActorKind.USER
+        # A user model may say what kind of actor it is (e.g. government staff who are not Django
+        # `is_staff`); otherwise Django's admin flag decides.
+        declared = getattr(user, "audit_actor_kind", None)
+        kind = declared or (AuditEntry.ActorKind.STAFF if user.is_staff else AuditEntry.ActorKind.USER)
         # Models may define `audit_label` (e.g. a masked phone) so no personal data lands here.
         label = getattr(user, "audit_label", None) or f"user#{user.pk}"
         return cls(kind=kind, id=str(user.pk), label=str(label))

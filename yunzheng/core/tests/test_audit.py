@@ -113,3 +113,11 @@ def test_actor_for_user_uses_the_audit_label_not_personal_data(django_user_model
     actor = Actor.for_user(user)
     assert actor.kind == "user"
     assert "13812345678" not in actor.label
+
+
+def test_actor_kind_can_be_declared_by_the_user_model(django_user_model) -> None:
+    clerk = django_user_model.objects.create_user(username="hz-transport", password="x", kind="staff")
+    driver = django_user_model.objects.create_user(username="driver-2", password="x")
+    assert not clerk.is_staff
+    assert Actor.for_user(clerk).kind == "staff"
+    assert Actor.for_user(driver).kind == "user"

@@ -118,3 +118,12 @@ def test_api_errors_speak_chinese_by_default_and_english_on_request(client: Clie
     client.cookies["django_language"] = "en"
     english = client.get("/api/v1/platform/workdays/add", query).json()["error"]["message"]
     assert english.startswith("The statutory holiday schedule for 2031")
+
+
+def test_admin_requires_a_second_factor(client: Client, django_user_model: Any) -> None:
+    django_user_model.objects.create_superuser(username="root", password="a-long-password-1", email="")
+    form = client.get("/admin/login/").content.decode()
+    assert 'name="otp_token"' in form
+    # The right password alone does not open the admin.
+    client.post("/admin/login/?next=/admin/", {"username": "root", "password": "a-long-password-1"})
+    assert client.get("/admin/").status_code == 302

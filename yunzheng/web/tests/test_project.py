@@ -35,6 +35,7 @@ def test_production_settings_pass_check_deploy() -> None:
         "FIELD_ENCRYPTION_KEYS": '{"p1": "00112233445566778899aabbccddeeff"}',
         "FIELD_ENCRYPTION_ACTIVE_KEY_ID": "p1",
         "FIELD_HASH_KEY": "ffeeddccbbaa99887766554433221100",
+        "SMS_BACKEND": "yunzheng.core.sms.FileOutboxSmsBackend",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
@@ -57,6 +58,7 @@ def test_production_settings_refuse_sqlite() -> None:
         "FIELD_ENCRYPTION_KEYS": "{}",
         "FIELD_ENCRYPTION_ACTIVE_KEY_ID": "p1",
         "FIELD_HASH_KEY": "00",
+        "SMS_BACKEND": "yunzheng.core.sms.FileOutboxSmsBackend",
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=REPO, env=env, capture_output=True, text=True, check=False

@@ -1,0 +1,86 @@
+"""Real headless Chromium: a new user logs in with an SMS code (read from the file outbox), uploads
+a photo of an ID card, sees the OCR prefill in the form, and ends up real-name verified
+(trusted-ocr backend). The photo is generated here with the Noto CJK font; OCR runs for real."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from yunzheng.accounts.models import RealNameVerification, User
+from yunzheng.accounts.tests.factories import id_card_image, id_number
+from yunzheng.core.crypto import lookup_hash
+from yunzheng.core.sms import read_outbox
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = "13712345678"
+
+
+def test_new_user_from_sms_login_to_verified_account(page: Any, settings: Any, tmp_path: Path) -> None:
+    settings.IDENTITY_VERIFICATION_BACKEND = "yunzheng.accounts.identity.TrustedOcrBackend"
+    settings.ACCOUNTS_PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    number = id_number(region="330106", birth="19900307", sequence="123")
+
+    # 1. The login page, in Chinese although the browser asks for English.
+    page.goto("/accounts/login/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    assert page.locator("h1").inner_text() == "手机号登录"
+    page.get_by_label("手机号码").fill(PHONE)
+    page.get_by_test_id("agree").check()
+    page.get_by_test_id("send-code").click()
+    page.get_by_test_id("code-sent").wait_for()
+    assert "137****5678" in page.get_by_test_id("code-sent").inner_text()
+    assert page.get_by_test_id("send-code").is_disabled()  # the one-minute countdown
+
+    # 2. The code from the SMS outbox (the operator's side of the gateway).
+    messages = [m for m in read_outbox(phone=PHONE) if m.template == "login_code"]
+    assert len(messages) == 1
+    assert "【道路运政】" in messages[0].text
+    page.get_by_label("短信验证码").fill(str(messages[0].params["code"]))
+    assert page.get_by_test_id("agree").is_checked()
+    page.get_by_test_id("login").click()
+    page.wait_for_url("**/accounts/real-name/")
+    assert User.objects.filter(phone_hash=lookup_hash(PHONE)).count() == 1
+
+    # 3. Upload the photo of the portrait side; OCR fills the form.
+    photo = id_card_image(name="张三丰", number=number, image_format="JPEG")
+    page.get_by_label("身份证人像面照片").set_input_files(
+        {"name": "身份证.jpg", "mimeType": "image/jpeg", "buffer": photo}
+    )
+    started = time.perf_counter()
+    page.get_by_test_id("upload-photo").click(timeout=120_000)  # OCR: seconds, more on a busy machine
+    page.wait_for_url("**/accounts/real-name/*/confirm/", timeout=120_000)
+    print(f"\n[browser] upload + OCR round trip {time.perf_counter() - started:.2f} s")
+    form = page.get_by_test_id("realname-form")
+    assert form.get_by_label("姓名").input_value() == "张三丰"
+    assert form.get_by_label("性别").input_value() == "M"
+    assert form.get_by_label("民族").input_value() == "汉"
+    assert form.get_by_label("出生日期").input_value() == "1990-03-07"
+    assert form.get_by_label("住址").input_value() == "浙江省杭州市西湖区文三路100号2幢301室"
+    assert form.get_by_label("公民身份号码").input_value() == number
+    page.screenshot(path=str(tmp_path / "realname-prefill.png"), full_page=True)
+
+    # 4. Submit the checked fields: the trusted-ocr backend approves at once.
+    page.get_by_test_id("submit-realname").click()
+    page.wait_for_url("**/accounts/real-name/")
+    page.get_by_test_id("realname-verified").wait_for()
+    assert page.get_by_test_id("masked-id-number").inner_text() == "3301**********" + number[-4:]
+    assert "已实名" in page.get_by_test_id("realname-verified").inner_text()
+
+    user = User.objects.get(phone_hash=lookup_hash(PHONE))
+    assert user.is_real_name_verified
+    assert user.real_name == "张三丰"
+    assert user.id_number == number
+    assert RealNameVerification.objects.get(user=user).status == RealNameVerification.Status.APPROVED
+
+    # 5. The account page says so too; logging out ends the session.
+    page.goto("/accounts/")
+    assert page.get_by_test_id("real-name-status").inner_text() == "已实名"
+    page.get_by_test_id("logout").click()
+    page.wait_for_url("**/")
+    page.goto("/accounts/")
+    page.wait_for_url("**/accounts/login/**")

@@ -1,0 +1,184 @@
+"""Demo data for `make run` (idempotent: found by phone, username or credit code, never duplicated).
+
+- a verified driver (13800000001) who is also the contact person of a demo company,
+- an unverified user (13800000002),
+- the company with a sandbox API credential,
+- staff of all six departments at province (浙江省 330000) and city (杭州市 330100) level, each
+  with a password and a confirmed TOTP device whose secret is printed.
+
+The company token: only its hash is in the database, so it cannot be printed again from there.
+The loader creates one credential once and keeps its token in a local-only file
+(VAR_DIR/demo/company-api-token.<database>.txt, mode 0600, in the git-ignored var/); on later runs it
+prints the token from that file if it still authenticates, and otherwise mints a new credential.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from stdnum.cn import ric, uscc
+
+from yunzheng.accounts.credentials import authenticate_company_token, company_credential_create
+from yunzheng.accounts.models import Company, CompanyCredential, StaffProfile, User
+from yunzheng.accounts.services import (
+    company_register,
+    realname_verification_record_in_person,
+    staff_totp_device_create,
+    staff_user_create,
+)
+from yunzheng.core.audit import Actor
+from yunzheng.core.crypto import lookup_hash, sm3_hex
+from yunzheng.core.demodata import DemoLogin
+
+DRIVER_PHONE = "13800000001"
+UNVERIFIED_PHONE = "13800000002"
+DRIVER_NAME = "张伟"
+_DRIVER_ID_BASE = "33010619850612123"  # 浙江省杭州市西湖区, born 1985-06-12, male (odd 17th digit)
+DRIVER_ID_NUMBER = _DRIVER_ID_BASE + ric.calc_check_digit(_DRIVER_ID_BASE + "0")
+
+_CREDIT_CODE_BASE = "91330106MA2H4K7Q1"  # 91 = enterprise; 330106 = registered in 西湖区
+COMPANY_CREDIT_CODE = _CREDIT_CODE_BASE + uscc.calc_check_digit(_CREDIT_CODE_BASE)
+COMPANY_NAME = "杭州云途出行科技有限公司"
+COMPANY_ID = "330106YUNTU0001"
+
+STAFF_PASSWORD = "yunzheng-staff-demo"  # noqa: S105  (demo only; `make run` prints it)
+PROVINCE_CODE, CITY_CODE = "330000", "330100"
+# department: (username slug, provincial unit, city unit)
+_DEPARTMENT_UNITS = {
+    StaffProfile.Department.TRANSPORT: ("transport", "浙江省交通运输厅", "杭州市交通运输局"),
+    StaffProfile.Department.PUBLIC_SECURITY: ("police", "浙江省公安厅", "杭州市公安局"),
+    StaffProfile.Department.PBOC: ("pboc", "中国人民银行浙江省分行", "中国人民银行杭州市分行"),
+    StaffProfile.Department.TAX: ("tax", "国家税务总局浙江省税务局", "国家税务总局杭州市税务局"),
+    StaffProfile.Department.COMMUNICATIONS: ("telecom", "浙江省通信管理局", "杭州市通信发展管理办公室"),
+    StaffProfile.Department.CYBERSPACE: ("cac", "中共浙江省委网信办", "中共杭州市委网信办"),
+}
+
+
+def _public_user(phone: str) -> User:
+    user = User.objects.filter(phone_hash=lookup_hash(phone)).first()
+    if user is None:
+        user = User(
+            username=f"demo-{secrets.token_hex(4)}",
+            kind=User.Kind.PUBLIC,
+            phone=phone,
+            phone_hash=lookup_hash(phone),
+        )
+        user.set_unusable_password()
+        user.save()
+    return user
+
+
+def _token_file() -> Path:
+    # One file per database, so the test suite's database and `make run`'s never overwrite each other.
+    database = sm3_hex(str(connection.settings_dict["NAME"]).encode())[:8]
+    return Path(settings.VAR_DIR) / "demo" / f"company-api-token.{database}.txt"
+
+
+def _demo_company_token(company: Company) -> str:
+    path = _token_file()
+    if path.exists():
+        token = path.read_text(encoding="ascii").strip()
+        credential = authenticate_company_token(token)
+        if credential is not None and credential.company_id == company.pk:
+            return token
+    issued = company_credential_create(
+        company=company, name="demo upload", environment=CompanyCredential.Environment.SANDBOX
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="ascii") as handle:
+        handle.write(issued.token + "\n")
+    temporary.replace(path)
+    return issued.token
+
+
+def _staff(username: str, department: str, level: str, region_code: str, unit: str) -> tuple[User, str]:
+    user = User.objects.filter(username=username).first()
+    if user is None:
+        user = staff_user_create(
+            username=username,
+            password=STAFF_PASSWORD,
+            department=department,
+            level=level,
+            region_code=region_code,
+            unit_name=unit,
+            created_by=Actor.system("demo"),
+        )
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if device is None:
+        device = staff_totp_device_create(user=user, confirmed=True)
+    return user, base64.b32encode(device.bin_key).decode("ascii")
+
+
+def load_demo() -> list[DemoLogin]:
+    driver = _public_user(DRIVER_PHONE)
+    if not driver.is_real_name_verified:
+        realname_verification_record_in_person(
+            user=driver,
+            name=DRIVER_NAME,
+            id_number=DRIVER_ID_NUMBER,
+            ethnicity="汉",
+            address="浙江省杭州市西湖区文三路100号",
+            recorded_by=Actor.system("demo"),
+            reason="demo data",
+        )
+        driver.refresh_from_db()
+    _public_user(UNVERIFIED_PHONE)
+
+    company = Company.objects.filter(credit_code=COMPANY_CREDIT_CODE).first()
+    if company is None:
+        company = company_register(
+            user=driver,
+            credit_code=COMPANY_CREDIT_CODE,
+            name=COMPANY_NAME,
+            legal_representative="李明",
+            supervision_company_id=COMPANY_ID,
+        )
+    token = _demo_company_token(company)
+
+    outbox = settings.SMS_OUTBOX_PATH
+    logins = [
+        DemoLogin(
+            role="Verified driver (also the demo company's contact person)",
+            how=f"phone {DRIVER_PHONE}, SMS code from {outbox}",
+            where="/accounts/login/",
+        ),
+        DemoLogin(
+            role="Unverified user",
+            how=f"phone {UNVERIFIED_PHONE}, SMS code from {outbox}",
+            where="/accounts/login/",
+        ),
+        DemoLogin(
+            role=f"Company API (sandbox) for {COMPANY_NAME}, CompanyId {company.supervision_company_id}",
+            how=(
+                f"Authorization: Bearer {token}  "
+                f"(more: manage.py create_company_credential {COMPANY_CREDIT_CODE})"
+            ),
+            where="/exchange/",
+        ),
+    ]
+    for department, (slug, province_unit, city_unit) in _DEPARTMENT_UNITS.items():
+        for prefix, level, code, unit in (
+            ("zj", StaffProfile.Level.PROVINCE, PROVINCE_CODE, province_unit),
+            ("hz", StaffProfile.Level.CITY, CITY_CODE, city_unit),
+        ):
+            username = f"{prefix}-{slug}"
+            _user, secret = _staff(username, department, level, code, unit)
+            logins.append(
+                DemoLogin(
+                    role=f"Staff: {unit} ({level}, {code})",
+                    how=(
+                        f"username {username} / password {STAFF_PASSWORD} / TOTP secret {secret} "
+                        f"(or: manage.py totp_code {username})"
+                    ),
+                    where="/accounts/staff/login/",
+                )
+            )
+    return logins

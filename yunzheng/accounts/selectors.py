@@ -1,0 +1,87 @@
+"""Reads of the accounts app, with visibility checked here: a user sees only their own
+verifications and companies, staff only what their scope covers."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from yunzheng.accounts.error_codes import AccountsErrorCode as Code
+from yunzheng.accounts.models import Company, CompanyCredential, CompanyMembership, RealNameVerification, User
+from yunzheng.accounts.ocr import IdCardFields
+from yunzheng.accounts.scopes import staff_scope
+from yunzheng.accounts.services import REAL_NAME_REVIEW_DEPARTMENTS
+from yunzheng.core.errors import NotFound, PermissionDenied
+
+
+def _not_found() -> NotFound:
+    return NotFound(Code.REAL_NAME_NOT_FOUND, _("No such real-name verification."))
+
+
+def realname_verification_for_user(*, user: User, verification_id: int) -> RealNameVerification:
+    """One of the user's own verifications; another user's is "not found", never "forbidden"."""
+    verification = RealNameVerification.objects.filter(pk=verification_id, user=user).first()
+    if verification is None:
+        raise _not_found()
+    return verification
+
+
+def realname_latest_for_user(*, user: User) -> RealNameVerification | None:
+    """The latest submitted (non-draft) verification, for the status page."""
+    return (
+        RealNameVerification.objects.filter(user=user)
+        .exclude(status=RealNameVerification.Status.DRAFT)
+        .order_by("-submitted_at", "-pk")
+        .first()
+    )
+
+
+def realname_prefill(verification: RealNameVerification) -> IdCardFields:
+    return IdCardFields.from_json(verification.prefill)
+
+
+def _reviewable(staff_user: User) -> QuerySet[RealNameVerification]:
+    scope = staff_scope(staff_user)
+    if not scope.in_department(*REAL_NAME_REVIEW_DEPARTMENTS):
+        raise PermissionDenied(
+            Code.STAFF_DEPARTMENT_NOT_ALLOWED, _("Your department does not review real-name verifications.")
+        )
+    return (
+        RealNameVerification.objects.exclude(status=RealNameVerification.Status.DRAFT)
+        .filter(region_code__startswith=scope.region_prefix)
+        .select_related("user", "reviewed_by")
+    )
+
+
+def realname_review_queue(
+    *, staff_user: User, status: str = RealNameVerification.Status.PENDING
+) -> QuerySet[RealNameVerification]:
+    """Submissions in the reviewer's region, oldest first (first come, first served)."""
+    return _reviewable(staff_user).filter(status=status).order_by("submitted_at", "pk")
+
+
+def realname_verification_for_staff(*, staff_user: User, verification_id: int) -> RealNameVerification:
+    """One submission, if the reviewer's scope covers its region; "not found" otherwise."""
+    verification = _reviewable(staff_user).filter(pk=verification_id).first()
+    if verification is None:
+        raise _not_found()
+    return verification
+
+
+def companies_for_user(*, user: User) -> QuerySet[Company]:
+    return Company.objects.filter(memberships__user=user).select_related("contact_user").distinct()
+
+
+def company_for_member(*, user: User, company_id: int) -> Company:
+    company = companies_for_user(user=user).filter(pk=company_id).first()
+    if company is None:
+        raise NotFound(Code.COMPANY_NOT_FOUND, _("No such company."))
+    return company
+
+
+def company_credentials(*, company: Company) -> QuerySet[CompanyCredential]:
+    return company.credentials.select_related("created_by").order_by("revoked_at", "-created_at")
+
+
+def company_members(*, company: Company) -> QuerySet[CompanyMembership]:
+    return company.memberships.select_related("user").order_by("created_at")

@@ -1,0 +1,59 @@
+"""Helpers shared by the accounts services: time, limits, locks, audit actors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.utils import timezone
+
+from yunzheng.accounts.models import User
+from yunzheng.core.audit import Actor
+
+
+def audit_actor(user: User) -> Actor:
+    """The audit actor for a user (staff or not is decided by `User.audit_actor_kind`)."""
+    return Actor.for_user(user)
+
+
+def setting_int(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def now_or_current(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def seconds_until(moment: dt.datetime, now: dt.datetime) -> int:
+    return max(1, math.ceil((moment - now).total_seconds()))
+
+
+def minutes_from_seconds(seconds: int) -> int:
+    return max(1, math.ceil(seconds / 60))
+
+
+def lock_key(namespace: int, hex_digest: str) -> None:
+    """Serialise writers for one key (e.g. one phone) until the transaction ends.
+
+    PostgreSQL: an advisory lock (there may be no row yet to SELECT ... FOR UPDATE). SQLite runs
+    transactions IMMEDIATE (config.env), so the database write lock already serialises them.
+    """
+    if connection.vendor == "postgresql":
+        key = int(hex_digest[:8], 16) - 2**31  # into int4's signed range
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace - 2**31, key])
+
+
+def window_limit(queryset: Any, *, window: dt.timedelta, limit: int, now: dt.datetime) -> dt.datetime | None:
+    """When the oldest code in the window leaves it, if `limit` codes were issued in the window."""
+    recent = list(
+        queryset.filter(created_at__gt=now - window)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)[:limit]
+    )
+    if len(recent) < limit:
+        return None
+    return recent[-1] + window
