@@ -8,11 +8,13 @@ from __future__ import annotations
 from ninja import NinjaAPI, Router
 
 from yunzheng.accounts.api import router as accounts_router
+from yunzheng.conformance.api import router as conformance_router
 from yunzheng.core.api import install_error_handlers
 from yunzheng.elicense.api import router as elicense_router
 from yunzheng.exchange.api import router as exchange_router
 from yunzheng.licensing.api import router as licensing_router
 from yunzheng.practitioners.api import router as practitioners_router
+from yunzheng.supervision.api import router as supervision_router
 from yunzheng.web.api import router as platform_router
 
 ROUTERS: list[tuple[str, Router]] = [
@@ -22,6 +24,8 @@ ROUTERS: list[tuple[str, Router]] = [
     ("elicense", elicense_router),
     ("office", practitioners_router),
     ("licensing", licensing_router),
+    ("conformance", conformance_router),
+    ("supervision", supervision_router),
 ]
 
 api = NinjaAPI(

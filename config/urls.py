@@ -16,6 +16,8 @@ urlpatterns = [
     # One-Network Office (道路运政一网通办).
     path("office/", include("yunzheng.practitioners.urls")),
     path("licensing/", include("yunzheng.licensing.urls")),
+    path("conformance/", include("yunzheng.conformance.urls")),
+    path("supervision/", include("yunzheng.supervision.urls")),
     # The ministry interface: POST /exchange/v1/<category>/<name> (JSON or protobuf).
     path("exchange/", include("yunzheng.exchange.urls")),
     # Electronic licences: public verification pages live under /verify/ (elicense.urls).
