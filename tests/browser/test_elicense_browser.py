@@ -1,0 +1,101 @@
+"""Real headless Chromium: an applicant applies for a traffic pass on a phone-sized screen, staff
+approve it, the applicant shows the pass, and its on-screen QR (decoded from a screenshot with
+zxing-cpp) opens the public verification page, which reports it valid."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from io import BytesIO
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+import zxingcpp
+from django.test import Client
+from django_otp import DEVICE_ID_SESSION_KEY
+from PIL import Image
+from playwright.sync_api import expect
+
+from yunzheng.elicense import services
+from yunzheng.elicense.models import PlateColour, TrafficPassApplication
+from yunzheng.elicense.tests.conftest import SYSTEM, make_staff, make_verified_user
+from yunzheng.elicense.vehicles import vehicle_certificate_issue
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def login_cookie(user: Any, live_server: Any, *, otp_device: Any = None) -> dict[str, Any]:
+    client = Client()
+    client.force_login(user)
+    if otp_device is not None:
+        session = client.session
+        session[DEVICE_ID_SESSION_KEY] = otp_device.persistent_id
+        session.save()
+    return {"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}
+
+
+def test_apply_approve_show_and_verify_a_pass(page: Any, browser: Any, live_server: Any) -> None:
+    services.root_key()
+    services.signing_key_create(province="120000", actor=SYSTEM)
+    applicant = make_verified_user(name="刘洋")
+    today = services.today_in_china()
+    vehicle_certificate_issue(
+        certificate_number="120101009999",
+        plate_number="津A12345",
+        plate_colour=PlateColour.YELLOW,
+        business_scope="道路普通货物运输",
+        issuing_region="120100",
+        valid_from=today - dt.timedelta(days=30),
+        valid_until=today + dt.timedelta(days=365),
+        actor=SYSTEM,
+        owner_user=applicant,
+    )
+    staff = make_staff("120000")
+
+    # The applicant applies.
+    page.context.add_cookies([login_cookie(applicant, live_server)])
+    page.goto("/elicense/passes/apply/")
+    assert page.locator("html").get_attribute("lang") == "zh-hans"
+    page.get_by_label("车牌号").fill("津A12345")
+    page.get_by_label("通行证类型").select_option("truck_night")
+    page.get_by_label("允许通行路段（每行一个）").fill("外环线（津静公路—津塘公路）\n快速路中环线")
+    page.get_by_label("允许通行时段，例如 22:00-06:00").fill("22:00-06:00")
+    page.get_by_test_id("pass-submit").click()
+    page.wait_for_url(re.compile(r".*/elicense/passes/\d+/$"))
+    expect(page.get_by_test_id("pass-status")).to_have_text("已提交")
+    application = TrafficPassApplication.objects.get(applicant_user=applicant)
+
+    # Staff approve it in their own browser session.
+    staff_context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
+    staff_context.add_cookies([login_cookie(staff, live_server, otp_device=staff.test_device)])
+    staff_page = staff_context.new_page()
+    staff_page.goto("/elicense/staff/passes/")
+    staff_page.get_by_role("link", name=application.reference).click()
+    staff_page.get_by_test_id("staff-approve").click()
+    expect(staff_page.get_by_test_id("pass-status")).to_have_text("已批准")
+    staff_context.close()
+
+    # The applicant follows progress and shows the pass.
+    page.reload()
+    expect(page.get_by_test_id("pass-status")).to_have_text("已批准")
+    assert "已提交 → 已批准" in page.get_by_test_id("pass-timeline").inner_text()
+    page.get_by_test_id("show-pass").click()
+    qr = page.get_by_test_id("licence-qr")
+    qr.wait_for()
+    assert qr.bounding_box()["width"] >= 300  # big enough to scan from the phone
+    decoded = zxingcpp.read_barcodes(Image.open(BytesIO(qr.screenshot())))
+    assert len(decoded) == 1
+    link = decoded[0].text
+    assert "/V/YZ1:" in link
+
+    # The QR link opens the public verification page: valid, with masked essentials.
+    assert urlsplit(link).netloc.lower() == urlsplit(live_server.url).netloc
+    page.goto(link)
+    result = page.get_by_test_id("verify-result")
+    expect(result).to_have_attribute("data-result", "valid")
+    text = result.inner_text()
+    assert "津A12345" in text
+    assert "刘*" in text
+    assert "刘洋" not in text
+    assert "22:00-06:00" in text

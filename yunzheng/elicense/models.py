@@ -1,0 +1,535 @@
+"""Electronic licences and passes: signing keys, licences with their history and the ministry-level
+index, verification attempts, share codes, and the two registries this app owns (vehicle transport
+certificates, traffic passes). Writes go through `services.py`; no logic in save() or signals.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from yunzheng.core.crypto import mask_name
+from yunzheng.core.fields import EncryptedCharField
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise TypeError("This history is append-only.")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise TypeError("This history is append-only.")
+
+
+class LicenceType(models.TextChoices):
+    PRACTITIONER_QUALIFICATION = (
+        "practitioner_qualification",
+        pgettext_lazy("elicense", "Practitioner qualification certificate"),
+    )
+    CREDIT_VOUCHER = "credit_voucher", pgettext_lazy("elicense", "Credit assessment voucher")
+    RIDEHAIL_OPERATING_LICENCE = (
+        "ridehail_operating_licence",
+        pgettext_lazy("elicense", "Ride-hailing operating licence"),
+    )
+    VEHICLE_TRANSPORT_CERTIFICATE = (
+        "vehicle_transport_certificate",
+        pgettext_lazy("elicense", "Vehicle transport certificate"),
+    )
+    TRAFFIC_PASS = "traffic_pass", pgettext_lazy("elicense", "Electronic traffic pass")
+
+
+class LicenceStatus(models.TextChoices):
+    VALID = "valid", pgettext_lazy("elicense", "Valid")
+    SUSPENDED = "suspended", pgettext_lazy("elicense", "Suspended")
+    REVOKED = "revoked", pgettext_lazy("elicense", "Revoked")
+    EXPIRED = "expired", pgettext_lazy("elicense", "Expired")
+
+
+# --------------------------------------------------------------------------------------------
+# Signing keys
+# --------------------------------------------------------------------------------------------
+
+
+class SigningKey(models.Model):
+    """An SM2 key of an issuing province (purpose "licence") or of the ministry (purpose
+    "trust_list", province 000000), which signs the published trust list.
+
+    Signing period [valid_from, valid_until): rotation ends it early. Verification of what the key
+    signed continues until `verify_until`; after that (or once compromised) it is refused.
+    """
+
+    class Purpose(models.TextChoices):
+        LICENCE = "licence", pgettext_lazy("elicense", "Licence signing")
+        TRUST_LIST = "trust_list", pgettext_lazy("elicense", "Trust list signing (ministry root)")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", pgettext_lazy("elicense", "Active")
+        RETIRED = "retired", pgettext_lazy("elicense", "Retired")
+        COMPROMISED = "compromised", pgettext_lazy("elicense", "Compromised")
+
+    # "<province>-<first 8 hex digits of SM3(public key)>" (short: it is in every QR code). Unique
+    # by constraint (a clashing new key is simply regenerated) and the province prefix keeps
+    # provinces apart; the full fingerprint below is unique too.
+    kid = models.CharField(_("key id"), max_length=80, unique=True)
+    province = models.CharField(_("province (GB/T 2260)"), max_length=6, db_index=True)
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices, default=Purpose.LICENCE)
+    public_key_hex = models.CharField(_("public key"), max_length=128)
+    # Full SM3 of the public key: the same key can never be registered twice under two ids.
+    fingerprint = models.CharField(max_length=64, unique=True)
+    private_key = EncryptedCharField(_("private key"))
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.ACTIVE)
+    valid_from = models.DateTimeField(_("signs from"))
+    valid_until = models.DateTimeField(_("signs until"))
+    verify_until = models.DateTimeField(_("verifiable until"))
+    created_at = models.DateTimeField(_("created at"))
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    compromised_at = models.DateTimeField(_("marked compromised at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        ordering = ["province", "-valid_from"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province", "purpose"],
+                condition=models.Q(status="active"),
+                name="elicense_one_active_key_per_province",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_from__lte=models.F("valid_until"))
+                & models.Q(valid_until__lte=models.F("verify_until")),
+                name="elicense_key_periods_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kid} ({self.status})"
+
+
+# --------------------------------------------------------------------------------------------
+# Licences
+# --------------------------------------------------------------------------------------------
+
+
+class LicenceNumberSequence(models.Model):
+    """Last number used per prefix ("33-TP-2026"), incremented under a row lock."""
+
+    prefix = models.CharField(max_length=32, unique=True)
+    last_value = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"{self.prefix}: {self.last_value}"
+
+
+class ElectronicLicence(models.Model):
+    """The electronic form of one registry record (source_type, source_id). Same legal effect as
+    the paper licence; updated by `services.licence_sync` in the registry's own transaction."""
+
+    class HolderKind(models.TextChoices):
+        PERSON = "person", pgettext_lazy("elicense", "Person")
+        COMPANY = "company", pgettext_lazy("elicense", "Company")
+
+    lid = models.CharField(pgettext_lazy("elicense", "licence number"), max_length=32, unique=True)
+    licence_type = models.CharField(_("type"), max_length=40, choices=LicenceType.choices, db_index=True)
+    holder_kind = models.CharField(_("holder kind"), max_length=16, choices=HolderKind.choices)
+    holder_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="electronic_licences",
+        verbose_name=_("holder (user)"),
+    )
+    holder_company = models.ForeignKey(
+        "accounts.Company",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="electronic_licences",
+        verbose_name=_("holder (company)"),
+    )
+    holder_name = EncryptedCharField(_("holder"))
+    # Resident ID number (persons) or unified social credit code (companies).
+    holder_id_number = EncryptedCharField(_("holder ID number"), null=True, blank=True)
+    holder_id_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    issuer_region = models.CharField(_("issuing region"), max_length=6)
+    issuer_province = models.CharField(_("issuing province"), max_length=6, db_index=True)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    status = models.CharField(_("status"), max_length=16, choices=LicenceStatus.choices, db_index=True)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    source_type = models.CharField(_("registry"), max_length=64)
+    source_id = models.CharField(_("registry record"), max_length=64)
+    # The registry record's own update time as of the last sync, and when that sync happened
+    # (the timeliness check compares them with the registry).
+    source_updated_at = models.DateTimeField()
+    synced_at = models.DateTimeField()
+    data = models.JSONField(_("details"), default=dict, blank=True)
+    # SM3 over the canonical content, written only by licence_sync and the status services: a row
+    # changed behind their back no longer matches (the authenticity check).
+    content_hash = models.CharField(max_length=64)
+    status_reason = models.TextField(_("reason"), blank=True)
+    issued_at = models.DateTimeField(pgettext_lazy("elicense", "issued at"))
+    updated_at = models.DateTimeField(_("updated at"))
+    # First time the holder viewed or downloaded it (the activation rate).
+    activated_at = models.DateTimeField(_("activated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("electronic licence")
+        verbose_name_plural = _("electronic licences")
+        ordering = ["-updated_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source_type", "source_id"], name="elicense_one_licence_per_record"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_from__lte=models.F("valid_until")), name="elicense_validity_ordered"
+            ),
+            models.CheckConstraint(condition=models.Q(version__gte=1), name="elicense_version_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.lid
+
+    @property
+    def holder_display(self) -> str:
+        """What pages and QR codes show: a company name in full, a person's name masked."""
+        if self.holder_kind == self.HolderKind.COMPANY:
+            return self.holder_name
+        return mask_name(self.holder_name)
+
+
+class LicenceEvent(models.Model):
+    """Append-only history of a licence: one row per version (and per status change)."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", pgettext_lazy("elicense", "Issued")
+        CHANGE = "change", pgettext_lazy("elicense", "Changed")
+        CANCEL = "cancel", pgettext_lazy("elicense", "Cancelled")
+        ANNUAL_INSPECTION = "annual_inspection", pgettext_lazy("elicense", "Annual inspection")
+        CREDIT_EVALUATION = "credit_evaluation", pgettext_lazy("elicense", "Credit evaluation")
+        SUSPEND = "suspend", pgettext_lazy("elicense", "Suspended")
+        REINSTATE = "reinstate", pgettext_lazy("elicense", "Reinstated")
+        REVOKE = "revoke", pgettext_lazy("elicense", "Revoked")
+        EXPIRE = "expire", pgettext_lazy("elicense", "Expired")
+
+    licence = models.ForeignKey(ElectronicLicence, on_delete=models.CASCADE, related_name="events")
+    version = models.PositiveIntegerField(_("version"))
+    kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
+    from_status = models.CharField(
+        pgettext_lazy("elicense", "from"), max_length=16, blank=True, choices=LicenceStatus.choices
+    )
+    to_status = models.CharField(
+        pgettext_lazy("elicense", "to"), max_length=16, choices=LicenceStatus.choices
+    )
+    changed_fields = models.JSONField(default=list, blank=True)
+    actor_kind = models.CharField(max_length=16)
+    actor_id = models.CharField(max_length=64, blank=True)
+    actor_label = models.CharField(_("by"), max_length=128, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("time"))
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("licence event")
+        verbose_name_plural = _("licence events")
+        ordering = ["licence", "version", "at"]
+        constraints = [
+            models.UniqueConstraint(fields=["licence", "version"], name="elicense_one_event_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} v{self.version} {self.kind}"
+
+
+class MinistryIndexEntry(models.Model):
+    """The ministry-level index of every electronic licence (no personal data beyond a keyed hash
+    of the holder's ID number): written in the same transaction as the licence, queryable by any
+    province for cross-region recognition."""
+
+    licence = models.OneToOneField(ElectronicLicence, on_delete=models.CASCADE, related_name="index_entry")
+    lid = models.CharField(max_length=32, unique=True)
+    licence_type = models.CharField(max_length=40, choices=LicenceType.choices)
+    issuer_province = models.CharField(max_length=6, db_index=True)
+    issuer_region = models.CharField(max_length=6)
+    status = models.CharField(max_length=16, choices=LicenceStatus.choices)
+    version = models.PositiveIntegerField()
+    valid_from = models.DateField()
+    valid_until = models.DateField()
+    holder_id_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    content_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("ministry index entry")
+        verbose_name_plural = _("ministry index")
+        ordering = ["-updated_at"]
+
+    def __str__(self) -> str:
+        return f"{self.lid} v{self.version} {self.status}"
+
+
+# --------------------------------------------------------------------------------------------
+# Verification, consent
+# --------------------------------------------------------------------------------------------
+
+
+class VerificationAttempt(models.Model):
+    """Every verification and share-code attempt. Doubles as the per-IP rate-limit ledger. No raw
+    personal data: the client IP is kept as a keyed hash only."""
+
+    class Channel(models.TextChoices):
+        API = "api", pgettext_lazy("elicense", "API")
+        PAGE = "page", pgettext_lazy("elicense", "Web page")
+        SHARE = "share", pgettext_lazy("elicense", "Share code")
+
+    at = models.DateTimeField(_("time"), db_index=True)
+    ip_hash = models.CharField(max_length=64)
+    channel = models.CharField(max_length=16, choices=Channel.choices)
+    result = models.CharField(_("result"), max_length=16)
+    reason_code = models.CharField(max_length=64, blank=True)
+    lid = models.CharField(max_length=32, blank=True, db_index=True)
+    kid = models.CharField(max_length=80, blank=True)
+    counted = models.BooleanField(default=True)  # False for attempts refused by the rate limit
+
+    class Meta:
+        verbose_name = _("verification attempt")
+        verbose_name_plural = _("verification attempts")
+        indexes = [models.Index(fields=["ip_hash", "at"], name="elicense_attempt_ip_time")]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M:%S} {self.channel} {self.result}"
+
+
+class ShareCode(models.Model):
+    """A one-time code by which the holder lets a named third party see the licence in full.
+    Only a keyed hash of the code is stored."""
+
+    licence = models.ForeignKey(ElectronicLicence, on_delete=models.CASCADE, related_name="share_codes")
+    code_hash = models.CharField(max_length=64, unique=True)
+    recipient_name = EncryptedCharField(_("shared with"))
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    used_by_ip_hash = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("share code")
+        verbose_name_plural = _("share codes")
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__gt=models.F("created_at")), name="elicense_share_expires_later"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"share #{self.pk} of licence {self.licence_id}"
+
+
+# --------------------------------------------------------------------------------------------
+# Consistency checks
+# --------------------------------------------------------------------------------------------
+
+
+class SyncCheckRun(models.Model):
+    """One run of the registry/licence consistency check, with its findings."""
+
+    started_at = models.DateTimeField(_("started at"))
+    finished_at = models.DateTimeField(_("finished at"))
+    triggered_by = models.CharField(_("run by"), max_length=128, blank=True)
+    counts = models.JSONField(default=dict)  # mismatches by kind
+    mismatches = models.JSONField(default=list)  # the first ELICENSE_SYNC_REPORT_LIMIT findings
+    provinces = models.JSONField(default=list)  # per-province rates
+
+    class Meta:
+        verbose_name = _("consistency check")
+        verbose_name_plural = _("consistency checks")
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"consistency check {self.started_at:%Y-%m-%d %H:%M}"
+
+
+# --------------------------------------------------------------------------------------------
+# Registry: vehicle transport certificates (道路运输证) and violations
+# --------------------------------------------------------------------------------------------
+
+
+class PlateColour(models.TextChoices):
+    YELLOW = "yellow", pgettext_lazy("elicense", "Yellow")
+    BLUE = "blue", pgettext_lazy("elicense", "Blue")
+    GREEN = "green", pgettext_lazy("elicense", "Green (new energy)")
+    YELLOW_GREEN = "yellow_green", pgettext_lazy("elicense", "Yellow-green (new energy)")
+
+
+class VehicleTransportCertificate(models.Model):
+    class Status(models.TextChoices):
+        VALID = "valid", pgettext_lazy("elicense", "Valid")
+        SUSPENDED = "suspended", pgettext_lazy("elicense", "Suspended")
+        CANCELLED = "cancelled", pgettext_lazy("elicense", "Cancelled")
+
+    certificate_number = models.CharField(
+        pgettext_lazy("elicense", "certificate number"), max_length=32, unique=True
+    )
+    plate_number = models.CharField(_("plate number"), max_length=10, db_index=True)
+    plate_colour = models.CharField(_("plate colour"), max_length=16, choices=PlateColour.choices)
+    owner_company = models.ForeignKey(
+        "accounts.Company", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    owner_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    owner_name = EncryptedCharField(_("owner"))
+    owner_id_number = EncryptedCharField(_("owner ID number"), null=True, blank=True)
+    owner_id_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    business_scope = models.CharField(_("business scope"), max_length=100)
+    issuing_region = models.CharField(_("issuing region"), max_length=6)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    last_inspection_on = models.DateField(_("last annual inspection"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.VALID)
+    created_at = models.DateTimeField(_("created at"))
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("vehicle transport certificate")
+        verbose_name_plural = _("vehicle transport certificates")
+        ordering = ["plate_number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plate_number", "plate_colour"],
+                condition=~models.Q(status="cancelled"),
+                name="elicense_one_live_certificate_per_plate",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.plate_number} ({self.certificate_number})"
+
+    @property
+    def owner_display(self) -> str:
+        return self.owner_name if self.owner_company_id else mask_name(self.owner_name)
+
+
+class VehicleViolation(models.Model):
+    plate_number = models.CharField(_("plate number"), max_length=10, db_index=True)
+    occurred_on = models.DateField(_("date"))
+    description = models.CharField(_("description"), max_length=200)
+    recorded_at = models.DateTimeField(_("recorded at"))
+    resolved_at = models.DateTimeField(_("resolved at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("traffic violation")
+        verbose_name_plural = _("traffic violations")
+        ordering = ["-occurred_on"]
+
+    def __str__(self) -> str:
+        return f"{self.plate_number} {self.occurred_on}"
+
+
+# --------------------------------------------------------------------------------------------
+# Registry: electronic traffic passes (电子通行证)
+# --------------------------------------------------------------------------------------------
+
+
+class PassType(models.TextChoices):
+    TRUCK_DAY = "truck_day", pgettext_lazy("elicense", "Truck pass (daytime)")
+    TRUCK_NIGHT = "truck_night", pgettext_lazy("elicense", "Truck pass (night)")
+    HAZMAT = "hazmat", pgettext_lazy("elicense", "Dangerous goods transport pass")
+    MUCK = "muck", pgettext_lazy("elicense", "Construction muck transport pass")
+
+
+class TrafficPassApplication(models.Model):
+    class Status(models.TextChoices):
+        SUBMITTED = "submitted", pgettext_lazy("elicense", "Submitted")
+        APPROVED = "approved", pgettext_lazy("elicense", "Approved")
+        REJECTED = "rejected", pgettext_lazy("elicense", "Rejected")
+        WITHDRAWN = "withdrawn", pgettext_lazy("elicense", "Withdrawn")
+        REVOKED = "revoked", pgettext_lazy("elicense", "Revoked")
+
+    reference = models.CharField(_("application number"), max_length=32, unique=True)
+    applicant_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="traffic_pass_applications"
+    )
+    applicant_company = models.ForeignKey(
+        "accounts.Company", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    region_code = models.CharField(_("region"), max_length=6, db_index=True)
+    vehicle = models.ForeignKey(VehicleTransportCertificate, on_delete=models.PROTECT, related_name="+")
+    plate_number = models.CharField(_("plate number"), max_length=10)
+    pass_type = models.CharField(_("pass type"), max_length=16, choices=PassType.choices)
+    road_sections = models.JSONField(_("permitted road sections"), default=list)
+    time_windows = models.JSONField(_("permitted times"), default=list)
+    valid_from = models.DateField(_("valid from"))
+    valid_until = models.DateField(_("valid until"))
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True
+    )
+    submitted_at = models.DateTimeField(_("submitted at"))
+    due_date = models.DateField(pgettext_lazy("elicense", "decision due"))
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    decision_reason = models.TextField(_("reason"), blank=True)
+    licence = models.OneToOneField(
+        ElectronicLicence, on_delete=models.PROTECT, null=True, blank=True, related_name="traffic_pass"
+    )
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("traffic pass application")
+        verbose_name_plural = _("traffic pass applications")
+        ordering = ["due_date", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="rejected", decision_reason=""),
+                name="elicense_pass_rejection_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(valid_from__lte=models.F("valid_until")),
+                name="elicense_pass_validity_ordered",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.reference
+
+
+class TrafficPassTransition(models.Model):
+    """Every status change of an application: from, to, who, why, when."""
+
+    application = models.ForeignKey(
+        TrafficPassApplication, on_delete=models.CASCADE, related_name="transitions"
+    )
+    from_status = models.CharField(
+        pgettext_lazy("elicense", "from"),
+        max_length=16,
+        blank=True,
+        choices=TrafficPassApplication.Status.choices,
+    )
+    to_status = models.CharField(
+        pgettext_lazy("elicense", "to"), max_length=16, choices=TrafficPassApplication.Status.choices
+    )
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_label = models.CharField(_("by"), max_length=128, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("time"))
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("traffic pass transition")
+        verbose_name_plural = _("traffic pass transitions")
+        ordering = ["application", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.from_status} -> {self.to_status}"

@@ -1,0 +1,481 @@
+"""Electronic traffic passes (电子通行证, the Tianjin seed): apply online, decision within 7 working
+days, progress visible to the applicant, the approved pass issued as an electronic licence whose
+QR carries plate, holder, type, road sections, times and validity.
+
+Transitions (every one recorded with from, to, who, why, when):
+
+    submitted -> approved | rejected (reason required) | withdrawn (by the applicant)
+    approved  -> revoked (reason required)
+
+Settings: ELICENSE_TRAFFIC_PASS_REGION = "120000" (the region whose roads the passes cover).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from yunzheng.accounts.guards import ensure_real_name_verified
+from yunzheng.accounts.models import Company, User
+from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
+from yunzheng.core.ids import region_code_exists
+from yunzheng.core.sms import send_sms_on_commit
+from yunzheng.core.workdays import add_working_days
+from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
+from yunzheng.elicense.models import (
+    ElectronicLicence,
+    LicenceEvent,
+    LicenceNumberSequence,
+    LicenceType,
+    PassType,
+    TrafficPassApplication,
+    TrafficPassTransition,
+    VehicleTransportCertificate,
+)
+from yunzheng.elicense.services import actor_for, licence_sync, require_staff_covering, today_in_china
+from yunzheng.elicense.vehicles import validate_plate, vehicle_legal_problems
+
+SOURCE_TYPE = "elicense.traffic_pass"
+DECISION_WORKING_DAYS = 7
+MAX_SECTIONS = 8
+MAX_SECTION_LENGTH = 40
+MAX_TIME_WINDOWS = 4
+# The longest validity each pass type may be granted for, in days.
+MAX_VALIDITY_DAYS: dict[str, int] = {
+    PassType.TRUCK_DAY: 90,
+    PassType.TRUCK_NIGHT: 180,
+    PassType.HAZMAT: 30,
+    PassType.MUCK: 90,
+}
+_TIME_WINDOW = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
+Status = TrafficPassApplication.Status
+
+
+def pass_region() -> str:
+    return str(getattr(settings, "ELICENSE_TRAFFIC_PASS_REGION", "120000"))
+
+
+@dataclass(frozen=True)
+class PassRequest:
+    plate_number: str
+    pass_type: str
+    road_sections: list[str]
+    time_windows: list[str]
+    valid_from: dt.date
+    valid_until: dt.date
+
+
+def _error(field: str, code: str, message: str) -> ErrorDetail:
+    return ErrorDetail(field=field, code=code, message=message)
+
+
+def normalise_sections(raw: list[str] | str) -> list[str]:
+    items = raw.splitlines() if isinstance(raw, str) else raw
+    seen: list[str] = []
+    for item in items:
+        section = " ".join(str(item).split())
+        if section and section not in seen:
+            seen.append(section)
+    return seen
+
+
+def normalise_time_windows(raw: list[str] | str) -> list[str]:
+    items = re.split(r"[\n,，;；]", raw) if isinstance(raw, str) else raw
+    # NFKC turns full-width "２２：００－０６：００" into "22:00-06:00"; spaces and en/em dashes too.
+    windows = []
+    for item in items:
+        text = unicodedata.normalize("NFKC", str(item)).replace(" ", "")
+        text = re.sub("[\u2010-\u2015\u2212~～至到]", "-", text)
+        if text:
+            windows.append(text)
+    return windows
+
+
+def _check_request(request: PassRequest, *, today: dt.date) -> list[ErrorDetail]:
+    problems = []
+    if request.pass_type not in PassType.values:
+        problems.append(_error("pass_type", Code.TP_TYPE_INVALID, _("Choose a pass type.")))
+    sections = request.road_sections
+    if not 1 <= len(sections) <= MAX_SECTIONS or any(
+        not 2 <= len(section) <= MAX_SECTION_LENGTH for section in sections
+    ):
+        problems.append(
+            _error(
+                "road_sections",
+                Code.TP_SECTIONS_INVALID,
+                _("List 1 to %(count)s road sections, one per line, each 2 to %(length)s characters.")
+                % {"count": MAX_SECTIONS, "length": MAX_SECTION_LENGTH},
+            )
+        )
+    windows = request.time_windows
+    bad_windows = [w for w in windows if not _TIME_WINDOW.fullmatch(w) or w[:5] == w[6:]]
+    if not 1 <= len(windows) <= MAX_TIME_WINDOWS or bad_windows:
+        problems.append(
+            _error(
+                "time_windows",
+                Code.TP_TIMES_INVALID,
+                _("Give 1 to %(count)s time windows such as 22:00-06:00 (24-hour clock, may cross midnight).")
+                % {"count": MAX_TIME_WINDOWS},
+            )
+        )
+    if request.valid_from < today or request.valid_until < request.valid_from:
+        problems.append(
+            _error(
+                "valid_until",
+                Code.TP_VALIDITY_INVALID,
+                _("The validity must start today or later and end on or after its start."),
+            )
+        )
+    elif request.pass_type in MAX_VALIDITY_DAYS:
+        longest = MAX_VALIDITY_DAYS[request.pass_type]
+        if (request.valid_until - request.valid_from).days + 1 > longest:
+            problems.append(
+                _error(
+                    "valid_until",
+                    Code.TP_VALIDITY_INVALID,
+                    _("This pass type is granted for at most %(days)s days.") % {"days": longest},
+                )
+            )
+    return problems
+
+
+def _owns_vehicle(certificate: VehicleTransportCertificate, *, user: User, company: Company | None) -> bool:
+    if company is not None:
+        return certificate.owner_company_id == company.pk
+    return certificate.owner_user_id == user.pk or bool(
+        certificate.owner_id_hash and certificate.owner_id_hash == user.id_number_hash
+    )
+
+
+def _next_reference(today: dt.date) -> str:
+    prefix = f"TP{today:%Y%m%d}"
+    sequence, _created = LicenceNumberSequence.objects.select_for_update().get_or_create(prefix=prefix)
+    sequence.last_value += 1
+    sequence.save(update_fields=["last_value"])
+    return f"{prefix}{sequence.last_value:04d}"
+
+
+def _transition(
+    application: TrafficPassApplication,
+    *,
+    to_status: str,
+    user: User | None,
+    actor: Actor,
+    reason: str,
+    now: dt.datetime,
+) -> None:
+    from_status = application.status if application.pk and application.status != to_status else ""
+    TrafficPassTransition.objects.create(
+        application=application,
+        from_status=from_status,
+        to_status=to_status,
+        actor_user=user,
+        actor_label=actor.label,
+        reason=reason,
+        at=now,
+    )
+
+
+def traffic_pass_apply(
+    *, user: User, request: PassRequest, company: Company | None = None, now: dt.datetime | None = None
+) -> TrafficPassApplication:
+    """An individual (or a member acting for a company) applies for a pass for one vehicle."""
+    ensure_real_name_verified(user)
+    now = now or timezone.now()
+    today = today_in_china(now)
+    if company is not None and not user.company_memberships.filter(company=company).exists():
+        raise NotFound(Code.TP_COMPANY_NOT_MEMBER, _("No such company."))
+    plate = validate_plate(request.plate_number)
+    request = PassRequest(
+        plate_number=plate,
+        pass_type=request.pass_type,
+        road_sections=normalise_sections(request.road_sections),
+        time_windows=normalise_time_windows(request.time_windows),
+        valid_from=request.valid_from,
+        valid_until=request.valid_until,
+    )
+    problems = _check_request(request, today=today)
+    certificate = (
+        VehicleTransportCertificate.objects.filter(plate_number=plate)
+        .exclude(status=VehicleTransportCertificate.Status.CANCELLED)
+        .order_by("-valid_until")
+        .first()
+    )
+    if certificate is None:
+        problems.append(
+            _error(
+                "plate_number",
+                Code.TP_VEHICLE_UNKNOWN,
+                _("No road transport certificate is registered for this plate."),
+            )
+        )
+    elif not _owns_vehicle(certificate, user=user, company=company):
+        problems.append(
+            _error(
+                "plate_number",
+                Code.TP_VEHICLE_NOT_OWNED,
+                _("The vehicle is not registered to the applicant."),
+            )
+        )
+    else:
+        problems.extend(
+            _error("plate_number", code, message)
+            for code, message in vehicle_legal_problems(plate_number=plate, on=today)
+        )
+        if request.valid_until > certificate.valid_until:
+            problems.append(
+                _error(
+                    "valid_until",
+                    Code.TP_VALIDITY_INVALID,
+                    _("The pass cannot outlast the road transport certificate (valid until %(date)s).")
+                    % {"date": certificate.valid_until.isoformat()},
+                )
+            )
+    if problems or certificate is None:
+        first = problems[0] if problems else _error("plate_number", Code.TP_VEHICLE_UNKNOWN, "")
+        raise ValidationFailed(first.code, first.message, details=problems)
+    actor = actor_for(user)
+    with transaction.atomic():
+        if TrafficPassApplication.objects.filter(
+            plate_number=plate, pass_type=request.pass_type, status=Status.SUBMITTED
+        ).exists():
+            raise Conflict(
+                Code.TP_ALREADY_PENDING, _("A pass of this type for this vehicle is already being decided.")
+            )
+        application = TrafficPassApplication(
+            reference=_next_reference(today),
+            applicant_user=user,
+            applicant_company=company,
+            region_code=pass_region(),
+            vehicle=certificate,
+            plate_number=plate,
+            pass_type=request.pass_type,
+            road_sections=request.road_sections,
+            time_windows=request.time_windows,
+            valid_from=request.valid_from,
+            valid_until=request.valid_until,
+            status=Status.SUBMITTED,
+            submitted_at=now,
+            due_date=add_working_days(today, DECISION_WORKING_DAYS),
+            updated_at=now,
+        )
+        application.save()
+        _transition(application, to_status=Status.SUBMITTED, user=user, actor=actor, reason="", now=now)
+        record_audit(
+            actor=actor,
+            action="elicense.traffic_pass.apply",
+            target_type="traffic_pass_application",
+            target_id=application.reference,
+            after={"plate": plate, "pass_type": request.pass_type, "due_date": application.due_date},
+        )
+    return application
+
+
+def _locked(application: TrafficPassApplication, *, expected: str) -> TrafficPassApplication:
+    locked = TrafficPassApplication.objects.select_for_update().get(pk=application.pk)
+    if locked.status != expected:
+        code = Code.TP_NOT_PENDING if expected == Status.SUBMITTED else Code.TP_NOT_APPROVED
+        raise Conflict(
+            code,
+            _("The application is %(status)s; this is not possible now.")
+            % {"status": locked.get_status_display()},
+        )
+    return locked
+
+
+def traffic_pass_withdraw(
+    *, application: TrafficPassApplication, user: User, reason: str = "", now: dt.datetime | None = None
+) -> TrafficPassApplication:
+    if application.applicant_user_id != user.pk:
+        raise NotFound(Code.TP_NOT_FOUND, _("No such application."))
+    now = now or timezone.now()
+    actor = actor_for(user)
+    with transaction.atomic():
+        locked = _locked(application, expected=Status.SUBMITTED)
+        _transition(
+            locked, to_status=Status.WITHDRAWN, user=user, actor=actor, reason=reason.strip(), now=now
+        )
+        locked.status = Status.WITHDRAWN
+        locked.updated_at = now
+        locked.save(update_fields=["status", "updated_at"])
+        record_audit(
+            actor=actor,
+            action="elicense.traffic_pass.withdraw",
+            target_type="traffic_pass_application",
+            target_id=locked.reference,
+            reason=reason.strip(),
+        )
+    return locked
+
+
+def _holder(application: TrafficPassApplication) -> dict[str, Any]:
+    company = application.applicant_company
+    if company is not None:
+        return {
+            "holder_company": company,
+            "holder_user": None,
+            "holder_name": company.name,
+            "holder_id_number": company.credit_code,
+        }
+    user = application.applicant_user
+    return {
+        "holder_company": None,
+        "holder_user": user,
+        "holder_name": user.real_name or user.get_username(),
+        "holder_id_number": user.id_number,
+    }
+
+
+def pass_licence_data(application: TrafficPassApplication) -> dict[str, Any]:
+    """What the electronic pass shows (in Chinese, whatever the approver's language)."""
+    with translation.override("zh-hans"):
+        pass_type = str(PassType(application.pass_type).label)
+    return {
+        "plate": application.plate_number,
+        "plate_colour": application.vehicle.get_plate_colour_display(),
+        "pass_type": pass_type,
+        "pass_type_code": application.pass_type,
+        "sections": list(application.road_sections),
+        "times": list(application.time_windows),
+        "application": application.reference,
+    }
+
+
+def _sync_pass(
+    application: TrafficPassApplication, *, event: str, actor: Actor, reason: str = ""
+) -> ElectronicLicence:
+    return licence_sync(
+        source_type=SOURCE_TYPE,
+        source_id=application.pk,
+        licence_type=LicenceType.TRAFFIC_PASS,
+        issuer_region=application.region_code,
+        valid_from=application.valid_from,
+        valid_until=application.valid_until,
+        data=pass_licence_data(application),
+        event=event,
+        actor=actor,
+        reason=reason,
+        source_updated_at=application.updated_at,
+        now=application.updated_at,
+        **_holder(application),
+    )
+
+
+def _notify(application: TrafficPassApplication, text: str) -> None:
+    phone = application.applicant_user.phone
+    if phone:
+        send_sms_on_commit(
+            phone=phone, text=text, template="elicense.traffic_pass", params={"ref": application.reference}
+        )
+
+
+def traffic_pass_approve(
+    *, application: TrafficPassApplication, staff_user: User, reason: str = "", now: dt.datetime | None = None
+) -> TrafficPassApplication:
+    """Approve and issue the electronic pass in the same transaction. The vehicle is checked
+    again: a certificate cancelled or a violation recorded since the application blocks approval."""
+    require_staff_covering(staff_user=staff_user, region_code=application.region_code)
+    now = now or timezone.now()
+    problems = vehicle_legal_problems(plate_number=application.plate_number, on=today_in_china(now))
+    if problems:
+        raise ValidationFailed(
+            problems[0][0],
+            problems[0][1],
+            details=[_error("plate_number", code, message) for code, message in problems],
+        )
+    actor = actor_for(staff_user)
+    with transaction.atomic():
+        locked = _locked(application, expected=Status.SUBMITTED)
+        _transition(
+            locked, to_status=Status.APPROVED, user=staff_user, actor=actor, reason=reason.strip(), now=now
+        )
+        locked.status = Status.APPROVED
+        locked.decided_at = now
+        locked.decided_by = staff_user
+        locked.decision_reason = reason.strip()
+        locked.updated_at = now
+        locked.save()
+        locked.licence = _sync_pass(locked, event=LicenceEvent.Kind.ISSUE, actor=actor)
+        locked.save(update_fields=["licence"])
+        record_audit(
+            actor=actor,
+            action="elicense.traffic_pass.approve",
+            target_type="traffic_pass_application",
+            target_id=locked.reference,
+            after={"licence": locked.licence.lid},
+        )
+        _notify(locked, _("Your traffic pass %(ref)s was approved.") % {"ref": locked.reference})
+    return locked
+
+
+def traffic_pass_reject(
+    *, application: TrafficPassApplication, staff_user: User, reason: str, now: dt.datetime | None = None
+) -> TrafficPassApplication:
+    require_staff_covering(staff_user=staff_user, region_code=application.region_code)
+    if not reason.strip():
+        raise ValidationFailed.single(
+            field="reason", code=Code.REASON_REQUIRED, message=_("Give the reason for the rejection.")
+        )
+    now = now or timezone.now()
+    actor = actor_for(staff_user)
+    with transaction.atomic():
+        locked = _locked(application, expected=Status.SUBMITTED)
+        _transition(
+            locked, to_status=Status.REJECTED, user=staff_user, actor=actor, reason=reason.strip(), now=now
+        )
+        locked.status = Status.REJECTED
+        locked.decided_at = now
+        locked.decided_by = staff_user
+        locked.decision_reason = reason.strip()
+        locked.updated_at = now
+        locked.save()
+        record_audit(
+            actor=actor,
+            action="elicense.traffic_pass.reject",
+            target_type="traffic_pass_application",
+            target_id=locked.reference,
+            reason=reason.strip(),
+        )
+        _notify(locked, _("Your traffic pass application %(ref)s was rejected.") % {"ref": locked.reference})
+    return locked
+
+
+def traffic_pass_revoke(
+    *, application: TrafficPassApplication, staff_user: User, reason: str, now: dt.datetime | None = None
+) -> TrafficPassApplication:
+    """Revoke an approved pass: the registry record and its electronic licence together."""
+    require_staff_covering(staff_user=staff_user, region_code=application.region_code)
+    if not reason.strip():
+        raise ValidationFailed.single(field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason."))
+    now = now or timezone.now()
+    actor = actor_for(staff_user)
+    with transaction.atomic():
+        locked = _locked(application, expected=Status.APPROVED)
+        _transition(
+            locked, to_status=Status.REVOKED, user=staff_user, actor=actor, reason=reason.strip(), now=now
+        )
+        locked.status = Status.REVOKED
+        locked.updated_at = now
+        locked.save(update_fields=["status", "updated_at"])
+        _sync_pass(locked, event=LicenceEvent.Kind.REVOKE, actor=actor, reason=reason.strip())
+        record_audit(
+            actor=actor,
+            action="elicense.traffic_pass.revoke",
+            target_type="traffic_pass_application",
+            target_id=locked.reference,
+            reason=reason.strip(),
+        )
+    return locked
+
+
+def region_is_known(code: str) -> bool:
+    return region_code_exists(code)

@@ -1,0 +1,541 @@
+"""HTML pages: public verification, holders' licences and share codes, traffic-pass applicants,
+and the staff queue and consistency report. Like api.py: validate, call one service or selector,
+render. Phone-sized, Chinese by default."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, pgettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from yunzheng.accounts.auth import client_ip
+from yunzheng.accounts.guards import real_name_required, staff_required
+from yunzheng.accounts.models import User
+from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from yunzheng.elicense import rendering, selectors, services
+from yunzheng.elicense.api import public_base_url
+from yunzheng.elicense.consistency import KINDS, sync_check_run
+from yunzheng.elicense.models import ElectronicLicence, PassType, TrafficPassApplication, VerificationAttempt
+from yunzheng.elicense.qr_payload import ESSENTIAL_KEYS
+from yunzheng.elicense.traffic_passes import (
+    PassRequest,
+    traffic_pass_apply,
+    traffic_pass_approve,
+    traffic_pass_reject,
+    traffic_pass_revoke,
+    traffic_pass_withdraw,
+)
+from yunzheng.elicense.verification_texts import result_label, result_message
+
+
+def _user(request: HttpRequest) -> User:
+    # Every caller is behind login_required / staff_required / real_name_required.
+    return cast(User, request.user)
+
+
+def _not_found(error: NotFound) -> Http404:
+    return Http404(error.message)
+
+
+def _essential_labels() -> dict[str, str]:
+    return {
+        "holder": _("Holder"),
+        "certificate_number": pgettext("elicense", "Certificate number"),
+        "plate": _("Plate number"),
+        "plate_colour": _("Plate colour"),
+        "pass_type": _("Pass type"),
+        "sections": _("Permitted road sections"),
+        "times": _("Permitted times"),
+        "categories": _("Qualification categories"),
+        "grade": _("Credit grade"),
+        "scope": _("Business scope"),
+    }
+
+
+# --------------------------------------------------------------------------------------------
+# Public verification
+# --------------------------------------------------------------------------------------------
+
+
+class VerifyForm(forms.Form):
+    payload = forms.CharField(
+        label=gettext_lazy("Scanned code"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
+    )
+
+
+def _verification_page(request: HttpRequest, text: str, *, form: VerifyForm | None = None) -> HttpResponse:
+    try:
+        outcome = services.verification_verify(
+            text=text, client_ip=client_ip(request), channel=VerificationAttempt.Channel.PAGE
+        )
+    except RateLimited as limited:
+        response = render(
+            request,
+            "elicense/verify.html",
+            {"form": form or VerifyForm(), "rate_limited": limited.message},
+            status=429,
+        )
+        response["Retry-After"] = str(limited.retry_after_seconds)
+        return response
+    essentials = []
+    if outcome.claims is not None:
+        labels = _essential_labels()
+        for key, value in outcome.claims.ess.items():
+            name = ESSENTIAL_KEYS.get(key, key)
+            essentials.append(
+                (labels.get(name, name), "；".join(value) if isinstance(value, list) else value)
+            )
+    context = {
+        "form": form or VerifyForm(),
+        "outcome": outcome,
+        "result_label": result_label(outcome.result),
+        "message": result_message(outcome.result, outcome.reason_code),
+        "essentials": essentials,
+        "type_label": (
+            ElectronicLicence(licence_type=outcome.claims.licence_type).get_licence_type_display()
+            if outcome.claims
+            else ""
+        ),
+        "checked_at": timezone.now(),
+    }
+    return render(request, "elicense/verify.html", context)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def verify_page(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = VerifyForm(request.POST)
+        if form.is_valid():
+            return _verification_page(request, form.cleaned_data["payload"], form=form)
+        return render(request, "elicense/verify.html", {"form": form})
+    return render(request, "elicense/verify.html", {"form": VerifyForm()})
+
+
+@never_cache
+def verify_link(request: HttpRequest, payload: str) -> HttpResponse:
+    """The link in the QR code: a phone camera opens it and sees the live answer at once."""
+    return _verification_page(request, payload)
+
+
+class ShareRedeemForm(forms.Form):
+    code = forms.CharField(label=gettext_lazy("Share code"), max_length=40)
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def share_redeem_page(request: HttpRequest, code: str = "") -> HttpResponse:
+    """GET only asks for confirmation (link previews and prefetchers must not burn the code);
+    the POST redeems it and shows the licence in full, once."""
+    form = ShareRedeemForm(request.POST or None, initial={"code": code})
+    if request.method == "POST" and form.is_valid():
+        try:
+            share = services.share_code_redeem(
+                code=form.cleaned_data["code"],
+                client_ip=client_ip(request),
+                channel=VerificationAttempt.Channel.SHARE,
+            )
+        except (NotFound, RateLimited) as error:
+            form.add_error("code", error.message)
+        else:
+            rows = rendering.licence_rows(share.licence, full=True, full_id=True)
+            response = render(request, "elicense/share_view.html", {"share": share, "rows": rows})
+            response["Cache-Control"] = "no-store"
+            return response
+    return render(request, "elicense/share_redeem.html", {"form": form, "code": code})
+
+
+# --------------------------------------------------------------------------------------------
+# Holders
+# --------------------------------------------------------------------------------------------
+
+
+@login_required
+def my_licences(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    return render(
+        request,
+        "elicense/my_licences.html",
+        {
+            "licences": selectors.licences_for_user(user=user),
+            "applications": selectors.applications_for_user(user=user)[:5],
+        },
+    )
+
+
+class ShareCreateForm(forms.Form):
+    recipient_name = forms.CharField(
+        label=gettext_lazy("Share with (name of the person or organisation)"), max_length=100
+    )
+
+
+@never_cache
+@login_required
+def licence_page(request: HttpRequest, lid: str) -> HttpResponse:
+    user = _user(request)
+    try:
+        licence = selectors.licence_for_holder(user=user, lid=lid)
+    except NotFound as error:
+        raise _not_found(error) from None
+    services.licence_record_activation(licence=licence, user=user)
+    qr_uri, qr_problem, signed = "", "", None
+    try:
+        signed = services.licence_sign(licence=licence)
+        qr_uri = rendering.qr_data_uri(signed.qr_text(public_base_url(request)), scale=8)
+    except DomainError as error:
+        qr_problem = error.message
+    now = timezone.now()
+    shares = [
+        (share, selectors.share_code_state(share, now=now))
+        for share in selectors.share_codes_for_licence(licence=licence)
+    ]
+    return render(
+        request,
+        "elicense/licence.html",
+        {
+            "licence": licence,
+            "rows": rendering.licence_rows(licence, full=True),
+            "qr_uri": qr_uri,
+            "qr_problem": qr_problem,
+            "signed": signed,
+            "shares": shares,
+            "share_form": ShareCreateForm(),
+            "events": licence.events.all(),
+        },
+    )
+
+
+@require_POST
+@login_required
+def share_create(request: HttpRequest, lid: str) -> HttpResponse:
+    user = _user(request)
+    try:
+        licence = selectors.licence_for_holder(user=user, lid=lid)
+    except NotFound as error:
+        raise _not_found(error) from None
+    form = ShareCreateForm(request.POST)
+    if form.is_valid():
+        try:
+            issued = services.share_code_create(
+                licence=licence, user=user, recipient_name=form.cleaned_data["recipient_name"]
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(
+                request,
+                _("Share code for %(name)s: %(code)s — valid until %(time)s, usable once.")
+                % {
+                    "name": issued.share.recipient_name,
+                    "code": issued.display,
+                    "time": timezone.localtime(issued.share.expires_at).strftime("%H:%M"),
+                },
+            )
+    else:
+        messages.error(request, _("Name the person or organisation you share with."))
+    return redirect("elicense:licence", lid=licence.lid)
+
+
+@never_cache
+@login_required
+def licence_download(request: HttpRequest, lid: str, kind: str) -> HttpResponse:
+    user = _user(request)
+    try:
+        licence = selectors.licence_for_holder(user=user, lid=lid)
+        signed = services.licence_sign(licence=licence)
+    except NotFound as error:
+        raise _not_found(error) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("elicense:licence", lid=lid)
+    services.licence_record_activation(licence=licence, user=user)
+    qr_text = signed.qr_text(public_base_url(request))
+    if kind == "pdf":
+        content, content_type = rendering.licence_pdf(licence, signed, qr_text=qr_text), "application/pdf"
+    else:
+        content, content_type = rendering.licence_png(licence, signed, qr_text=qr_text), "image/png"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{licence.lid}.{kind}"'
+    return response
+
+
+# --------------------------------------------------------------------------------------------
+# Traffic passes: applicants
+# --------------------------------------------------------------------------------------------
+
+
+class PassApplyForm(forms.Form):
+    plate_number = forms.CharField(label=gettext_lazy("Plate number"), max_length=20)
+    pass_type = forms.ChoiceField(label=gettext_lazy("Pass type"), choices=PassType.choices)
+    road_sections = forms.CharField(
+        label=gettext_lazy("Permitted road sections (one per line)"), widget=forms.Textarea(attrs={"rows": 3})
+    )
+    time_windows = forms.CharField(label=gettext_lazy("Permitted times, e.g. 22:00-06:00"), max_length=100)
+    valid_from = forms.DateField(
+        label=gettext_lazy("Valid from"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    valid_until = forms.DateField(
+        label=gettext_lazy("Valid until"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
+    )
+    company = forms.TypedChoiceField(
+        label=gettext_lazy("Apply as"), coerce=int, required=False, empty_value=None
+    )
+
+    def __init__(self, *args: Any, companies: list[tuple[int, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.TypedChoiceField, self.fields["company"])
+        field.choices = [("", _("Myself (individual)")), *companies]
+        if not companies:
+            field.widget = forms.HiddenInput()
+
+
+def _apply_errors_to_form(form: forms.Form, error: DomainError) -> None:
+    fields = set(form.fields)
+    placed = False
+    for detail in error.details:
+        if detail.field in fields:
+            form.add_error(detail.field, detail.message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+@real_name_required
+def pass_apply(request: HttpRequest) -> HttpResponse:
+    from yunzheng.accounts.selectors import companies_for_user, company_for_member
+
+    user = _user(request)
+    companies = [(c.pk, c.name) for c in companies_for_user(user=user)]
+    today = services.today_in_china()
+    form = PassApplyForm(
+        request.POST or None,
+        companies=companies,
+        initial={
+            "valid_from": today,
+            "valid_until": today + dt.timedelta(days=29),
+            "time_windows": "22:00-06:00",
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            company = company_for_member(user=user, company_id=data["company"]) if data["company"] else None
+            application = traffic_pass_apply(
+                user=user,
+                company=company,
+                request=PassRequest(
+                    plate_number=data["plate_number"],
+                    pass_type=data["pass_type"],
+                    road_sections=data["road_sections"],
+                    time_windows=data["time_windows"],
+                    valid_from=data["valid_from"],
+                    valid_until=data["valid_until"],
+                ),
+            )
+        except (ValidationFailed, DomainError) as error:
+            _apply_errors_to_form(form, error)
+        else:
+            messages.success(
+                request,
+                _("Application %(ref)s submitted. A decision is due by %(date)s.")
+                % {"ref": application.reference, "date": application.due_date.isoformat()},
+            )
+            return redirect("elicense:pass", application_id=application.pk)
+    return render(request, "elicense/pass_apply.html", {"form": form})
+
+
+@login_required
+def pass_list(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "elicense/pass_list.html",
+        {"applications": selectors.applications_for_user(user=_user(request))},
+    )
+
+
+@login_required
+def pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
+    user = _user(request)
+    try:
+        application = selectors.application_for_user(user=user, application_id=application_id)
+    except NotFound as error:
+        raise _not_found(error) from None
+    if request.method == "POST" and request.POST.get("action") == "withdraw":
+        try:
+            traffic_pass_withdraw(application=application, user=user, reason=request.POST.get("reason", ""))
+        except DomainError as error:
+            messages.error(request, error.message)
+        return redirect("elicense:pass", application_id=application.pk)
+    return render(
+        request,
+        "elicense/pass_detail.html",
+        {
+            "application": application,
+            "transitions": application.transitions.all(),
+            "overdue": selectors.is_overdue(application),
+        },
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Staff
+# --------------------------------------------------------------------------------------------
+
+
+@staff_required
+def staff_pass_queue(request: HttpRequest) -> HttpResponse:
+    status = request.GET.get("status", TrafficPassApplication.Status.SUBMITTED)
+    if status not in TrafficPassApplication.Status.values:
+        status = ""
+    overdue = request.GET.get("overdue") == "1"
+    queue = selectors.application_queue(staff_user=request.user, status=status, overdue_only=overdue)
+    rows = [(a, selectors.is_overdue(a)) for a in queue.select_related("applicant_user")[:200]]
+    return render(
+        request,
+        "elicense/staff_queue.html",
+        {
+            "rows": rows,
+            "status": status,
+            "overdue": overdue,
+            "statuses": TrafficPassApplication.Status.choices,
+        },
+    )
+
+
+@staff_required
+def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
+    staff = _user(request)
+    try:
+        application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
+    except NotFound as error:
+        raise _not_found(error) from None
+    if request.method == "POST":
+        action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
+        decisions = {
+            "approve": traffic_pass_approve,
+            "reject": traffic_pass_reject,
+            "revoke": traffic_pass_revoke,
+        }
+        decide = decisions.get(action)
+        if decide is None:
+            messages.error(request, _("Unknown action."))
+        else:
+            try:
+                decide(application=application, staff_user=staff, reason=reason)
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Saved."))
+        return HttpResponseRedirect(reverse("elicense:staff_pass", args=[application.pk]))
+    from yunzheng.elicense.vehicles import vehicle_legal_problems
+
+    return render(
+        request,
+        "elicense/staff_pass.html",
+        {
+            "application": application,
+            "transitions": application.transitions.all(),
+            "overdue": selectors.is_overdue(application),
+            "vehicle_problems": [
+                message for _code, message in vehicle_legal_problems(plate_number=application.plate_number)
+            ],
+        },
+    )
+
+
+@staff_required
+def staff_sync_report(request: HttpRequest) -> HttpResponse:
+    staff = _user(request)
+    if request.method == "POST":
+        sync_check_run(actor=services.actor_for(staff))
+        messages.success(request, _("The consistency check has run."))
+        return redirect("elicense:staff_sync")
+    report = selectors.latest_sync_report(staff_user=staff)
+    kind_labels = {
+        "authenticity": _("Authenticity"),
+        "completeness": _("Completeness"),
+        "validity": _("Validity"),
+        "timeliness": _("Timeliness"),
+    }
+    counts = [(kind_labels[k], report.counts.get(k, 0)) for k in KINDS] if report else []
+    mismatches = [(kind_labels.get(m["kind"], m["kind"]), m) for m in report.mismatches] if report else []
+    return render(
+        request,
+        "elicense/staff_sync.html",
+        {"report": report, "counts": counts, "mismatches": mismatches},
+    )
+
+
+@staff_required
+def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
+    """A licence in full for staff of its region (audited), with revoke / suspend / reinstate."""
+    staff = _user(request)
+    try:
+        licence = selectors.licence_for_staff(staff_user=staff, lid=lid)
+    except NotFound as error:
+        raise _not_found(error) from None
+    if request.method == "POST":
+        changes = {
+            "revoke": services.licence_revoke,
+            "suspend": services.licence_suspend,
+            "reinstate": services.licence_reinstate,
+        }
+        change = changes.get(request.POST.get("action", ""))
+        if change is None:
+            messages.error(request, _("Unknown action."))
+        else:
+            try:
+                change(
+                    licence=licence, actor=services.actor_for(staff), reason=request.POST.get("reason", "")
+                )
+            except DomainError as error:
+                messages.error(request, error.message)
+            else:
+                messages.success(request, _("Saved."))
+        return redirect("elicense:staff_licence", lid=licence.lid)
+    services.licence_record_staff_view(licence=licence, staff_user=staff, what="view")
+    return render(
+        request,
+        "elicense/staff_licence.html",
+        {
+            "licence": licence,
+            "rows": rendering.licence_rows(licence, full=True),
+            "events": licence.events.all(),
+        },
+    )
+
+
+@never_cache
+@staff_required
+def staff_licence_download(request: HttpRequest, lid: str, kind: str) -> HttpResponse:
+    staff = _user(request)
+    try:
+        licence = selectors.licence_for_staff(staff_user=staff, lid=lid)
+        signed = services.licence_sign(licence=licence)
+    except NotFound as error:
+        raise _not_found(error) from None
+    except DomainError as error:
+        messages.error(request, error.message)
+        return redirect("elicense:staff_licence", lid=lid)
+    services.licence_record_staff_view(licence=licence, staff_user=staff, what=f"download_{kind}")
+    qr_text = signed.qr_text(public_base_url(request))
+    if kind == "pdf":
+        content, content_type = rendering.licence_pdf(licence, signed, qr_text=qr_text), "application/pdf"
+    else:
+        content, content_type = rendering.licence_png(licence, signed, qr_text=qr_text), "image/png"
+    response = HttpResponse(content, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{licence.lid}.{kind}"'
+    return response
