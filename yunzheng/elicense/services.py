@@ -291,7 +291,9 @@ def trust_list_issue(*, now: dt.datetime | None = None) -> dict[str, str]:
         keys=[trusted_key(key) for key in keys.order_by("province", "valid_from")],
         revoked=revoked,
     )
-    return verifier.trust_list_document(content=content, signature=sm2_sign(signer.private_key, content))
+    return verifier.trust_list_document(
+        content=content, signature=sm2_sign(signer.private_key, content, public_key_hex=signer.public_key_hex)
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -859,7 +861,7 @@ def licence_sign(*, licence: ElectronicLicence, now: dt.datetime | None = None) 
         ess=licence_essentials(licence),
     )
     body = qr_payload.encode_claims(claims)
-    text = qr_payload.assemble(body, sm2_sign(key.private_key, body))
+    text = qr_payload.assemble(body, sm2_sign(key.private_key, body, public_key_hex=key.public_key_hex))
     return SignedPayload(text=text, claims=claims, kid=key.kid)
 
 

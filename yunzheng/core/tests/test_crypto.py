@@ -481,3 +481,13 @@ def test_sm2_verify_survives_signature_that_reaches_the_point_at_infinity():
 def test_sm2_verify_random_signatures_never_raise(keypair):
     for _ in range(20):
         assert sm2_verify(keypair.public_key_hex, b"x", secrets.token_bytes(64)) is False
+
+
+def test_sm2_sign_with_the_known_public_key_gives_verifiable_signatures() -> None:
+    pair = generate_sm2_keypair()
+    signature = sm2_sign(pair.private_key_hex, b"licence", public_key_hex=pair.public_key_hex)
+    assert sm2_verify(pair.public_key_hex, b"licence", signature)
+    # A public key that is not the pair's makes a signature that does not verify under the real one.
+    other = generate_sm2_keypair()
+    wrong = sm2_sign(pair.private_key_hex, b"licence", public_key_hex=other.public_key_hex)
+    assert not sm2_verify(pair.public_key_hex, b"licence", wrong)
