@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from . import views
 
 app_name = "licensing"
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("", views.home, name="home"),
+    path("companies/<int:company_id>/apply/", views.apply, name="apply"),
+    path("companies/<int:company_id>/evaluations/", views.evaluations, name="evaluations"),
+    path("applications/<int:pk>/", views.application_detail, name="application"),
+    path("applications/<int:pk>/act/", views.application_act, name="act"),
+    path("applications/<int:pk>/materials/", views.material_upload, name="material_upload"),
+    path("materials/<int:pk>/file/", views.material_file, name="material_file"),
+    path("evaluations/<int:pk>/file/", views.evaluation_file, name="evaluation_file"),
+    path("booking/", views.booking, name="booking"),
+    path("notifications/<int:pk>/read/", views.notification_read, name="notification_read"),
+    path("staff/", views.staff_home, name="staff_home"),
+    # The whole-case view for staff is the same page as the company's, shown for the staff role.
+    path("staff/applications/<int:pk>/", views.application_detail, name="staff_application"),
+    path("staff/quotas/", views.staff_quotas, name="staff_quotas"),
+    path("staff/slots/", views.staff_slots, name="staff_slots"),
+    path("staff/expiries/", views.staff_expiries, name="staff_expiries"),
+]

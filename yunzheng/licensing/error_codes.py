@@ -1,0 +1,61 @@
+"""Stable error codes of the licensing app. They are part of the API: clients branch on them.
+
+Codes from core (`upload.too_large`, `calendar.year_unknown`, ...) and accounts
+(`real_name.required`, `staff.required`) pass through unchanged.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class LicensingErrorCode(StrEnum):
+    # City quota
+    QUOTA_CITY_CLOSED = "quota.city_closed"
+    QUOTA_NOTICE_REQUIRED = "quota.notice_required"
+    CITY_INVALID = "application.city_invalid"
+
+    # Applications and their workflow
+    APPLICATION_NOT_FOUND = "application.not_found"
+    APPLICATION_ALREADY_OPEN = "application.already_open"
+    APPLICATION_NATIONAL_LICENCE_REQUIRED = "application.national_licence_required"
+    TRANSITION_NOT_ALLOWED = "application.transition_not_allowed"
+    NOT_YOUR_TURN = "application.not_responsible"
+    REASON_REQUIRED = "application.reason_required"
+    FIELD_REQUIRED = "application.field_required"
+    MATERIALS_MISSING = "application.materials_missing"
+    NOT_A_MEMBER = "company.not_member"
+
+    # Capability review
+    ALREADY_DISTRIBUTED = "review.already_distributed"
+    NOT_DISTRIBUTED = "review.not_distributed"
+    ALREADY_REVIEWED = "review.already_answered"
+    REVIEWS_MISSING = "review.opinions_missing"
+    ALREADY_EXTENDED = "review.already_extended"
+    RECOMMENDATION_INVALID = "review.recommendation_invalid"
+    REVISION_NOT_OVERDUE = "review.revision_not_overdue"
+
+    # Test document, evaluations, licence
+    TEST_DOCUMENT_MISSING = "test_document.missing"
+    TEST_DOCUMENT_EXPIRED = "test_document.expired"
+    TEST_DOCUMENT_STILL_VALID = "test_document.still_valid"
+    EVALUATION_MISSING = "evaluation.missing"
+    EVALUATION_EXPIRED = "evaluation.expired"
+    EVALUATION_INVALID = "evaluation.invalid"
+    LICENCE_INVALID = "licence.invalid"
+
+    # Test appointments
+    BOOKING_MONTH_NOT_FOUND = "booking.month_not_found"
+    BOOKING_MONTH_EXISTS = "booking.month_exists"
+    BOOKING_MONTH_PAST = "booking.month_past"
+    BOOKING_NOT_OPEN = "booking.not_open"
+    BOOKING_FULL = "booking.full"
+    BOOKING_ALREADY_BOOKED = "booking.already_booked"
+    BOOKING_NOT_ELIGIBLE = "booking.not_eligible"
+    BOOKING_BUSY = "booking.busy"
+    BOOKING_NOT_FOUND = "booking.not_found"
+    SLOTS_INVALID = "booking.slots_invalid"
+
+    # Files
+    PDF_INVALID = "upload.not_pdf"
+    FILE_NOT_FOUND = "file.not_found"

@@ -1,0 +1,319 @@
+"""Reads of the licensing app: who may see and do what, queues, task lists, expiries.
+
+Roles: a user's role towards an application is one of workflow's parties, derived from
+accounts (company membership, or the staff profile's department, level and region):
+
+* company: a member of the applying company (CompanyMembership);
+* city_transport: transport staff at city level whose scope covers the application's city;
+* province_transport: transport staff at province level covering the city;
+* ministry: transport staff at ministry level (nationwide);
+* public_security, pboc, tax, communications, cyberspace: that department's staff at province
+  level covering the city (they review the online service capability).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yunzheng.accounts.models import Company, CompanyMembership, StaffProfile, User
+from yunzheng.accounts.scopes import StaffScope, staff_profile_of
+from yunzheng.core.errors import NotFound, PermissionDenied
+from yunzheng.licensing import deadlines
+from yunzheng.licensing.error_codes import LicensingErrorCode as Code
+from yunzheng.licensing.models import (
+    REVIEW_DEPARTMENTS,
+    TERMINAL_STEPS,
+    DepartmentReview,
+    LicenceApplication,
+    Notification,
+    OperatingLicence,
+    Party,
+    SecurityEvaluation,
+    Stage,
+    Step,
+    TestBooking,
+    TestPassedDocument,
+    TestSlotMonth,
+)
+
+Dept = StaffProfile.Department
+Level = StaffProfile.Level
+
+
+def today(now: dt.datetime | None = None) -> dt.date:
+    return timezone.localdate(now or timezone.now())
+
+
+def scope_of(user: Any) -> StaffScope | None:
+    profile = staff_profile_of(user)
+    if profile is None:
+        return None
+    return StaffScope(department=profile.department, level=profile.level, region_code=profile.region_code)
+
+
+def staff_party(scope: StaffScope) -> str | None:
+    """The party a staff member acts as (independent of any application), or None."""
+    if scope.department == Dept.TRANSPORT:
+        return {
+            Level.CITY: Party.CITY_TRANSPORT,
+            Level.PROVINCE: Party.PROVINCE_TRANSPORT,
+            Level.MINISTRY: Party.MINISTRY,
+        }[Level(scope.level)]
+    if scope.department in REVIEW_DEPARTMENTS and scope.level == Level.PROVINCE:
+        return scope.department
+    return None
+
+
+def is_member(user: Any, company: Company) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    return CompanyMembership.objects.filter(company=company, user_id=user.pk).exists()
+
+
+def role_of(user: Any, application: LicenceApplication) -> str | None:
+    """The party `user` acts as on `application`, or None (no business with it)."""
+    scope = scope_of(user)
+    if scope is None:
+        return Party.COMPANY if is_member(user, application.company) else None
+    party = staff_party(scope)
+    if party is None or not (party == Party.MINISTRY or scope.covers(application.city_code)):
+        return None
+    return party
+
+
+def _not_found() -> NotFound:
+    return NotFound(Code.APPLICATION_NOT_FOUND, _("No such application."))
+
+
+def application_for_user(*, user: Any, application_id: int) -> tuple[LicenceApplication, str]:
+    """The application and the viewer's role; NotFound for anyone with no business with it, so
+    ids cannot be probed. Department staff see applications in their region that reached review."""
+    application = (
+        LicenceApplication.objects.select_related("company", "company__contact_user")
+        .filter(pk=application_id)
+        .first()
+    )
+    if application is None:
+        raise _not_found()
+    role = role_of(user, application)
+    if role is None:
+        raise _not_found()
+    if (
+        role in REVIEW_DEPARTMENTS
+        and not DepartmentReview.objects.filter(stage__application=application, department=role).exists()
+    ):
+        raise _not_found()
+    return application, role
+
+
+def require_member(*, user: Any, company: Company) -> None:
+    if not is_member(user, company):
+        raise PermissionDenied(Code.NOT_A_MEMBER, _("You do not act for this company."))
+
+
+def companies_of(user: Any) -> QuerySet[Company]:
+    return (
+        Company.objects.filter(memberships__user_id=user.pk).select_related("contact_user").order_by("name")
+    )
+
+
+def company_for_member(*, user: Any, company_id: int) -> Company:
+    company = companies_of(user).filter(pk=company_id).first()
+    if company is None:
+        raise NotFound(Code.NOT_A_MEMBER, _("No such company among yours."))
+    return company
+
+
+def open_stage(application: LicenceApplication) -> Stage | None:
+    return application.stages.filter(status=Stage.Status.OPEN).first()
+
+
+def current_test_document(company: Company) -> TestPassedDocument | None:
+    return TestPassedDocument.objects.filter(company=company).order_by("-issued_on", "-id").first()
+
+
+def current_evaluations(company: Company) -> dict[str, SecurityEvaluation]:
+    """The latest evaluation of each kind (by issue date)."""
+    latest: dict[str, SecurityEvaluation] = {}
+    for evaluation in SecurityEvaluation.objects.filter(company=company).order_by(
+        "kind", "-issued_on", "-id"
+    ):
+        latest.setdefault(evaluation.kind, evaluation)
+    return latest
+
+
+@dataclass(frozen=True)
+class EvaluationStatus:
+    kind: str
+    label: str
+    evaluation: SecurityEvaluation | None
+    valid: bool
+    days_left: int | None
+
+
+def evaluation_statuses(company: Company, *, on: dt.date) -> list[EvaluationStatus]:
+    latest = current_evaluations(company)
+    statuses = []
+    for kind, label in SecurityEvaluation.Kind.choices:
+        evaluation = latest.get(kind)
+        valid = evaluation is not None and deadlines.is_valid_on(evaluation.valid_until, on)
+        left = deadlines.days_left(evaluation.valid_until, on) if evaluation else None
+        statuses.append(EvaluationStatus(kind, str(label), evaluation, valid, left))
+    return statuses
+
+
+def expiring_evaluations(*, scope: StaffScope, on: dt.date, within_days: int) -> QuerySet[SecurityEvaluation]:
+    """Evaluations ending within `within_days` (or already ended) of companies in the scope."""
+    limit = on + dt.timedelta(days=within_days)
+    queryset = SecurityEvaluation.objects.filter(valid_until__isnull=False, valid_until__lte=limit)
+    if scope.region_prefix:
+        queryset = queryset.filter(
+            Q(company__region_code__startswith=scope.region_prefix)
+            | Q(company__licence_applications__city_code__startswith=scope.region_prefix)
+        )
+    return queryset.select_related("company").distinct().order_by("valid_until")
+
+
+def expiring_test_documents(
+    *, scope: StaffScope, on: dt.date, within_days: int
+) -> QuerySet[TestPassedDocument]:
+    limit = on + dt.timedelta(days=within_days)
+    queryset = TestPassedDocument.objects.filter(
+        valid_until__lte=limit, valid_until__gte=on - dt.timedelta(days=30)
+    )
+    if scope.region_prefix:
+        queryset = queryset.filter(
+            Q(company__region_code__startswith=scope.region_prefix)
+            | Q(company__licence_applications__city_code__startswith=scope.region_prefix)
+        )
+    return queryset.select_related("company").distinct().order_by("valid_until")
+
+
+def applications_in_scope(scope: StaffScope) -> QuerySet[LicenceApplication]:
+    queryset = LicenceApplication.objects.select_related("company")
+    if scope.region_prefix:
+        queryset = queryset.filter(city_code__startswith=scope.region_prefix)
+    return queryset
+
+
+def staff_queue(*, scope: StaffScope) -> QuerySet[Stage]:
+    """Open stages this staff member's office must act on, earliest due first."""
+    party = staff_party(scope)
+    if party is None or party in REVIEW_DEPARTMENTS:
+        return Stage.objects.none()
+    queryset = Stage.objects.filter(status=Stage.Status.OPEN, responsible=party).select_related(
+        "application", "application__company"
+    )
+    if scope.region_prefix:
+        queryset = queryset.filter(application__city_code__startswith=scope.region_prefix)
+    return queryset.order_by("due_on", "opened_at")
+
+
+def department_queue(*, scope: StaffScope) -> QuerySet[DepartmentReview]:
+    """Capability reviews waiting for this department's opinion (province level)."""
+    if scope.department not in REVIEW_DEPARTMENTS or scope.level != Level.PROVINCE:
+        return DepartmentReview.objects.none()
+    return (
+        DepartmentReview.objects.filter(
+            department=scope.department,
+            region_code=scope.region_code,
+            reviewed_at__isnull=True,
+            stage__status=Stage.Status.OPEN,
+        )
+        .select_related("stage", "stage__application", "stage__application__company")
+        .order_by("due_on", "requested_at")
+    )
+
+
+def notifications_for_user(user: Any, *, limit: int = 20) -> list[Notification]:
+    scope = scope_of(user)
+    if scope is not None:
+        queryset = Notification.objects.filter(
+            department=scope.department, level=scope.level, region_code=scope.region_code
+        )
+    else:
+        queryset = Notification.objects.filter(
+            Q(recipient_user_id=user.pk) | Q(recipient_company__memberships__user_id=user.pk)
+        )
+    return list(queryset.select_related("recipient_company").order_by("-created_at", "-id")[:limit])
+
+
+def slot_months(*, on: dt.date) -> QuerySet[TestSlotMonth]:
+    """Months whose tests have not ended yet, soonest first."""
+    return TestSlotMonth.objects.filter(month__gte=on.replace(day=1)).order_by("month")
+
+
+def bookings_of(company: Company) -> QuerySet[TestBooking]:
+    return TestBooking.objects.filter(company=company).select_related("slot_month").order_by("-created_at")
+
+
+def licences_of(company: Company) -> QuerySet[OperatingLicence]:
+    return OperatingLicence.objects.filter(company=company).order_by("-issued_at")
+
+
+@dataclass
+class TaskView:
+    """What the company's task list shows for one application."""
+
+    application: LicenceApplication
+    stage: Stage | None
+    waiting_on: str
+    next_action: str
+    due_on: dt.date | None
+    days_left: int | None
+    test_document: TestPassedDocument | None
+    test_document_expired: bool
+    evaluations: list[EvaluationStatus] = field(default_factory=list)
+
+
+def task_view(application: LicenceApplication, *, on: dt.date) -> TaskView:
+    stage = open_stage(application)
+    document = current_test_document(application.company)
+    expired = document is not None and not deadlines.is_valid_on(document.valid_until, on)
+    if stage is None:
+        waiting, next_action = "", ""
+    else:
+        waiting = str(Party(stage.responsible).label)
+        next_action = str(Step(stage.kind).label)
+    return TaskView(
+        application=application,
+        stage=stage,
+        waiting_on=str(waiting),
+        next_action=str(next_action),
+        due_on=stage.due_on if stage else None,
+        days_left=deadlines.days_left(stage.due_on, on) if stage else None,
+        test_document=document,
+        test_document_expired=expired,
+        evaluations=evaluation_statuses(application.company, on=on),
+    )
+
+
+def open_applications_of(company: Company) -> QuerySet[LicenceApplication]:
+    return LicenceApplication.objects.filter(company=company).exclude(step__in=TERMINAL_STEPS)
+
+
+def active_booking(application: LicenceApplication) -> TestBooking | None:
+    return (
+        TestBooking.objects.filter(application=application, status=TestBooking.Status.BOOKED)
+        .select_related("slot_month")
+        .order_by("-created_at")
+        .first()
+    )
+
+
+def department_reviews(stage: Stage | None) -> list[DepartmentReview]:
+    if stage is None or stage.kind != Step.CAPABILITY_REVIEW:
+        return []
+    return list(stage.department_reviews.select_related("reviewer").order_by("id"))
+
+
+def user_label(user: User | None) -> str:
+    if user is None:
+        return ""
+    return user.get_short_name()
