@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import tempfile
+from pathlib import Path
 
 from config.env import database_from_env
 
@@ -31,3 +33,6 @@ FIELD_HASH_KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 # Serve static files straight from the apps (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# Uploaded and demo files of a test run stay out of the working tree.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="yunzheng-test-media-"))

@@ -1,7 +1,416 @@
-"""JSON API of the One-Network Office for the mini-program and app clients (/api/v1/office/)."""
+"""JSON API of the One-Network Office for the mini-program and app clients (/api/v1/office/).
+
+Authentication: a bearer token (POST /api/v1/auth/login) or the web session (with CSRF). Every
+case endpoint looks the case up among the caller's own: another user's case is a 404, like one
+that does not exist. Errors have the platform's one shape (core.api).
+
+An application is built in steps, like the pages: create a draft (service, certificate,
+agreement), save the form, choose a delivery when a new certificate results, upload each
+material, submit. Then: list, detail (timeline, due dates, outcome), withdraw, supplement.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Any
+
+from django.http import HttpRequest
+from django.utils import timezone
+from ninja import File, Router, Schema, Status
+from ninja.files import UploadedFile
+
+from yunzheng.accounts.auth import user_auth
+from yunzheng.accounts.models import User
+from yunzheng.core.errors import NotAuthenticated
+from yunzheng.practitioners import catalogue, selectors, services
+from yunzheng.practitioners.models import CaseType, MaterialKind, QualificationCertificate, ServiceCase
+from yunzheng.practitioners.workflow import ACTION_LABELS, Action
 
 router = Router(tags=["office"])
+
+
+# --------------------------------------------------------------------------------------------
+# Schemas
+# --------------------------------------------------------------------------------------------
+
+
+class MaterialRequirementOut(Schema):
+    kind: str
+    label: str
+    required: bool
+
+
+class ServiceOut(Schema):
+    case_type: str
+    title: str
+    summary: str
+    instructions: list[str]
+    materials: list[MaterialRequirementOut]
+    issues_new_certificate: bool
+
+
+class CategoryOut(Schema):
+    category: str
+    label: str
+    status: str
+
+
+class CreditOut(Schema):
+    cycle_year: int
+    grade: str
+    assessed_on: dt.date
+
+
+class ViolationOut(Schema):
+    occurred_on: dt.date
+    description: str
+    points: int
+
+
+class CertificateOut(Schema):
+    id: int
+    number: str
+    status: str
+    categories: list[CategoryOut]
+    issuing_authority: str
+    region_code: str
+    first_issued_on: dt.date
+    valid_from: dt.date
+    valid_until: dt.date
+    service_unit: str
+    violations: list[ViolationOut]
+    credit_assessments: list[CreditOut]
+
+
+class CaseSummaryOut(Schema):
+    id: int
+    number: str | None
+    case_type: str
+    service: str
+    state: str
+    state_label: str
+    certificate_number: str
+    submitted_at: dt.datetime | None
+    due_on: dt.date | None
+    overdue: bool
+
+
+class TransitionOut(Schema):
+    action: str
+    label: str
+    from_state: str
+    to_state: str
+    by: str
+    reason: str
+    at: dt.datetime
+
+
+class MaterialOut(Schema):
+    id: int
+    kind: str
+    label: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: dt.datetime
+
+
+class CaseDetailOut(CaseSummaryOut):
+    accept_due_on: dt.date | None
+    decide_due_on: dt.date | None
+    paused_working_days: int
+    accepted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    completed_at: dt.datetime | None
+    outcome_reason: str
+    completion_note: str
+    delivery_method: str
+    details: dict[str, Any]
+    required_materials: list[str]
+    materials: list[MaterialOut]
+    timeline: list[TransitionOut]
+    actions: list[str]
+
+
+class CasePage(Schema):
+    count: int
+    page: int
+    pages: int
+    items: list[CaseSummaryOut]
+
+
+class DraftIn(Schema):
+    case_type: str
+    certificate_id: int
+    agreed: bool
+
+
+class FormIn(Schema):
+    phone: str
+    address: str
+    contact_name: str
+    details: dict[str, Any] = {}
+
+
+class DeliveryIn(Schema):
+    method: str
+    recipient: str = ""
+    phone: str = ""
+    address: str = ""
+
+
+class NoteIn(Schema):
+    reason: str = ""
+
+
+# --------------------------------------------------------------------------------------------
+# Shaping
+# --------------------------------------------------------------------------------------------
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.auth  # type: ignore[attr-defined]
+    if not isinstance(user, User):
+        raise NotAuthenticated("not_authenticated", "Authentication is required.")
+    return user
+
+
+def _certificate_out(certificate: QualificationCertificate) -> CertificateOut:
+    return CertificateOut(
+        id=certificate.pk,
+        number=certificate.number,
+        status=certificate.status_on(timezone.localdate()),
+        categories=[
+            CategoryOut(category=g.category, label=str(g.get_category_display()), status=g.status)
+            for g in certificate.grants.all()
+        ],
+        issuing_authority=certificate.issuing_authority,
+        region_code=certificate.region_code,
+        first_issued_on=certificate.first_issued_on,
+        valid_from=certificate.valid_from,
+        valid_until=certificate.valid_until,
+        service_unit=certificate.service_unit,
+        violations=[
+            ViolationOut(occurred_on=v.occurred_on, description=v.description, points=v.points)
+            for v in certificate.violations.all()
+        ],
+        credit_assessments=[
+            CreditOut(cycle_year=c.cycle_year, grade=c.grade, assessed_on=c.assessed_on)
+            for c in certificate.credit_assessments.all()
+        ],
+    )
+
+
+def _summary_fields(case: ServiceCase) -> dict[str, Any]:
+    today = timezone.localdate()
+    return {
+        "id": case.pk,
+        "number": case.number,
+        "case_type": case.case_type,
+        "service": str(CaseType(case.case_type).label),
+        "state": case.state,
+        "state_label": str(case.get_state_display()),
+        "certificate_number": case.certificate.number,
+        "submitted_at": case.submitted_at,
+        "due_on": case.due_on,
+        "overdue": case.is_overdue(today),
+    }
+
+
+def _detail_out(case: ServiceCase) -> CaseDetailOut:
+    categories = catalogue.valid_categories(case.certificate)
+    return CaseDetailOut(
+        **_summary_fields(case),
+        accept_due_on=case.accept_due_on,
+        decide_due_on=case.decide_due_on,
+        paused_working_days=case.paused_working_days,
+        accepted_at=case.accepted_at,
+        decided_at=case.decided_at,
+        completed_at=case.completed_at,
+        outcome_reason=case.outcome_reason,
+        completion_note=case.completion_note,
+        delivery_method=case.delivery_method,
+        details=case.details,
+        required_materials=catalogue.required_materials(
+            case_type=case.case_type, details=case.details, certificate_categories=categories
+        ),
+        materials=[
+            MaterialOut(
+                id=m.pk,
+                kind=m.kind,
+                label=str(MaterialKind(m.kind).label),
+                content_type=m.content_type,
+                size=m.size,
+                sha256=m.sha256,
+                uploaded_at=m.uploaded_at,
+            )
+            for m in selectors.current_materials(case).values()
+        ],
+        timeline=[
+            TransitionOut(
+                action=t.action,
+                label=str(ACTION_LABELS.get(Action(t.action), t.action)),
+                from_state=t.from_state,
+                to_state=t.to_state,
+                by=t.actor_role,
+                reason=t.reason,
+                at=t.at,
+            )
+            for t in selectors.case_timeline(case)
+        ],
+        actions=[str(a) for a in selectors.applicant_actions(case)],
+    )
+
+
+def _own(request: HttpRequest, case_id: int) -> ServiceCase:
+    return selectors.case_for_applicant(user=_user(request), case_id=case_id)
+
+
+# --------------------------------------------------------------------------------------------
+# Endpoints
+# --------------------------------------------------------------------------------------------
+
+
+@router.get("/services", response=list[ServiceOut], auth=None, summary="The services and what each needs")
+def list_services(request: HttpRequest) -> list[ServiceOut]:
+    return [
+        ServiceOut(
+            case_type=definition.case_type,
+            title=definition.title,
+            summary=str(definition.summary),
+            instructions=[str(p) for p in definition.instructions],
+            materials=[
+                MaterialRequirementOut(kind=kind, label=str(MaterialKind(kind).label), required=True)
+                for kind in definition.materials
+            ]
+            + [
+                MaterialRequirementOut(kind=kind, label=str(MaterialKind(kind).label), required=False)
+                for kind in definition.optional_materials
+            ],
+            issues_new_certificate=definition.issues_new_certificate,
+        )
+        for definition in catalogue.SERVICES.values()
+    ]
+
+
+@router.get("/certificates", response=list[CertificateOut], auth=user_auth, summary="My certificates")
+def my_certificates(request: HttpRequest) -> list[CertificateOut]:
+    user = _user(request)
+    services.certificates_associate_for_user(user=user)
+    return [_certificate_out(c) for c in selectors.certificates_for_user(user=user)]
+
+
+@router.get("/cases", response=CasePage, auth=user_auth, summary="My Office: my cases, newest first")
+def my_cases(request: HttpRequest, group: str = "", page: int = 1) -> CasePage:
+    if group not in ("", "open", "done", "drafts"):
+        group = ""
+    cases = selectors.cases_for_applicant(user=_user(request), group=group)
+    size = selectors.MY_CASES_PAGE_SIZE
+    count = cases.count()
+    pages = max(1, (count + size - 1) // size)
+    page = min(max(page, 1), pages)
+    items = list(cases[(page - 1) * size : page * size])
+    return CasePage(
+        count=count, page=page, pages=pages, items=[CaseSummaryOut(**_summary_fields(c)) for c in items]
+    )
+
+
+@router.get("/cases/{case_id}", response=CaseDetailOut, auth=user_auth, summary="One of my cases")
+def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
+    return _detail_out(_own(request, case_id))
+
+
+@router.post("/cases", response={201: CaseDetailOut}, auth=user_auth, summary="Start an application")
+def case_create(request: HttpRequest, payload: DraftIn) -> Status[CaseDetailOut]:
+    case = services.case_draft_create(
+        applicant=_user(request),
+        case_type=payload.case_type,
+        certificate_id=payload.certificate_id,
+        agreed=payload.agreed,
+    )
+    return Status(201, _detail_out(case))
+
+
+@router.put("/cases/{case_id}/form", response=CaseDetailOut, auth=user_auth, summary="Save the form")
+def case_form(request: HttpRequest, case_id: int, payload: FormIn) -> CaseDetailOut:
+    case = services.case_form_save(
+        case=_own(request, case_id),
+        applicant=_user(request),
+        phone=payload.phone,
+        address=payload.address,
+        contact_name=payload.contact_name,
+        details=payload.details,
+    )
+    return _detail_out(case)
+
+
+@router.put(
+    "/cases/{case_id}/delivery", response=CaseDetailOut, auth=user_auth, summary="Choose the delivery"
+)
+def case_delivery(request: HttpRequest, case_id: int, payload: DeliveryIn) -> CaseDetailOut:
+    case = services.case_delivery_save(
+        case=_own(request, case_id),
+        applicant=_user(request),
+        method=payload.method,
+        recipient=payload.recipient,
+        phone=payload.phone,
+        address=payload.address,
+    )
+    return _detail_out(case)
+
+
+@router.post(
+    "/cases/{case_id}/materials/{kind}",
+    response={201: MaterialOut},
+    auth=user_auth,
+    summary="Upload one material (PNG or JPEG, at most 10 MB)",
+)
+def case_material(
+    request: HttpRequest,
+    case_id: int,
+    kind: str,
+    file: UploadedFile = File(...),  # noqa: B008
+) -> Status[MaterialOut]:
+    material = services.case_material_upload(
+        case=_own(request, case_id), applicant=_user(request), kind=kind, upload=file
+    )
+    return Status(
+        201,
+        MaterialOut(
+            id=material.pk,
+            kind=material.kind,
+            label=str(MaterialKind(material.kind).label),
+            content_type=material.content_type,
+            size=material.size,
+            sha256=material.sha256,
+            uploaded_at=material.uploaded_at,
+        ),
+    )
+
+
+@router.post("/cases/{case_id}/submit", response=CaseDetailOut, auth=user_auth, summary="Submit")
+def case_submit(request: HttpRequest, case_id: int) -> CaseDetailOut:
+    return _detail_out(services.case_submit(case=_own(request, case_id), applicant=_user(request)))
+
+
+@router.post(
+    "/cases/{case_id}/withdraw",
+    response=CaseDetailOut,
+    auth=user_auth,
+    summary="Withdraw (only before acceptance: 409 case.withdraw_after_acceptance afterwards)",
+)
+def case_withdraw(request: HttpRequest, case_id: int, payload: NoteIn | None = None) -> CaseDetailOut:
+    case = services.case_withdraw(
+        case=_own(request, case_id), applicant=_user(request), reason=payload.reason if payload else ""
+    )
+    return _detail_out(case)
+
+
+@router.post(
+    "/cases/{case_id}/supplement", response=CaseDetailOut, auth=user_auth, summary="Send the supplement"
+)
+def case_supplement(request: HttpRequest, case_id: int, payload: NoteIn | None = None) -> CaseDetailOut:
+    case = services.case_supplement(
+        case=_own(request, case_id), applicant=_user(request), note=payload.reason if payload else ""
+    )
+    return _detail_out(case)

@@ -1,0 +1,186 @@
+"""HTML forms of the office: they parse and render; the rules live in services (errors come back
+as DomainErrors and are placed on the fields they name)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from yunzheng.core.errors import DomainError
+from yunzheng.practitioners import catalogue
+from yunzheng.practitioners.models import (
+    CaseType,
+    CertificateCategory,
+    CreditGrade,
+    DeliveryMethod,
+    QualificationCertificate,
+)
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's error on the fields it names (or above the form)."""
+    placed = False
+    for detail in error.details:
+        if detail.field in form.fields:
+            form.add_error(detail.field, detail.message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+class AgreeForm(forms.Form):
+    agree = forms.BooleanField(
+        label=_("I have read the business instructions and agree to them"),
+        required=True,
+        error_messages={"required": _("Read the business instructions and agree to them first.")},
+    )
+
+
+class CertificateChoiceForm(forms.Form):
+    certificate = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class PersonalForm(forms.Form):
+    """Personal information (name read-only, from the verified account) plus the service's fields."""
+
+    name = forms.CharField(label=_("Name"), required=False, disabled=True)
+    phone = forms.CharField(
+        label=_("Mobile number"), max_length=20, widget=forms.TextInput(attrs={"inputmode": "tel"})
+    )
+    contact_name = forms.CharField(label=_("Contact person"), max_length=40)
+    address = forms.CharField(label=_("Contact address"), max_length=120)
+
+    def __init__(
+        self,
+        *args: Any,
+        case_type: str,
+        certificate: QualificationCertificate,
+        years: list[int],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        kind = CaseType(case_type)
+        if kind == CaseType.CREDIT_ASSESSMENT:
+            self.fields["cycle_year"] = forms.TypedChoiceField(
+                label=_("Assessment cycle"), choices=[(y, str(y)) for y in years], coerce=int
+            )
+            self.fields["service_company"] = forms.CharField(
+                label=_("Service company (leave empty if you work on your own)"),
+                max_length=200,
+                required=False,
+            )
+        elif kind == CaseType.REPLACEMENT:
+            self.fields["replacement_reason"] = forms.ChoiceField(
+                label=_("Reason"),
+                choices=list(catalogue.REPLACEMENT_REASONS.items()),
+                widget=forms.RadioSelect,
+            )
+        elif kind == CaseType.CHANGE_UNIT:
+            self.fields["new_unit"] = forms.CharField(label=_("New service unit"), max_length=200)
+            self.fields["unit_phone"] = forms.CharField(label=_("Phone of the new unit"), max_length=20)
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason for the change"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+            )
+        elif kind == CaseType.CHANGE_INFO:
+            self.fields["update_name"] = forms.BooleanField(
+                label=_("Show my verified name on the certificate"), required=False
+            )
+            self.fields["new_address"] = forms.CharField(
+                label=_("New address"), max_length=120, required=False
+            )
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason for the change"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+            )
+        elif kind == CaseType.CANCELLATION:
+            held = catalogue.valid_categories(certificate)
+            self.fields["categories"] = forms.MultipleChoiceField(
+                label=_("Categories to cancel"),
+                choices=[(c, CertificateCategory(c).label) for c in held],
+                widget=forms.CheckboxSelectMultiple,
+            )
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason (optional)"),
+                max_length=300,
+                required=False,
+                widget=forms.Textarea(attrs={"rows": 2}),
+            )
+        elif kind == CaseType.INFO_VERIFICATION:
+            for name, label in catalogue.VERIFIABLE_FIELDS.items():
+                widget = forms.DateInput(attrs={"type": "date"}) if name in catalogue.DATE_FIELDS else None
+                self.fields[f"claimed_{name}"] = forms.CharField(
+                    label=_("Correct value: %(field)s") % {"field": label},
+                    max_length=200,
+                    required=False,
+                    widget=widget,
+                )
+            self.fields["description"] = forms.CharField(
+                label=_("What is wrong"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+            )
+
+    def detail_values(self) -> dict[str, Any]:
+        personal = {"name", "phone", "contact_name", "address"}
+        return {key: value for key, value in self.cleaned_data.items() if key not in personal}
+
+
+class DeliveryForm(forms.Form):
+    method = forms.ChoiceField(
+        label=_("How to receive the new certificate"),
+        choices=DeliveryMethod.choices,
+        widget=forms.RadioSelect,
+    )
+    recipient = forms.CharField(label=_("Recipient"), max_length=40, required=False)
+    phone = forms.CharField(label=_("Recipient's mobile number"), max_length=20, required=False)
+    address = forms.CharField(label=_("Mailing address"), max_length=120, required=False)
+
+
+class MaterialForm(forms.Form):
+    # A plain FileField: the content is checked by core.uploads, never the name or declared type.
+    file = forms.FileField(
+        label=_("File"), widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png"})
+    )
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Reason (the applicant sees it)"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ApproveForm(forms.Form):
+    grade = forms.ChoiceField(
+        label=_("Credit grade for the cycle"), choices=[("", "—"), *CreditGrade.choices], required=False
+    )
+
+
+class CompleteForm(forms.Form):
+    note = forms.CharField(label=_("Handed over / tracking number"), max_length=200, required=False)
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(
+        label=_("Answer (the applicant sees it)"), max_length=500, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, claimed: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name, label in catalogue.VERIFIABLE_FIELDS.items():
+            widget = forms.DateInput(attrs={"type": "date"}) if name in catalogue.DATE_FIELDS else None
+            self.fields[f"correct_{name}"] = forms.CharField(
+                label=_("Corrected value: %(field)s") % {"field": label},
+                max_length=200,
+                required=False,
+                initial=(claimed or {}).get(name, ""),
+                widget=widget,
+            )
+
+    def corrections(self) -> dict[str, str]:
+        return {
+            name: self.cleaned_data.get(f"correct_{name}") or ""
+            for name in catalogue.VERIFIABLE_FIELDS
+            if self.cleaned_data.get(f"correct_{name}")
+        }
