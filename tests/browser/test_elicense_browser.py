@@ -68,7 +68,7 @@ def test_apply_approve_show_and_verify_a_pass(page: Any, browser: Any, live_serv
 
     # Staff approve it in their own browser session.
     staff_context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=live_server.url)
-    staff_context.add_cookies([login_cookie(staff, live_server, otp_device=staff.test_device)])
+    staff_context.add_cookies([login_cookie(staff, live_server, otp_device=staff.test_device)])  # type: ignore[attr-defined]
     staff_page = staff_context.new_page()
     staff_page.goto("/elicense/staff/passes/")
     staff_page.get_by_role("link", name=application.reference).click()

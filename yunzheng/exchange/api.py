@@ -131,7 +131,9 @@ class PageQuery(Schema):
 def base_information(
     request: HttpRequest, company_id: str, kind: str, query: Query[PageQuery]
 ) -> list[selectors.BaseItem]:
-    """`kind` is `vehicles` or `drivers`; `q` filters by plate / licence number prefix."""
+    """`kind` is `vehicles` or `drivers`. `q` filters vehicles by plate prefix and finds a driver by
+    the full licence number (stored only as a keyed hash, so no prefix search); ID numbers, phones,
+    names and addresses in the answer are masked."""
     scope = _staff_scope(request)
     if kind not in selectors.BASE_KINDS:
         from yunzheng.core.errors import NotFound

@@ -9,6 +9,11 @@ keys of the spec make that easy), and a company's re-sent duplicates are forward
 
 Region of a record: its region-code field where the interface has one (Address, OnArea,
 DriverRegionCode, VehicleRegionCode) else the company's registered region.
+
+Personal data (ADR 0005): subscribers are supervision platforms entitled to the original values,
+so they receive the records as uploaded. At rest, the envelope of an interface with personal
+fields is one ``encrypt_field`` token in ``ForwardingOutbox.payload``, decrypted only to POST it;
+error texts from subscribers are stored and logged with ID and mobile numbers masked.
 """
 
 from __future__ import annotations
@@ -31,6 +36,8 @@ from django.utils import timezone
 
 from yunzheng.accounts.models import Company
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.logging import mask_personal_data
+from yunzheng.exchange import personal_data
 from yunzheng.exchange.models import ForwardingOutbox, ForwardingSubscriber
 from yunzheng.exchange.spec import InterfaceSpec
 
@@ -96,6 +103,7 @@ def enqueue(
     if not subs:
         return 0
     company_region = company.region_code or ""
+    seal = personal_data.for_interface(interface).any
     per_sub: dict[int, list[dict[str, Any]]] = {}
     matches: dict[str, list[int]] = {}
     for rec in records:
@@ -112,7 +120,7 @@ def enqueue(
             batch_id=batch_id,
             interface=interface.ipc_type_code,
             record_count=len(recs),
-            payload=envelope_json(company.supervision_company_id, interface, recs),
+            payload=_sealed(envelope_json(company.supervision_company_id, interface, recs), seal),
             next_attempt_at=now,
             created_at=now,
         )
@@ -120,6 +128,12 @@ def enqueue(
     ]
     ForwardingOutbox.objects.bulk_create(rows)
     return len(rows)
+
+
+def _sealed(envelope: str, seal: bool) -> str:
+    """The outbox payload: one token when the records carry personal data (one SM4-GCM pass over
+    the envelope, not a token per value), the JSON itself otherwise (positionVehicle ...)."""
+    return personal_data.seal_text(envelope) if seal else envelope
 
 
 # ---------------------------------------------------------------------------------------------
@@ -216,7 +230,7 @@ def _post(row: ForwardingOutbox) -> str | None:
     if sub.token:
         headers["Authorization"] = f"Bearer {sub.token}"
     request = urllib.request.Request(  # noqa: S310 - subscriber URLs are configured by staff
-        sub.url, data=row.payload.encode("utf-8"), headers=headers, method="POST"
+        sub.url, data=personal_data.open_text(row.payload).encode("utf-8"), headers=headers, method="POST"
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -239,6 +253,9 @@ def forward_once(*, limit: int = 100, now: datetime | None = None) -> ForwardRep
         if not row.subscriber.active:
             continue
         error = _post(row)
+        if error is not None:
+            # A subscriber may echo records in its error body: never keep or log them in clear.
+            error = mask_personal_data(error)
         attempts = row.attempts + 1
         done_at = timezone.now()
         if error is None:

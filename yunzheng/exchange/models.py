@@ -17,12 +17,18 @@ Four kinds of rows (see docs/adr/0004-exchange-ingest-storage.md):
 Idempotency: unique constraints on (company, interface, natural key, version) where version is
 UpdateTime for base info and the event time for everything else (so that the unique key contains
 the partition key on PostgreSQL).
+
+Personal data (ADR 0005, ``personal_data.py``): ``license_id`` columns and the personal parts of
+``natural_key`` (LicenseId, PassengerPhone) hold ``core.crypto.lookup_hash`` values; personal
+values inside ``payload`` are ``encrypt_field`` tokens; outbox envelopes with personal data are
+one token.
 """
 
 from __future__ import annotations
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yunzheng.accounts.models import Company, CompanyCredential
 from yunzheng.core.fields import EncryptedCharField
@@ -69,7 +75,8 @@ class PositionRecord(models.Model):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, db_constraint=False, related_name="+")
     interface = models.PositiveSmallIntegerField()
     vehicle_no = models.CharField(max_length=32)
-    license_id = models.CharField(max_length=32, blank=True, default="")
+    # positionDriver: lookup_hash of LicenseId (64 hex digits; an ID number, never stored in clear).
+    license_id = models.CharField(max_length=64, blank=True, default="")
     position_time = models.DateTimeField()
     longitude = models.BigIntegerField()  # degrees x 10^6
     latitude = models.BigIntegerField()
@@ -113,10 +120,11 @@ class EventRecord(models.Model):
     natural_key = models.TextField()
     event_time = models.DateTimeField()
     order_id = models.CharField(max_length=64, blank=True, default="")
-    license_id = models.CharField(max_length=32, blank=True, default="")
+    # lookup_hash of LicenseId (64 hex digits) where the record has one; "" otherwise.
+    license_id = models.CharField(max_length=64, blank=True, default="")
     vehicle_no = models.CharField(max_length=32, blank=True, default="")
     region_code = models.IntegerField(null=True, blank=True)
-    payload = models.JSONField()
+    payload = models.JSONField()  # personal values as encrypt_field tokens (personal_data.py)
     received_at = models.DateTimeField()
     batch = models.ForeignKey(IngestBatch, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
 
@@ -261,7 +269,7 @@ class ForwardingOutbox(models.Model):
     class Status(models.TextChoices):
         PENDING = "pending", _("Pending")
         SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("forwarding status", "Failed")  # licensing: 未通过
 
     subscriber = models.ForeignKey(ForwardingSubscriber, on_delete=models.CASCADE, related_name="outbox")
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="+")

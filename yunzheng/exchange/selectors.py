@@ -4,7 +4,9 @@ Visibility: a staff member sees what their StaffScope covers (ministry: everythi
 city: the GB/T 2260 prefix). A company is in a staff member's scope when it is registered there
 or has current base information (vehicles, drivers ...) registered there; an order when its
 company is in scope or the order's region (orderCreate.Address) is. A company credential sees only
-its own company's upload statistics. Personal data is masked here, before any page or API sees it.
+its own company's upload statistics. Personal data is masked here, before any page or API sees it:
+stored tokens are decrypted and masked (``personal_data.mask_record``); look-ups by a licence
+number hash the regulator's plaintext and query the stored ``lookup_hash`` (ADR 0005).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company
 from yunzheng.accounts.scopes import staff_scope
-from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import NotFound, PermissionDenied
+from yunzheng.exchange import personal_data
 from yunzheng.exchange.error_codes import ExchangeErrorCode
 from yunzheng.exchange.models import (
     POSITION_DRIVER,
@@ -96,25 +98,11 @@ def company_for_scope(*, scope: ReadScope, supervision_company_id: str) -> Compa
 # personal data
 # ---------------------------------------------------------------------------------------------
 
-_ID_FIELDS = frozenset({"LicenseId", "LegalID", "CertificateNo"})
-_NAME_FIELDS = frozenset(
-    {"DriverName", "PassengerName", "LegalName", "EmergencyContact", "ResponsibleName", "ManagerName"}
-)
 
-
-def mask_record(record: dict[str, Any]) -> dict[str, Any]:
-    """A copy with ID numbers, phone numbers and personal names masked."""
-    out = dict(record)
-    for key, value in record.items():
-        if type(value) is not str or not value:
-            continue
-        if key in _ID_FIELDS:
-            out[key] = mask_id_number(value)
-        elif key.endswith("Phone"):
-            out[key] = mask_phone(value)
-        elif key in _NAME_FIELDS:
-            out[key] = mask_name(value)
-    return out
+def mask_record(interface: str, record: dict[str, Any]) -> dict[str, Any]:
+    """A copy of a stored record with ID numbers, phones, names and addresses decrypted and masked
+    (the fields of ``personal_data``)."""
+    return personal_data.mask_record(interface, record)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -273,18 +261,24 @@ def base_current(
     bounds = scope.region_range()
     if bounds is not None and not str(company.region_code).startswith(scope.region_prefix or ""):
         qs = qs.filter(region_code__range=bounds)
-    if q:
+    if q and kind == "drivers":
+        # The key is the lookup_hash of the licence number: an exact look-up by the full number.
+        qs = qs.filter(natural_key=personal_data.lookup_key(q))
+    elif q:
         qs = qs.filter(natural_key__startswith=q)
-    return [
-        BaseItem(
-            key=mask_id_number(row.natural_key) if kind == "drivers" else row.natural_key,
-            flag=row.flag,
-            update_time=row.update_time,
-            received_at=row.received_at,
-            record=mask_record(row.payload),
+    items = []
+    for row in qs.order_by("natural_key")[offset : offset + limit]:
+        record = mask_record(iface.type, row.payload)
+        items.append(
+            BaseItem(
+                key=str(record.get("LicenseId", "")) if kind == "drivers" else row.natural_key,
+                flag=row.flag,
+                update_time=row.update_time,
+                received_at=row.received_at,
+                record=record,
+            )
         )
-        for row in qs.order_by("natural_key")[offset : offset + limit]
-    ]
+    return items
 
 
 # ---------------------------------------------------------------------------------------------
@@ -363,7 +357,7 @@ def order_story(*, scope: ReadScope, company: Company, order_id: str) -> OrderSt
             name=spec.interface(codes[r.interface]).name_zh,
             event_time=r.event_time,
             received_at=r.received_at,
-            record=mask_record(r.payload),
+            record=mask_record(codes[r.interface], r.payload),
         )
         for r in rows
     ]
@@ -401,7 +395,8 @@ def order_story(*, scope: ReadScope, company: Company, order_id: str) -> OrderSt
         positions = PositionRecord.objects.filter(
             company=company, interface=POSITION_VEHICLE, vehicle_no=vehicle, position_time__range=(start, end)
         )
-        license_id = next((r.license_id for r in reversed(rows) if r.license_id), "")  # unmasked
+        # lookup_hash of the driver's licence number, as PositionRecord stores it too
+        license_id = next((r.license_id for r in reversed(rows) if r.license_id), "")
         if license_id and not positions.exists():
             positions = PositionRecord.objects.filter(
                 company=company,

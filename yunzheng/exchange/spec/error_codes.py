@@ -21,6 +21,7 @@ class ErrorCode(StrEnum):
     MAX_LENGTH = "max_length"
     FIXED_LENGTH = "fixed_length"
     HALFWIDTH = "halfwidth"
+    CONTROL_CHARACTER = "control_character"
     PLATE_FORMAT = "plate_format"
     DATE = "date"
     DATETIME = "datetime"
@@ -69,6 +70,10 @@ ERROR_CODE_DESCRIPTIONS: MappingProxyType[ErrorCode, str] = MappingProxyType(
             "half-width ASCII (full-width letters, digits or punctuation, ideographic space, "
             "control characters)."
         ),
+        ErrorCode.CONTROL_CHARACTER: (
+            "A text field contains a control character (U+0000-U+001F, U+007F-U+009F: NUL, tab, "
+            "line breaks, ...); text fields carry a single line of printable text."
+        ),
         ErrorCode.PLATE_FORMAT: (
             "Plate number is not a province abbreviation followed by a half-width capital letter "
             "and 5 or 6 half-width capital letters/digits (e.g. 浙A12345, 浙AD12345)."
@@ -114,6 +119,7 @@ RECORD_ERROR_CODES: frozenset[ErrorCode] = frozenset(
         ErrorCode.MAX_LENGTH,
         ErrorCode.FIXED_LENGTH,
         ErrorCode.HALFWIDTH,
+        ErrorCode.CONTROL_CHARACTER,
         ErrorCode.PLATE_FORMAT,
         ErrorCode.DATE,
         ErrorCode.DATETIME,

@@ -339,6 +339,8 @@ def _rules_for(f: FieldSpec) -> tuple[ErrorCode, ...]:
     rules.append(ErrorCode.TYPE)
     if f.charset in (Charset.HALFWIDTH, Charset.PLATE):
         rules.append(ErrorCode.HALFWIDTH)
+    elif f.value_type is ValueType.STRING:
+        rules.append(ErrorCode.CONTROL_CHARACTER)
     if f.length is not None and not (
         # a decimal's digit limit that its float range makes unreachable (TotalMile V64)
         f.decimal_places is not None

@@ -541,6 +541,11 @@ def invalid_values(interface: str, f: FieldSpec) -> list[InvalidCase]:
                 ("control character", "12\x003", ErrorCode.HALFWIDTH),
                 ("Chinese", "杭州", ErrorCode.HALFWIDTH),
             ]
+        else:
+            out += [
+                ("NUL character", "西湖\x00断桥", ErrorCode.CONTROL_CHARACTER),
+                ("line break", "西湖\n断桥", ErrorCode.CONTROL_CHARACTER),
+            ]
         ascii_fill = f.charset in (Charset.HALFWIDTH, Charset.PLATE)
         fill = "A" if ascii_fill else "中"
         if f.max_length is not None:

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -248,6 +249,9 @@ def _absent_or_type_fail(expected: str, v: Any) -> Any:
 # ---------------------------------------------------------------------------------------------
 
 
+_CONTROL_CHARACTER = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
 def _string_checker(f: FieldSpec) -> _Check:
     maxlen = f.max_length
     exact = f.exact_length
@@ -263,6 +267,13 @@ def _string_checker(f: FieldSpec) -> _Check:
             return _ABSENT
         if halfwidth and not (v.isascii() and v.isprintable()):
             raise _halfwidth_fail(v)
+        # Free text may hold any printable character (Chinese, full-width punctuation, the
+        # ideographic space), but never control characters: NUL cannot even be stored in jsonb.
+        if not halfwidth and not v.isprintable() and (control := _CONTROL_CHARACTER.search(v)):
+            raise _Fail(
+                ErrorCode.CONTROL_CHARACTER,
+                f"control character U+{ord(control.group()):04X} at position {control.start() + 1}",
+            )
         n = len(v)
         if maxlen is not None and n > maxlen:
             raise _Fail(ErrorCode.MAX_LENGTH, f"{n} characters, {lengths}")
@@ -504,7 +515,7 @@ def _fast_expr(f: FieldSpec, consts: dict[str, Any], idx: int) -> str | None:
             size = "v != ''"
         if f.charset is Charset.HALFWIDTH:
             return f"type(v) is str and {size} and v.isascii() and v.isprintable() and v[0] != ' '"
-        return f"type(v) is str and {size} and not v.isspace()"
+        return f"type(v) is str and {size} and not v.isspace() and v.isprintable()"
 
     if f.value_type is ValueType.INTEGER:
         lo, hi = _int_bounds(f)

@@ -164,3 +164,16 @@ def test_json_body_is_decoded_as_msgspec_would(uploader: Uploader) -> None:
     )
     r = uploader.post_raw("ratedPassenger", body, "application/json")
     assert r.status_code == 200, r.content  # IPCType may also be the numeric code
+
+
+def test_a_nul_character_in_free_text_is_a_clear_rejection_not_a_500(uploader: Uploader) -> None:
+    """PostgreSQL's jsonb cannot store U+0000: the validator stops it with its own rule code."""
+    good = valid_record("orderCreate", seed=1, CompanyId=uploader.company_id)
+    bad = valid_record("orderCreate", seed=2, CompanyId=uploader.company_id, Departure="西湖\x00断桥")
+    response = uploader.post_json("orderCreate", [good, bad])
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer["accepted"] == 1
+    assert [r["index"] for r in answer["rejected"]] == [1]
+    assert answer["rejected"][0]["errors"][0]["field"] == "Departure"
+    assert answer["rejected"][0]["errors"][0]["code"] == "control_character"

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.db import connection
 
+from yunzheng.core.crypto import is_field_token, lookup_hash
 from yunzheng.exchange.ingest import ingest_batch
 from yunzheng.exchange.models import (
     POSITION_VEHICLE,
@@ -20,6 +21,7 @@ from yunzheng.exchange.models import (
     RejectStat,
     UploadStat,
 )
+from yunzheng.exchange.personal_data import reveal_record
 from yunzheng.exchange.spec import get_spec
 from yunzheng.exchange.spec.samples import valid_record
 from yunzheng.exchange.spec.validation import BEIJING
@@ -118,10 +120,13 @@ def test_events_keep_the_record_and_its_keys(uploader: Uploader) -> None:
     assert (row.order_id, row.natural_key, row.license_id, row.vehicle_no) == (
         "YZ20261121000001",
         "YZ20261121000001",
-        rec["LicenseId"],
+        lookup_hash(rec["LicenseId"]),  # the licence number (= ID number) only as its keyed hash
         rec["VehicleNo"],
     )
-    assert row.payload == rec
+    # The record is kept whole: personal values encrypted, everything else as received.
+    assert is_field_token(row.payload["LicenseId"])
+    assert is_field_token(row.payload["DriverPhone"])
+    assert reveal_record("orderMatch", row.payload) == rec
     assert row.region_code == 330100
 
 

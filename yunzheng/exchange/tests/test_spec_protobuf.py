@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import struct
+from typing import Any, cast
 
 import pytest
 from google.protobuf import descriptor_pb2
@@ -158,7 +159,9 @@ def test_float32_shortest(value):
 
 
 def test_encoder_accepts_the_commercial_type_alias():
-    record = valid_record("baseInfoVehicle", seed=7, CommercialType=OMIT, **{"Commercial-Type": 3})
+    record = valid_record(
+        "baseInfoVehicle", seed=7, CommercialType=OMIT, **cast("dict[str, Any]", {"Commercial-Type": 3})
+    )
     [decoded] = decode_otipc(encode_otipc("C", "baseInfoVehicle", [record])).records
     assert decoded["CommercialType"] == 3
 

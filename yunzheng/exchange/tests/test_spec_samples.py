@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from typing import Any, cast
 
 import pytest
 from stdnum.cn import ric, uscc
@@ -40,7 +41,10 @@ def test_overrides_and_omit():
     record = valid_record("orderCancel", seed=1, CancelReason=OMIT, Operator="2")
     assert "CancelReason" not in record
     assert record["Operator"] == "2"
-    assert valid_record("baseInfoVehicle", **{"Commercial-Type": 1})["Commercial-Type"] == 1
+    assert (
+        valid_record("baseInfoVehicle", **cast("dict[str, Any]", {"Commercial-Type": 1}))["Commercial-Type"]
+        == 1
+    )
 
 
 def test_realistic_values():

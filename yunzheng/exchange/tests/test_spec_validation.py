@@ -6,6 +6,7 @@ import json
 import math
 from collections import defaultdict
 from datetime import datetime
+from typing import Any, cast
 
 import pytest
 
@@ -111,6 +112,7 @@ def test_all_32_interfaces_and_all_field_rules_are_covered():
         ErrorCode.MAX_LENGTH,
         ErrorCode.FIXED_LENGTH,
         ErrorCode.HALFWIDTH,
+        ErrorCode.CONTROL_CHARACTER,
         ErrorCode.PLATE_FORMAT,
         ErrorCode.DATE,
         ErrorCode.DATETIME,
@@ -309,6 +311,7 @@ def test_optional_null_and_empty_fields_are_dropped():
     record = valid_record("orderCreate", PassengerNote="", Reserved=None)
     out, errors = validate_record("orderCreate", record)
     assert errors == []
+    assert out is not None
     assert "PassengerNote" not in out
     assert "Reserved" not in out
 
@@ -321,6 +324,7 @@ def test_required_whitespace_is_missing():
 def test_decimals_are_rounded_to_two_places():
     out, errors = validate_record("operatePay", valid_record("operatePay", FactPrice=32.456, DriveMile=8))
     assert errors == []
+    assert out is not None
     assert out["FactPrice"] == 32.46
     assert out["DriveMile"] == 8
     assert type(out["DriveMile"]) is int
@@ -330,6 +334,7 @@ def test_position_time_accepts_unix_seconds_and_normalises_to_beijing_time():
     unix = int(datetime(2026, 3, 15, 2, 30, 5, tzinfo=BEIJING).timestamp())
     out, errors = validate_record("positionVehicle", valid_record("positionVehicle", PositionTime=unix))
     assert errors == []
+    assert out is not None
     assert out["PositionTime"] == 20260315023005
     assert unixtime_to_datetime14(0 + 946_684_800) == 20000101080000
 
@@ -340,23 +345,27 @@ def test_position_time_rejects_milliseconds_and_impossible_times(value):
 
 
 def test_commercial_type_alias():
-    record = valid_record("baseInfoVehicle", CommercialType=OMIT, **{"Commercial-Type": 2})
+    record = valid_record(
+        "baseInfoVehicle", CommercialType=OMIT, **cast("dict[str, Any]", {"Commercial-Type": 2})
+    )
     out, errors = validate_record("baseInfoVehicle", record)
     assert errors == []
+    assert out is not None
     assert out["CommercialType"] == 2
     assert "Commercial-Type" not in out
     assert "Commercial-Type" in record  # the input is not modified
-    both = valid_record("baseInfoVehicle", **{"Commercial-Type": 1})
+    both = valid_record("baseInfoVehicle", **cast("dict[str, Any]", {"Commercial-Type": 1}))
     errors = validate_record("baseInfoVehicle", both)[1]
     assert codes(errors) == [("Commercial-Type", ErrorCode.DUPLICATE_FIELD)]
     # the alias is specific to baseInfoVehicle
-    driver = valid_record("baseInfoDriver", **{"Commercial-Type": 1})
+    driver = valid_record("baseInfoDriver", **cast("dict[str, Any]", {"Commercial-Type": 1}))
     errors = validate_record("baseInfoDriver", driver)[1]
     assert codes(errors) == [("Commercial-Type", ErrorCode.UNKNOWN_FIELD)]
 
 
 def test_records_that_are_not_objects():
-    for value in (None, [], "x", 1):
+    values: tuple[Any, ...] = (None, [], "x", 1)
+    for value in values:
         assert codes(validate_record("orderCreate", value)[1]) == [("", ErrorCode.RECORD_TYPE)]
 
 
@@ -391,7 +400,7 @@ def test_validation_is_fast_enough_smoke():
 
 # --- the generated fast path agrees with the reference checkers -----------------------------------
 
-_TRICKY = [
+_TRICKY: list[Any] = [
     None,
     "",
     " ",
