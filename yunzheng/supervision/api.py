@@ -1,7 +1,248 @@
-"""JSON API of the supervision app, mounted by config/api.py at /api/v1/supervision/."""
+"""JSON API of the supervision app, mounted by config/api.py at /api/v1/supervision/.
+
+For regulators only (a staff session with its second factor, or a staff bearer token); every
+answer is limited to the caller's region (``staff_scope``). Rates are fractions (0.775), None
+without orders; changes are percentage points.
+"""
 
 from __future__ import annotations
 
-from ninja import Router
+from datetime import date
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Query, Router, Schema
+
+from yunzheng.accounts.auth import user_auth
+from yunzheng.accounts.scopes import staff_scope
+from yunzheng.core.audit import Actor
+from yunzheng.core.errors import NotFound, PermissionDenied
+from yunzheng.supervision import selectors, services
+from yunzheng.supervision.error_codes import SupervisionErrorCode as Code
+from yunzheng.supervision.selectors import AnalyticsScope
 
 router = Router(tags=["supervision"])
+
+
+def _scope(request: HttpRequest) -> AnalyticsScope:
+    user = request.auth  # type: ignore[attr-defined]
+    verified = getattr(user, "is_verified", None)
+    if getattr(request, "user_token", None) is None and verified is not None and not verified():
+        raise PermissionDenied(Code.OUT_OF_SCOPE, "Complete the staff second factor first.")
+    return selectors.scope_for_user(user)
+
+
+def _company_pk(company: str | None) -> int | None:
+    if not company:
+        return None
+    found = selectors.company_by_supervision_id(supervision_company_id=company)
+    if found is None:
+        raise NotFound(Code.NOT_FOUND, "No such company.")
+    return found.pk
+
+
+class MonthQuery(Schema):
+    month: str
+
+
+class RatesQuery(MonthQuery):
+    by: str = "platform"
+    company: str | None = None
+
+
+class RateOut(Schema):
+    key: Any
+    code: str
+    label: str
+    rank: int
+    orders: int
+    compliant: int
+    driver_ok: int
+    vehicle_ok: int
+    rate: float | None
+    driver_rate: float | None
+    vehicle_rate: float | None
+    is_aggregator: bool
+    driver_reasons: dict[str, int]
+    vehicle_reasons: dict[str, int]
+
+
+@router.get("/rates", response=list[RateOut], auth=user_auth, summary="Compliance rates")
+def rates(request: HttpRequest, query: Query[RatesQuery]) -> list[dict[str, Any]]:
+    """Orders and compliance of `month` per `by` = platform, city, province, day or total."""
+    scope = _scope(request)
+    if query.by not in selectors.GROUPS:
+        raise NotFound(Code.NOT_FOUND, f"by must be one of {', '.join(selectors.GROUPS)}")
+    month = services.month_start(query.month)
+    rows = selectors.group_rates(scope=scope, month=month, by=query.by, company_id=_company_pk(query.company))
+    return [r.as_dict() for r in rows]
+
+
+class RankingQuery(MonthQuery):
+    aggregators: bool = False
+    limit: int | None = None
+
+
+@router.get("/ranking", response=list[RateOut], auth=user_auth, summary="Platforms by order volume")
+def ranking(request: HttpRequest, query: Query[RankingQuery]) -> list[dict[str, Any]]:
+    """Platforms ranked by completed orders with their rates; aggregators separately."""
+    scope = _scope(request)
+    rows = selectors.platform_ranking(
+        scope=scope, month=services.month_start(query.month), aggregators=query.aggregators, limit=query.limit
+    )
+    return [r.as_dict() for r in rows]
+
+
+class MoversQuery(MonthQuery):
+    by: str = "platform"
+    limit: int = 5
+    min_orders: int | None = None
+
+
+class MoverOut(Schema):
+    key: Any
+    label: str
+    orders: int
+    previous_orders: int
+    rate: float
+    previous_rate: float
+    change_points: float
+
+
+class MoversOut(Schema):
+    risers: list[MoverOut]
+    fallers: list[MoverOut]
+
+
+@router.get("/movers", response=MoversOut, auth=user_auth, summary="Month-on-month movers")
+def movers(request: HttpRequest, query: Query[MoversQuery]) -> dict[str, Any]:
+    scope = _scope(request)
+    by = query.by if query.by in ("platform", "city", "province") else "platform"
+    moved = selectors.movers(
+        scope=scope,
+        month=services.month_start(query.month),
+        by=by,
+        limit=max(1, min(query.limit, 50)),
+        min_orders=query.min_orders,
+    )
+    return {"risers": [m.as_dict() for m in moved.risers], "fallers": [m.as_dict() for m in moved.fallers]}
+
+
+class NonCompliantQuery(MonthQuery):
+    company: str | None = None
+    city: int | None = None
+    day: date | None = None
+    reason: str = ""
+    limit: int = 100
+    offset: int = 0
+
+
+class NonCompliantOut(Schema):
+    company_id: str
+    company_name: str
+    order_id: str
+    city_code: int
+    city: str
+    day: str
+    served_at: str
+    driver: str
+    vehicle_no: str
+    driver_state: str
+    vehicle_state: str
+    reasons: list[str]
+
+
+class NonCompliantPageOut(Schema):
+    total: int
+    rows: list[NonCompliantOut]
+
+
+@router.get("/noncompliant", response=NonCompliantPageOut, auth=user_auth, summary="Non-compliant orders")
+def noncompliant(request: HttpRequest, query: Query[NonCompliantQuery]) -> dict[str, Any]:
+    """The drill-down: orders whose driver or vehicle was not licensed at the order time, and why
+    (`reason`: driver:unlicensed, driver:expired, driver:cancelled, vehicle:... ). Licence numbers
+    are masked."""
+    scope = _scope(request)
+    if query.city is not None and not scope.covers_city(query.city):
+        raise NotFound(Code.OUT_OF_SCOPE, "That city is outside your scope.")
+    page = selectors.noncompliant_orders(
+        scope=scope,
+        month=services.month_start(query.month),
+        company_id=_company_pk(query.company),
+        city_code=query.city,
+        day=query.day,
+        reason=query.reason,
+        limit=max(1, min(query.limit, 1000)),
+        offset=max(0, query.offset),
+    )
+    return {"total": page.total, "rows": [r.as_dict() for r in page.rows]}
+
+
+class ActivityOut(Schema):
+    days: list[date]
+    series: dict[str, list[int]]
+
+
+@router.get("/activity", response=ActivityOut, auth=user_auth, summary="Cancellations by party, complaints")
+def activity(request: HttpRequest, query: Query[MonthQuery]) -> dict[str, Any]:
+    scope = _scope(request)
+    series = selectors.activity_series(scope=scope, month=services.month_start(query.month))
+    return {"days": series.days, "series": series.by_metric}
+
+
+class QualityQuery(Schema):
+    days: int = 7
+
+
+@router.get("/quality", response=list[dict[str, Any]], auth=user_auth, summary="Data quality per company")
+def quality(request: HttpRequest, query: Query[QualityQuery]) -> list[dict[str, Any]]:
+    """Upload lag, time since the last upload, rejected share, licensed cities without data,
+    implausible trips (zero duration, paid under 1 km, times before 2000), events out of order,
+    positions outside the city, over the last `days` days."""
+    scope = _scope(request)
+    return [r.as_dict() for r in selectors.quality_report(scope=scope, days=max(1, min(query.days, 92)))]
+
+
+class MapOut(Schema):
+    bounds: dict[str, float] | None
+    vehicles: list[list[float]]
+    density: list[list[float]]
+    minutes: int
+    cell_degrees: float
+
+
+@router.get("/map", response=MapOut, auth=user_auth, summary="Vehicle positions and trip density")
+def map_view(request: HttpRequest, query: Query[MonthQuery]) -> selectors.MapData:
+    scope = _scope(request)
+    return selectors.map_data(scope=scope, month=services.month_start(query.month))
+
+
+class ComputeIn(Schema):
+    month: str
+    region_prefix: str | None = None
+
+
+class ComputeOut(Schema):
+    month: date
+    region_prefix: str
+    orders: int
+    facts_ms: int
+    compute_ms: int
+    run_id: int
+
+
+@router.post("/compute", response=ComputeOut, auth=user_auth, summary="Recompute a month")
+def compute(request: HttpRequest, payload: ComputeIn) -> services.ComputeResult:
+    """Transport authorities recompute a month within their region (a narrower prefix of it may
+    be given)."""
+    scope = _scope(request)
+    if not staff_scope(request.auth).in_department("transport"):  # type: ignore[attr-defined]
+        raise PermissionDenied(Code.DEPARTMENT, "Only transport authorities recompute compliance.")
+    prefix = payload.region_prefix or scope.region_prefix
+    if not prefix.startswith(scope.region_prefix):
+        raise PermissionDenied(Code.OUT_OF_SCOPE, "That region is outside your scope.")
+    return services.compliance_compute(
+        month=payload.month,
+        region_prefix=prefix,
+        actor=Actor.for_user(request.auth),  # type: ignore[attr-defined]
+    )
