@@ -7,26 +7,23 @@ cross-reference table (`xref`) or a cross-reference stream (`N G obj`) inside th
 parser (pypdf) would be the next step if the authorities want page counts or signatures checked.
 Images go through core.uploads (re-encoded, metadata dropped).
 
-Files live under LICENSING_PRIVATE_MEDIA_ROOT (default MEDIA_ROOT/licensing-private), which no URL
-serves; views hand them out after a permission check.
+Files live encrypted in core.private_files' storage (PRIVATE_MEDIA_ROOT, default MEDIA_ROOT/private),
+which no URL serves; views hand them out after a permission check.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.core.errors import ValidationFailed
+from yunzheng.core.private_files import read_private, store_private
 from yunzheng.core.uploads import validate_image_upload
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 
@@ -119,20 +116,10 @@ def _too_large(field: str, limit: int) -> ValidationFailed:
     )
 
 
-def private_storage() -> FileSystemStorage:
-    configured = getattr(settings, "LICENSING_PRIVATE_MEDIA_ROOT", None)
-    location = Path(configured) if configured else Path(settings.MEDIA_ROOT) / "licensing-private"
-    return FileSystemStorage(location=location, file_permissions_mode=0o600, directory_permissions_mode=0o700)
-
-
 def store(checked: CheckedFile, *, folder: str) -> str:
-    """Save under a random name; returns the stored name (keep it on the row)."""
-    now = timezone.now()
-    name = f"{folder}/{now:%Y/%m}/{uuid.uuid4().hex}.{checked.extension}"
-    return private_storage().save(name, ContentFile(checked.content))
+    """Save encrypted under a random name (core.private_files); returns the stored name."""
+    return store_private(checked.content, folder=folder)
 
 
 def open_stored(stored_name: str) -> bytes:
-    with private_storage().open(stored_name, "rb") as handle:
-        data: bytes = handle.read()
-    return data
+    return read_private(stored_name)

@@ -12,18 +12,12 @@ scope (transport department, region covering the certificate's issuing region).
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import json
-import uuid
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -35,9 +29,10 @@ from yunzheng.accounts.scopes import StaffScope, staff_scope
 from yunzheng.accounts.selectors import realname_latest_for_user
 from yunzheng.accounts.services import audit_actor
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.crypto import decrypt_field, encrypt_field, lookup_hash, mask_name
+from yunzheng.core.crypto import lookup_hash, mask_name
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
 from yunzheng.core.ids import region_code_exists, validate_mobile, validate_resident_id
+from yunzheng.core.private_files import private_storage, read_private, store_private
 from yunzheng.core.sms import send_sms_on_commit
 from yunzheng.core.uploads import Readable, validate_image_upload
 from yunzheng.core.workdays import CalendarYearUnknown, WorkingCalendar
@@ -469,17 +464,9 @@ def allowed_materials_for(case: ServiceCase) -> list[str]:
     )
 
 
-def _private_storage() -> FileSystemStorage:
-    """Where materials go: never below a public URL (no route serves this directory)."""
-    configured = getattr(settings, "OFFICE_PRIVATE_MEDIA_ROOT", None)
-    location = Path(configured) if configured else Path(settings.MEDIA_ROOT) / "private"
-    return FileSystemStorage(location=location, file_permissions_mode=0o600, directory_permissions_mode=0o700)
-
-
 def material_bytes(*, material: CaseMaterial) -> bytes:
     """The decrypted image of a material (callers check who may see it and audit staff access)."""
-    with _private_storage().open(material.storage_name, "rb") as stored:
-        return base64.b64decode(decrypt_field(stored.read().decode("ascii")))
+    return read_private(material.storage_name)
 
 
 def case_material_upload(
@@ -491,9 +478,8 @@ def case_material_upload(
     now = _now(now)
     # Validate (decode, re-encode) before taking any lock: it is the slow part.
     clean = validate_image_upload(upload, field="file")
-    sealed = encrypt_field(base64.b64encode(clean.content).decode("ascii")).encode("ascii")
-    storage = _private_storage()
-    name = storage.save(f"office/{now:%Y/%m}/{uuid.uuid4().hex}.enc", ContentFile(sealed))
+    storage = private_storage()
+    name = store_private(clean.content, folder="office", now=now)
     try:
         with transaction.atomic():
             locked = _lock_own_case(case, applicant)
@@ -545,7 +531,7 @@ def case_draft_discard(*, case: ServiceCase, applicant: User) -> None:
         )
         names = list(locked.materials.values_list("storage_name", flat=True))
         locked.delete()
-    storage = _private_storage()
+    storage = private_storage()
     for name in names:
         storage.delete(name)
 

@@ -18,7 +18,7 @@ Limits (settings, with defaults):
 
     ACCOUNTS_TRUSTED_PROXY_COUNT = 0         see auth.client_ip
     ACCOUNTS_OCR_USE_CLS = False             rapidocr's text-direction classifier (ocr.py)
-    ACCOUNTS_PRIVATE_MEDIA_ROOT = MEDIA_ROOT/private   encrypted ID photos, never served publicly
+    PRIVATE_MEDIA_ROOT = MEDIA_ROOT/private            encrypted ID photos (core.private_files)
     IDENTITY_VERIFICATION_BACKEND = "yunzheng.accounts.identity.ManualReviewBackend"
 
 The client IP (per-IP limits, consent records) is REMOTE_ADDR (`auth.client_ip`). Behind a reverse

@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import logging
 import re
-import uuid
 from dataclasses import dataclass
-from pathlib import Path
 
-from django.conf import settings
-from django.core.files.base import ContentFile
-from django.core.files.storage import FileSystemStorage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -37,7 +31,7 @@ from yunzheng.accounts.services._common import (
     window_limit,
 )
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.crypto import decrypt_field, encrypt_field, lookup_hash, mask_id_number, mask_name
+from yunzheng.core.crypto import lookup_hash, mask_id_number, mask_name
 from yunzheng.core.errors import (
     Conflict,
     DomainError,
@@ -48,6 +42,7 @@ from yunzheng.core.errors import (
     ValidationFailed,
 )
 from yunzheng.core.ids import validate_resident_id
+from yunzheng.core.private_files import private_storage, read_private, store_private
 from yunzheng.core.sms import send_sms_on_commit
 from yunzheng.core.uploads import Readable, validate_image_upload
 
@@ -58,28 +53,11 @@ REAL_NAME_REVIEW_DEPARTMENTS = (StaffProfile.Department.TRANSPORT, StaffProfile.
 _NAME = re.compile(r"[\u3400-\u9fff]+(?:·[\u3400-\u9fff]+)*")
 
 
-def _private_storage() -> FileSystemStorage:
-    """Where ID photos go: never below a public URL (no MEDIA_URL route serves this directory)."""
-    configured = getattr(settings, "ACCOUNTS_PRIVATE_MEDIA_ROOT", None)
-    location = Path(configured) if configured else Path(settings.MEDIA_ROOT) / "private"
-    return FileSystemStorage(location=location, file_permissions_mode=0o600, directory_permissions_mode=0o700)
-
-
-def _store_photo(content: bytes, *, now: dt.datetime) -> str:
-    # Encrypted like the ID number itself (SM4-GCM, key rotation included): a copied media
-    # directory or backup reveals no ID card.
-    sealed = encrypt_field(base64.b64encode(content).decode("ascii")).encode("ascii")
-    name = f"realname/{now:%Y/%m}/{uuid.uuid4().hex}.enc"
-    return _private_storage().save(name, ContentFile(sealed))
-
-
 def realname_photo_bytes(*, verification: RealNameVerification) -> bytes:
     """The decrypted photo of a verification (callers check who may see it, and audit staff access)."""
     if not verification.photo_name:
         raise NotFound(Code.REAL_NAME_NOT_FOUND, _("This verification has no photo."))
-    with _private_storage().open(verification.photo_name, "rb") as stored:
-        sealed = stored.read().decode("ascii")
-    return base64.b64decode(decrypt_field(sealed))
+    return read_private(verification.photo_name)
 
 
 def _require_can_start_verification(user: User) -> None:
@@ -122,7 +100,7 @@ def realname_photo_upload(
         # The user can still type every field; staff see the photo.
         logger.exception("OCR of an ID photo failed")
         fields = IdCardFields()
-    photo_name = _store_photo(clean.content, now=now)
+    photo_name = store_private(clean.content, folder="realname", now=now)
     try:
         with transaction.atomic():
             verification = RealNameVerification.objects.create(
@@ -142,7 +120,7 @@ def realname_photo_upload(
                 after={"photo_sha256": clean.sha256, "ocr_read": not fields.is_empty},
             )
     except Exception:
-        _private_storage().delete(photo_name)
+        private_storage().delete(photo_name)
         raise
     return verification
 
@@ -505,7 +483,7 @@ def realname_draft_purge(
 ) -> int:
     """Delete drafts (and their photos) that were never submitted."""
     now = now_or_current(now)
-    storage = _private_storage()
+    storage = private_storage()
     drafts = list(
         RealNameVerification.objects.filter(
             status=RealNameVerification.Status.DRAFT, created_at__lt=now - older_than

@@ -23,7 +23,7 @@ FAKE_OCR_READING = IdCardFields(
 @pytest.fixture(autouse=True)
 def _private_files(settings: Any, tmp_path: Path) -> None:
     """ID photos and the demo token file go to the test's own directory, never the repo's var/."""
-    settings.ACCOUNTS_PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.VAR_DIR = tmp_path / "var"
 
 

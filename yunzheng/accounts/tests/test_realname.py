@@ -76,7 +76,7 @@ def test_upload_keeps_a_draft_with_the_prefill_and_an_encrypted_photo(
     draft = services.realname_photo_upload(user=user, upload=photo)
     assert draft.status == RealNameVerification.Status.DRAFT
     assert IdCardFields.from_json(draft.prefill) == READ
-    stored = Path(settings.ACCOUNTS_PRIVATE_MEDIA_ROOT) / draft.photo_name
+    stored = Path(settings.PRIVATE_MEDIA_ROOT) / draft.photo_name
     raw = stored.read_bytes()
     assert raw.startswith(b"sm4gcm:")  # encrypted at rest, not a PNG
     assert b"PNG" not in raw
@@ -157,7 +157,7 @@ def test_pdf_renamed_to_png_is_refused_and_nothing_is_stored(ocr_reads: Any, set
         services.realname_photo_upload(user=user, upload=pdf)
     assert refused.value.code == "upload.unsupported_type"
     assert not RealNameVerification.objects.exists()
-    assert not Path(settings.ACCOUNTS_PRIVATE_MEDIA_ROOT).exists()
+    assert not Path(settings.PRIVATE_MEDIA_ROOT).exists()
 
 
 def test_oversized_photo_is_refused(ocr_reads: Any) -> None:
@@ -379,7 +379,7 @@ def test_uploads_are_rate_limited(ocr_reads: Any, settings: Any) -> None:
 def test_drafts_are_purged_with_their_photos(ocr_reads: Any, settings: Any) -> None:
     user = login(PHONE)
     draft = _draft(user)
-    path = Path(settings.ACCOUNTS_PRIVATE_MEDIA_ROOT) / draft.photo_name
+    path = Path(settings.PRIVATE_MEDIA_ROOT) / draft.photo_name
     assert path.exists()
     assert services.realname_draft_purge(now=draft.created_at + dt.timedelta(days=2)) == 1
     assert not path.exists()

@@ -9,6 +9,5 @@ import pytest
 @pytest.fixture(autouse=True)
 def _private_files(settings: Any, tmp_path: Path) -> None:
     """Uploaded materials go to the test's own directory, never the repo's var/."""
-    settings.LICENSING_PRIVATE_MEDIA_ROOT = tmp_path / "licensing-private"
-    settings.ACCOUNTS_PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
     settings.VAR_DIR = tmp_path / "var"

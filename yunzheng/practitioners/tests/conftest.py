@@ -62,8 +62,7 @@ def png_bytes(colour: tuple[int, int, int] = (200, 220, 240), size: tuple[int, i
 @pytest.fixture(autouse=True)
 def private_media(settings: Any, tmp_path: Path) -> Path:
     location = tmp_path / "private-media"
-    settings.OFFICE_PRIVATE_MEDIA_ROOT = location
-    settings.ACCOUNTS_PRIVATE_MEDIA_ROOT = tmp_path / "accounts-private"
+    settings.PRIVATE_MEDIA_ROOT = location
     return location
 
 
