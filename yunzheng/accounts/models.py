@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yunzheng.accounts.policies import PRIVACY_POLICY, USER_AGREEMENT
 from yunzheng.core.crypto import mask_name, mask_phone
@@ -27,7 +28,7 @@ class User(AbstractUser):
         UNVERIFIED = "unverified", _("Not verified")
         PENDING = "pending", _("Under review")
         VERIFIED = "verified", _("Verified")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", pgettext_lazy("real-name status", "Rejected")
 
     kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices, default=Kind.PUBLIC)
     phone = EncryptedCharField(_("mobile phone"), null=True, blank=True)
@@ -278,7 +279,7 @@ class RealNameVerification(models.Model):
         DRAFT = "draft", _("Draft")
         PENDING = "pending", _("Under review")
         APPROVED = "approved", _("Approved")
-        REJECTED = "rejected", _("Rejected")
+        REJECTED = "rejected", pgettext_lazy("real-name status", "Rejected")
 
     class Sex(models.TextChoices):
         MALE = "M", _("Male")
@@ -346,9 +347,9 @@ class StaffProfile(models.Model):
         CYBERSPACE = "cyberspace", _("Cyberspace administration")
 
     class Level(models.TextChoices):
-        MINISTRY = "ministry", _("Ministry")
-        PROVINCE = "province", _("Province")
-        CITY = "city", _("City")
+        MINISTRY = "ministry", pgettext_lazy("administrative level", "Ministry")
+        PROVINCE = "province", pgettext_lazy("administrative level", "Province")
+        CITY = "city", pgettext_lazy("administrative level", "City")
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="staff_profile")
     department = models.CharField(_("department"), max_length=32, choices=Department.choices)

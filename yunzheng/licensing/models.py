@@ -16,6 +16,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from yunzheng.accounts.models import Company
 
@@ -236,9 +237,9 @@ class DepartmentReview(models.Model):
     """One of the five departments' opinion on the online service capability, in parallel."""
 
     class Recommendation(models.TextChoices):
-        APPROVE = "approve", _("Approve")
-        REVISE = "revise", _("Revise")
-        REJECT = "reject", _("Reject")
+        APPROVE = "approve", pgettext_lazy("review opinion", "Approve")
+        REVISE = "revise", pgettext_lazy("review opinion", "Revise")
+        REJECT = "reject", pgettext_lazy("review opinion", "Reject")
 
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="department_reviews")
     department = models.CharField(_("department"), max_length=32, choices=Party.choices)

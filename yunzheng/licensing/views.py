@@ -18,6 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from yunzheng.accounts.guards import real_name_required, staff_required
@@ -201,7 +202,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "licence": getattr(application, "licence", None),
         "today": today,
         "review_departments": [(d, Party(d).label) for d in REVIEW_DEPARTMENTS],
-        "recommendations": [("approve", _("Approve")), ("revise", _("Revise")), ("reject", _("Reject"))],
+        "recommendations": [
+            ("approve", pgettext("review opinion", "Approve")),
+            ("revise", pgettext("review opinion", "Revise")),
+            ("reject", pgettext("review opinion", "Reject")),
+        ],
     }
     return render(request, "licensing/application.html", context)
 

@@ -239,9 +239,9 @@ class ServiceCase(models.Model):
     created_at = models.DateTimeField(_("created at"))
     updated_at = models.DateTimeField(_("updated at"))
     submitted_at = models.DateTimeField(_("submitted at"), null=True, blank=True)
-    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    accepted_at = models.DateTimeField(pgettext_lazy("case", "accepted at"), null=True, blank=True)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
-    completed_at = models.DateTimeField(_("completed at"), null=True, blank=True)
+    completed_at = models.DateTimeField(pgettext_lazy("case", "completed at"), null=True, blank=True)
     withdrawn_at = models.DateTimeField(_("withdrawn at"), null=True, blank=True)
     # Statutory deadlines (deadlines.py), stored so queues never compute calendars per row.
     accept_due_on = models.DateField(_("acceptance due"), null=True, blank=True)
@@ -341,7 +341,7 @@ class CreditAssessment(models.Model):
         verbose_name=_("case"),
     )
     # Set when the certificate is cancelled: the voucher (an electronic licence) is revoked too.
-    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(pgettext_lazy("credit voucher", "revoked at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("credit assessment")

@@ -22,6 +22,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -829,7 +830,7 @@ def _staff_act(request: HttpRequest, *, case: ServiceCase, staff: User, action: 
         return _("Returned for supplement; the applicant has been told what is needed.")
     if action == Action.REJECT:
         services.case_reject(case=case, staff=staff, reason=reason)
-        return _("Rejected; the applicant has been told why.")
+        return pgettext("case", "Rejected; the applicant has been told why.")
     if action == Action.APPROVE:
         services.case_approve(case=case, staff=staff, grade=post.get("grade", ""))
         return _("Approved; the registry has been updated.")

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 @dataclass(frozen=True)
@@ -20,7 +21,7 @@ def platform_parts() -> list[PlatformPart]:
     return [
         PlatformPart(
             key="exchange",
-            name=_("Supervision data exchange"),
+            name=pgettext_lazy("platform part", "Supervision data exchange"),
             audience=_("Ride-hailing companies and regulators"),
             summary=_(
                 "Companies upload base data, orders, trips, payments, positions and ratings through the "
@@ -30,7 +31,7 @@ def platform_parts() -> list[PlatformPart]:
         ),
         PlatformPart(
             key="conformance",
-            name=_("Access certification"),
+            name=pgettext_lazy("platform part", "Access certification"),
             audience=_("Ride-hailing companies"),
             summary=_(
                 "Self-service connectivity and consistency tests, graded automatically, with test "
@@ -39,7 +40,7 @@ def platform_parts() -> list[PlatformPart]:
         ),
         PlatformPart(
             key="licensing",
-            name=_("Platform licensing"),
+            name=pgettext_lazy("platform part", "Platform licensing"),
             audience=_("Companies and six provincial departments"),
             summary=_(
                 "The operating-licence workflow: local quota, ministry replies, online service capability "
@@ -48,7 +49,7 @@ def platform_parts() -> list[PlatformPart]:
         ),
         PlatformPart(
             key="office",
-            name=_("One-Network Office"),
+            name=pgettext_lazy("platform part", "One-Network Office"),
             audience=_("Drivers and practitioners"),
             summary=_(
                 "SMS login, real-name verification, and certificate services: credit assessment, renewal, "
@@ -57,7 +58,7 @@ def platform_parts() -> list[PlatformPart]:
         ),
         PlatformPart(
             key="elicense",
-            name=_("Electronic licences and passes"),
+            name=pgettext_lazy("platform part", "Electronic licences and passes"),
             audience=_("Holders, inspectors and other provinces"),
             summary=_(
                 "Signed, QR-verifiable licences and vouchers, kept in sync with every change, shared only "

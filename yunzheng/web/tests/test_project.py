@@ -1,8 +1,10 @@
 """Project-level guarantees: migrations complete, production settings pass check --deploy,
-demo data loads twice without duplicates, translations complete and compiled."""
+demo data loads twice without duplicates, translations complete, compiled and consistent
+across apps."""
 
 from __future__ import annotations
 
+import collections
 import os
 import subprocess
 import sys
@@ -97,3 +99,25 @@ def test_translations_are_complete_and_compiled(po_path: Path) -> None:
     expected = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in catalogue.translated_entries()}
     actual = {(e.msgctxt, e.msgid): e.msgstr or e.msgstr_plural for e in compiled if e.msgid}
     assert actual == expected, f"{po_path.with_suffix('.mo')} is stale: run `make messages`"
+
+
+def test_no_two_apps_translate_the_same_message_differently() -> None:
+    """Django merges every app's catalogue into one, and the app listed first in INSTALLED_APPS
+    wins for a (context, msgid) that several apps translate: a second meaning of the same English
+    string needs a context (pgettext / `translate … context "…"`), synonyms one translation."""
+    seen: dict[tuple[str | None, str], dict[str, str]] = collections.defaultdict(dict)
+    for po_path in _catalogues():
+        app = po_path.parts[-5]
+        for entry in polib.pofile(str(po_path)):
+            if entry.msgid and entry.msgstr:
+                seen[(entry.msgctxt, entry.msgid)][app] = entry.msgstr
+    conflicts = {key: by_app for key, by_app in seen.items() if len(set(by_app.values())) > 1}
+    assert not conflicts, (
+        "translated differently by several apps (give one a context, or align them):\n"
+        + "\n".join(
+            f"{msgid!r}" + (f" (context {context!r})" if context else "") + f": {by_app}"
+            for (context, msgid), by_app in sorted(
+                conflicts.items(), key=lambda item: (item[0][1], item[0][0] or "")
+            )
+        )
+    )
