@@ -60,7 +60,8 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     context = browser.new_context(
         viewport={"width": 390, "height": 844}, locale="en-US", base_url=live_server.url
     )
-    context.set_default_timeout(15_000)
+    # Generous: CI runs two test workers on two cores, and PDF rendering competes with them.
+    context.set_default_timeout(30_000)
     new_page = context.new_page()
     yield new_page
     context.close()
