@@ -166,6 +166,14 @@ def fix_hint(
         if is_personal(interface, name):  # the position and the replacement are enough to fix it
             chars = [{**c, "char": ""} for c in chars]
         return {"code": "halfwidth", "params": {"field": name, "chars": chars}}
+    if rule is ErrorCode.CONTROL_CHARACTER:
+        text = value if isinstance(value, str) else ""
+        position = next((i for i, ch in enumerate(text) if not ch.isprintable() and ord(ch) < 0xA0), 0)
+        codepoint = f"U+{ord(text[position]):04X}" if text else ""
+        return {
+            "code": "control_character",
+            "params": {"field": name, "position": position + 1, "codepoint": codepoint},
+        }
     if rule is ErrorCode.MAX_LENGTH:
         if field.value_type is ValueType.NUMBER:
             places = field.decimal_places or 2

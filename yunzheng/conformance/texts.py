@@ -191,6 +191,10 @@ HINTS = {
     "halfwidth_position": gettext_lazy("position %(position)s: use half-width %(replacement)s"),
     "halfwidth_remove": gettext_lazy("position %(position)s: remove %(codepoint)s (not half-width ASCII)"),
     "halfwidth": gettext_lazy("Only half-width characters in %(field)s: %(chars)s."),
+    "control_character": gettext_lazy(
+        "Remove the control character %(codepoint)s at position %(position)s of %(field)s: "
+        "text fields hold one line of printable text."
+    ),
 }
 
 RULE_NAMES = {
@@ -202,6 +206,7 @@ RULE_NAMES = {
     "max_length": gettext_lazy("Too long"),
     "fixed_length": gettext_lazy("Wrong length"),
     "halfwidth": gettext_lazy("Not half-width"),
+    "control_character": gettext_lazy("Control character in text"),
     "plate_format": gettext_lazy("Not a plate number"),
     "date": gettext_lazy("Not a date YYYYMMDD"),
     "datetime": gettext_lazy("Not a date-time YYYYMMDDhhmmss"),
