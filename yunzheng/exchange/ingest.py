@@ -794,23 +794,12 @@ def _write_events_naive(
     received_at: datetime,
     batch_id: int,
 ) -> int:
+    rows = _event_rows(
+        plan, company, records, _datetimes(epochs), received_at, batch_id, payload_as_text=False
+    )
     inserted = 0
-    sealer = personal_data.Sealer()
-    for rec, epoch in zip(records, epochs, strict=True):
-        fields = {
-            "company_id": company.pk,
-            "interface": plan.interface.ipc_type_code,
-            "natural_key": plan.stored_key(rec, sealer),
-            "event_time": _aware(epoch),
-            "order_id": rec.get("OrderId", ""),
-            "license_id": sealer.hash(rec.get("LicenseId", "")),
-            "vehicle_no": rec.get("VehicleNo", ""),
-            "region_code": rec.get(plan.region_field) if plan.region_field else None,
-            "payload": plan.stored_record(rec, sealer),
-            "received_at": received_at,
-            "batch_id": batch_id,
-        }
-        inserted += _naive_create(EventRecord, fields)
+    for row in rows:
+        inserted += _naive_create(EventRecord, dict(zip(EVENT_COLUMNS, row, strict=True)))
     return inserted
 
 
