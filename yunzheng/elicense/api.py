@@ -20,7 +20,7 @@ from pydantic import Field
 from yunzheng.accounts.auth import client_ip, user_auth
 from yunzheng.accounts.models import User
 from yunzheng.accounts.scopes import region_name, staff_scope
-from yunzheng.core.audit import record_audit
+from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.errors import NotAuthenticated, PermissionDenied
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.consistency import sync_check_run
@@ -589,7 +589,7 @@ def change_licence_status(request: HttpRequest, lid: str, action: str, payload: 
         from yunzheng.core.errors import NotFound
 
         raise NotFound("not_found", _("Not found."))
-    return _licence_out(change(licence=licence, actor=services.actor_for(staff), reason=payload.reason))
+    return _licence_out(change(licence=licence, actor=Actor.for_user(staff), reason=payload.reason))
 
 
 @router.get(
@@ -606,7 +606,7 @@ def index(
     staff = _staff(request)
     if holder_id_number:
         record_audit(
-            actor=services.actor_for(staff),
+            actor=Actor.for_user(staff),
             action="elicense.index.search_by_id",
             target_type="ministry_index",
         )
@@ -656,5 +656,5 @@ def sync_report(request: HttpRequest) -> Status | SyncReportOut:
 @router.post("/sync-check", response=SyncReportOut, auth=user_auth, summary="Run the consistency check now")
 def run_sync_check(request: HttpRequest) -> SyncReportOut:
     staff = _staff(request)
-    run = sync_check_run(actor=services.actor_for(staff))
+    run = sync_check_run(actor=Actor.for_user(staff))
     return _report_out(selectors.scoped_sync_report(run=run, staff_user=staff))

@@ -87,13 +87,6 @@ def today_in_china(now: dt.datetime | None = None) -> dt.date:
     return verifier.china_date(_now(now))
 
 
-def actor_for(user: Any) -> Actor:
-    """Audit actor of a user; government staff (kind "staff") are labelled as staff."""
-    from yunzheng.accounts.services import audit_actor
-
-    return audit_actor(user) if isinstance(user, User) else Actor.for_user(user)
-
-
 # --------------------------------------------------------------------------------------------
 # Signing keys and the trust list
 # --------------------------------------------------------------------------------------------
@@ -765,7 +758,7 @@ def licence_record_activation(
 def licence_record_staff_view(*, licence: ElectronicLicence, staff_user: User, what: str) -> None:
     """Staff seeing a licence in full (holder name, ID number) is audited."""
     record_audit(
-        actor=actor_for(staff_user),
+        actor=Actor.for_user(staff_user),
         action=f"elicense.licence.staff_{what}",
         target_type="electronic_licence",
         target_id=licence.lid,
@@ -1048,7 +1041,7 @@ def share_code_create(
             expires_at=now + dt.timedelta(minutes=_setting("ELICENSE_SHARE_CODE_TTL_MINUTES", 10)),
         )
         record_audit(
-            actor=actor_for(user),
+            actor=Actor.for_user(user),
             action="elicense.share_code.create",
             target_type="electronic_licence",
             target_id=licence.lid,

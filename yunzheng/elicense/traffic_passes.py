@@ -41,7 +41,7 @@ from yunzheng.elicense.models import (
     TrafficPassTransition,
     VehicleTransportCertificate,
 )
-from yunzheng.elicense.services import actor_for, licence_sync, require_staff_covering, today_in_china
+from yunzheng.elicense.services import licence_sync, require_staff_covering, today_in_china
 from yunzheng.elicense.vehicles import validate_plate, vehicle_legal_problems
 
 SOURCE_TYPE = "elicense.traffic_pass"
@@ -243,7 +243,7 @@ def traffic_pass_apply(
     if problems or certificate is None:
         first = problems[0] if problems else _error("plate_number", Code.TP_VEHICLE_UNKNOWN, "")
         raise ValidationFailed(first.code, first.message, details=problems)
-    actor = actor_for(user)
+    actor = Actor.for_user(user)
     with transaction.atomic():
         if TrafficPassApplication.objects.filter(
             plate_number=plate, pass_type=request.pass_type, status=Status.SUBMITTED
@@ -298,7 +298,7 @@ def traffic_pass_withdraw(
     if application.applicant_user_id != user.pk:
         raise NotFound(Code.TP_NOT_FOUND, _("No such application."))
     now = now or timezone.now()
-    actor = actor_for(user)
+    actor = Actor.for_user(user)
     with transaction.atomic():
         locked = _locked(application, expected=Status.SUBMITTED)
         _transition(
@@ -392,7 +392,7 @@ def traffic_pass_approve(
             problems[0][1],
             details=[_error("plate_number", code, message) for code, message in problems],
         )
-    actor = actor_for(staff_user)
+    actor = Actor.for_user(staff_user)
     with transaction.atomic():
         locked = _locked(application, expected=Status.SUBMITTED)
         _transition(
@@ -426,7 +426,7 @@ def traffic_pass_reject(
             field="reason", code=Code.REASON_REQUIRED, message=_("Give the reason for the rejection.")
         )
     now = now or timezone.now()
-    actor = actor_for(staff_user)
+    actor = Actor.for_user(staff_user)
     with transaction.atomic():
         locked = _locked(application, expected=Status.SUBMITTED)
         _transition(
@@ -457,7 +457,7 @@ def traffic_pass_revoke(
     if not reason.strip():
         raise ValidationFailed.single(field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason."))
     now = now or timezone.now()
-    actor = actor_for(staff_user)
+    actor = Actor.for_user(staff_user)
     with transaction.atomic():
         locked = _locked(application, expected=Status.APPROVED)
         _transition(

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yunzheng.accounts.auth import client_ip
 from yunzheng.accounts.guards import real_name_required, staff_required
 from yunzheng.accounts.models import User
+from yunzheng.core.audit import Actor
 from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.api import public_base_url
@@ -460,7 +461,7 @@ def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse
 def staff_sync_report(request: HttpRequest) -> HttpResponse:
     staff = _user(request)
     if request.method == "POST":
-        sync_check_run(actor=services.actor_for(staff))
+        sync_check_run(actor=Actor.for_user(staff))
         messages.success(request, _("The consistency check has run."))
         return redirect("elicense:staff_sync")
     report = selectors.latest_sync_report(staff_user=staff)
@@ -498,9 +499,7 @@ def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
             messages.error(request, _("Unknown action."))
         else:
             try:
-                change(
-                    licence=licence, actor=services.actor_for(staff), reason=request.POST.get("reason", "")
-                )
+                change(licence=licence, actor=Actor.for_user(staff), reason=request.POST.get("reason", ""))
             except DomainError as error:
                 messages.error(request, error.message)
             else:

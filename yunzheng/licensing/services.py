@@ -42,7 +42,6 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, StaffProfile, User
 from yunzheng.accounts.scopes import region_name
-from yunzheng.accounts.services import audit_actor
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.errors import (
     Conflict,
@@ -111,7 +110,7 @@ def _now(now: dt.datetime | None) -> dt.datetime:
 
 
 def _actor(user: User | None) -> Actor:
-    return audit_actor(user) if user is not None else Actor.system("licensing")
+    return Actor.for_user(user) if user is not None else Actor.system("licensing")
 
 
 def _text(value: str, *, field: str, limit: int, label: str) -> str:

@@ -27,7 +27,6 @@ from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import StaffProfile, User
 from yunzheng.accounts.scopes import StaffScope, staff_scope
 from yunzheng.accounts.selectors import realname_latest_for_user
-from yunzheng.accounts.services import audit_actor
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.crypto import lookup_hash, mask_name
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
@@ -298,7 +297,7 @@ def case_draft_create(
         _store_personal(case, personal_prefill(user=applicant))
         case.save()
         record_audit(
-            actor=audit_actor(applicant),
+            actor=Actor.for_user(applicant),
             action="office.case.draft_create",
             target_type="office_case",
             target_id=case.pk,
@@ -371,7 +370,7 @@ def case_form_save(
         allowed = set(allowed_materials_for(locked))
         locked.materials.filter(replaced_at__isnull=True).exclude(kind__in=allowed).update(replaced_at=now)
         record_audit(
-            actor=audit_actor(applicant),
+            actor=Actor.for_user(applicant),
             action="office.case.form_save",
             target_type="office_case",
             target_id=locked.pk,
@@ -439,7 +438,7 @@ def case_delivery_save(
         locked.updated_at = now
         locked.save(update_fields=["personal_data", "delivery_method", "updated_at"])
         record_audit(
-            actor=audit_actor(applicant),
+            actor=Actor.for_user(applicant),
             action="office.case.delivery_save",
             target_type="office_case",
             target_id=locked.pk,
@@ -507,7 +506,7 @@ def case_material_upload(
             )
             ServiceCase.objects.filter(pk=locked.pk).update(updated_at=now)
             record_audit(
-                actor=audit_actor(applicant),
+                actor=Actor.for_user(applicant),
                 action="office.material.upload",
                 target_type="office_case",
                 target_id=locked.pk,
@@ -523,7 +522,7 @@ def case_draft_discard(*, case: ServiceCase, applicant: User) -> None:
     with transaction.atomic():
         locked = _lock_own_draft(case, applicant)
         record_audit(
-            actor=audit_actor(applicant),
+            actor=Actor.for_user(applicant),
             action="office.case.draft_discard",
             target_type="office_case",
             target_id=locked.pk,
@@ -704,7 +703,7 @@ def case_submit(*, case: ServiceCase, applicant: User, now: dt.datetime | None =
                 action=Action.SUBMIT,
                 role=Role.APPLICANT,
                 actor_user=applicant,
-                actor=audit_actor(applicant),
+                actor=Actor.for_user(applicant),
                 now=now,
                 extra_after={"due_on": due},
             )
@@ -746,7 +745,7 @@ def case_withdraw(
             action=Action.WITHDRAW,
             role=Role.APPLICANT,
             actor_user=applicant,
-            actor=audit_actor(applicant),
+            actor=Actor.for_user(applicant),
             reason=reason.strip()[:300],
             now=now,
         )
@@ -780,7 +779,7 @@ def case_accept(*, case: ServiceCase, staff: User, now: dt.datetime | None = Non
             action=Action.ACCEPT,
             role=Role.STAFF,
             actor_user=staff,
-            actor=audit_actor(staff),
+            actor=Actor.for_user(staff),
             now=now,
             extra_after={"decide_due_on": due},
         )
@@ -813,7 +812,7 @@ def case_return_for_supplement(
             action=Action.RETURN,
             role=Role.STAFF,
             actor_user=staff,
-            actor=audit_actor(staff),
+            actor=Actor.for_user(staff),
             reason=reason,
             now=now,
         )
@@ -869,7 +868,7 @@ def case_supplement(
             action=Action.SUPPLEMENT,
             role=Role.APPLICANT,
             actor_user=applicant,
-            actor=audit_actor(applicant),
+            actor=Actor.for_user(applicant),
             reason=note.strip()[:300],
             now=now,
             extra_after={"paused_working_days": total_paused, "decide_due_on": due},
@@ -903,7 +902,7 @@ def case_reject(
             action=Action.REJECT,
             role=Role.STAFF,
             actor_user=staff,
-            actor=audit_actor(staff),
+            actor=Actor.for_user(staff),
             reason=reason,
             now=now,
         )
@@ -935,7 +934,7 @@ def case_approve(
             raise ValidationFailed.single(
                 field="grade", code=Code.GRADE_REQUIRED, message=_("Choose the credit grade for the cycle.")
             )
-        actor = audit_actor(staff)
+        actor = Actor.for_user(staff)
         _transition(
             locked,
             action=Action.APPROVE,
@@ -988,7 +987,7 @@ def case_complete(
             action=Action.COMPLETE,
             role=Role.STAFF,
             actor_user=staff,
-            actor=audit_actor(staff),
+            actor=Actor.for_user(staff),
             reason=note,
             now=now,
         )
@@ -1027,7 +1026,7 @@ def case_answer_verification(
         if locked.case_type != CaseType.INFO_VERIFICATION:
             raise Conflict(Code.TRANSITION_NOT_ALLOWED, _("Only verification requests are answered."))
         changes = _clean_corrections(corrections)
-        actor = audit_actor(staff)
+        actor = Actor.for_user(staff)
         _transition(
             locked,
             action=Action.ANSWER,

@@ -578,7 +578,7 @@ def material_file(request: HttpRequest, pk: int, material_pk: int) -> HttpRespon
         if _shown_on_audited_page(request.GET.get("t", ""), material_pk=material.pk, staff_pk=user.pk):
             return _material_response(material)
         record_audit(
-            actor=services.audit_actor(user),
+            actor=services.Actor.for_user(user),
             action="office.material.staff_view",
             target_type="office_case",
             target_id=material.case_id,
@@ -782,7 +782,7 @@ def staff_case(request: HttpRequest, pk: int) -> HttpResponse:
     context = _case_context(case)
     shown = context["materials"]
     record_audit(
-        actor=services.audit_actor(staff),
+        actor=services.Actor.for_user(staff),
         action="office.case.staff_view",
         target_type="office_case",
         target_id=case.pk,

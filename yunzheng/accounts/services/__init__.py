@@ -29,7 +29,6 @@ send it.
 
 from __future__ import annotations
 
-from yunzheng.accounts.services._common import audit_actor
 from yunzheng.accounts.services.companies import (
     company_contact_candidate,
     company_contact_change,
@@ -89,7 +88,6 @@ __all__ = [
     "RealNameSubmission",
     "SmsCodeIssued",
     "SmsLimits",
-    "audit_actor",
     "authenticate_user_token",
     "company_contact_candidate",
     "company_contact_change",

@@ -10,14 +10,6 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from yunzheng.accounts.models import User
-from yunzheng.core.audit import Actor
-
-
-def audit_actor(user: User) -> Actor:
-    """The audit actor for a user (staff or not is decided by `User.audit_actor_kind`)."""
-    return Actor.for_user(user)
-
 
 def setting_int(name: str, default: int) -> int:
     return int(getattr(settings, name, default))

@@ -16,7 +16,6 @@ from yunzheng.accounts.credentials import (
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, CompanyCredential, CompanyMembership, User
-from yunzheng.accounts.services._common import audit_actor
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.crypto import lookup_hash, mask_name, mask_phone
 from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -114,7 +113,7 @@ def company_register(
         )
         CompanyMembership.objects.create(company=company, user=user, added_by=user)
         record_audit(
-            actor=audit_actor(user),
+            actor=Actor.for_user(user),
             action="company.register",
             target_type="company",
             target_id=company.pk,
@@ -226,7 +225,7 @@ def company_contact_change(
             company=locked, user=new_contact, defaults={"added_by": changed_by}
         )
         record_audit(
-            actor=audit_actor(changed_by),
+            actor=Actor.for_user(changed_by),
             action="company.contact.change",
             target_type="company",
             target_id=locked.pk,
@@ -256,7 +255,7 @@ def company_member_add(*, company: Company, added_by: User, phone: str) -> Compa
                 field="phone", code=Code.COMPANY_MEMBER_EXISTS, message=_("This person is already a member.")
             )
         record_audit(
-            actor=audit_actor(added_by),
+            actor=Actor.for_user(added_by),
             action="company.member.add",
             target_type="company",
             target_id=company.pk,

@@ -23,7 +23,6 @@ from yunzheng.accounts.models import RealNameVerification, StaffProfile, User
 from yunzheng.accounts.ocr import IdCardFields, read_id_card_front
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.accounts.services._common import (
-    audit_actor,
     minutes_from_seconds,
     now_or_current,
     seconds_until,
@@ -113,7 +112,7 @@ def realname_photo_upload(
                 created_at=now,
             )
             record_audit(
-                actor=audit_actor(user),
+                actor=Actor.for_user(user),
                 action="real_name.photo_upload",
                 target_type="real_name_verification",
                 target_id=verification.pk,
@@ -269,7 +268,7 @@ def realname_verification_submit(
         locked_user.real_name_status = User.RealNameStatus.PENDING
         locked_user.save(update_fields=["real_name_status"])
         record_audit(
-            actor=audit_actor(user),
+            actor=Actor.for_user(user),
             action="real_name.submit",
             target_type="real_name_verification",
             target_id=verification.pk,
@@ -400,7 +399,7 @@ def realname_verification_approve(
     return _decide(
         verification_id=verification.pk,
         approve=True,
-        actor=audit_actor(reviewer),
+        actor=Actor.for_user(reviewer),
         reason="",
         reviewer=reviewer,
         now=now,
@@ -420,7 +419,7 @@ def realname_verification_reject(
     return _decide(
         verification_id=verification.pk,
         approve=False,
-        actor=audit_actor(reviewer),
+        actor=Actor.for_user(reviewer),
         reason=reason[:500],
         reviewer=reviewer,
         now=now,
@@ -430,7 +429,7 @@ def realname_verification_reject(
 def realname_staff_access_record(*, staff_user: User, verification: RealNameVerification, what: str) -> None:
     """Staff reading someone's identity data is itself audited (who looked at whose data, when)."""
     record_audit(
-        actor=audit_actor(staff_user),
+        actor=Actor.for_user(staff_user),
         action="real_name.view_photo" if what == "photo" else "real_name.view",
         target_type="real_name_verification",
         target_id=verification.pk,

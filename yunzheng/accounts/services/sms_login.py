@@ -15,7 +15,6 @@ from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.models import PolicyAcceptance, SmsCode, User
 from yunzheng.accounts.policies import CURRENT_VERSIONS
 from yunzheng.accounts.services._common import (
-    audit_actor,
     lock_key,
     minutes_from_seconds,
     now_or_current,
@@ -346,7 +345,7 @@ def _login_or_register(
     user.last_login = now
     user.save(update_fields=["last_login"])
     record_audit(
-        actor=audit_actor(user),
+        actor=Actor.for_user(user),
         action="user.register" if created else "user.login",
         target_type="user",
         target_id=user.pk,

@@ -14,7 +14,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.models import StaffProfile, User
 from yunzheng.accounts.scopes import staff_profile_of
-from yunzheng.accounts.services._common import audit_actor, seconds_until
+from yunzheng.accounts.services._common import seconds_until
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.errors import RateLimited, ValidationFailed
 from yunzheng.core.ids import region_code_exists
@@ -88,7 +88,7 @@ def staff_totp_device_create(
         TOTPDevice.objects.filter(user=user, confirmed=False).delete()
         device = TOTPDevice.objects.create(user=user, name=name, confirmed=confirmed)
         record_audit(
-            actor=audit_actor(user),
+            actor=Actor.for_user(user),
             action="staff.totp.create",
             target_type="user",
             target_id=user.pk,
@@ -143,7 +143,7 @@ def staff_otp_verify(*, user: User, token: str, device: TOTPDevice | None = None
             device.save(update_fields=["confirmed"])
             TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
         record_audit(
-            actor=audit_actor(user),
+            actor=Actor.for_user(user),
             action="staff.login",
             target_type="user",
             target_id=user.pk,

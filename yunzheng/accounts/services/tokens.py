@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from django.db import transaction
 
 from yunzheng.accounts.models import User, UserToken
-from yunzheng.accounts.services._common import audit_actor, now_or_current, setting_int
-from yunzheng.core.audit import record_audit
+from yunzheng.accounts.services._common import now_or_current, setting_int
+from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.crypto import sm3_hex
 
 USER_TOKEN_PREFIX = "yzu"  # noqa: S105  (a public prefix, not a secret)
@@ -41,7 +41,7 @@ def user_token_create(
             expires_at=now + dt.timedelta(days=days),
         )
         record_audit(
-            actor=audit_actor(user),
+            actor=Actor.for_user(user),
             action="user.token.create",
             target_type="user",
             target_id=user.pk,
@@ -56,7 +56,7 @@ def user_token_revoke(*, token: UserToken, now: dt.datetime | None = None) -> No
         updated = UserToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
         if updated:
             record_audit(
-                actor=audit_actor(token.user),
+                actor=Actor.for_user(token.user),
                 action="user.token.revoke",
                 target_type="user",
                 target_id=token.user_id,
@@ -85,4 +85,4 @@ def authenticate_user_token(token: str, *, now: dt.datetime | None = None) -> Us
 
 def user_logout_recorded(*, user: User) -> None:
     """Audit a web logout (the session itself is flushed by django.contrib.auth.logout)."""
-    record_audit(actor=audit_actor(user), action="user.logout", target_type="user", target_id=user.pk)
+    record_audit(actor=Actor.for_user(user), action="user.logout", target_type="user", target_id=user.pk)
