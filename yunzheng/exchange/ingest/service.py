@@ -1,0 +1,219 @@
+"""The ingest service: validate a batch, check ownership, store it durably, tell listeners.
+
+``ingest_batch`` is the one write path of the exchange interface (the HTTP view, the tests and
+the benchmark's baseline all go through it). Two routes:
+
+* another environment's registered route (``batch_routes``: the conformance sandbox);
+* direct: :func:`store_batch` writes in one transaction that commits before the caller answers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import OperationalError, connection, transaction
+from django.utils import timezone
+from psycopg import errors as psycopg_errors
+
+from yunzheng.accounts.models import Company, CompanyCredential
+from yunzheng.exchange import forwarding, hooks
+from yunzheng.exchange.batch_routes import batch_route_for
+from yunzheng.exchange.ingest.plans import Record, _event_epochs, plan_for
+from yunzheng.exchange.ingest.result import IngestResult, check_ownership
+from yunzheng.exchange.ingest.stats import _upsert_stats
+from yunzheng.exchange.ingest.writers import _WRITERS, BULK, NAIVE
+from yunzheng.exchange.models import EventRecord, IngestBatch, PositionRecord
+from yunzheng.exchange.partitions import ensure_partitions
+from yunzheng.exchange.spec import InterfaceSpec, RecordError, get_validator
+
+
+def ingest_strategy() -> str:
+    strategy = str(getattr(settings, "EXCHANGE_INGEST_STRATEGY", BULK))
+    if strategy not in (BULK, NAIVE):
+        raise ValueError(f"EXCHANGE_INGEST_STRATEGY must be 'bulk' or 'naive', not {strategy!r}")
+    return strategy
+
+
+def ingest_batch(
+    *,
+    credential: CompanyCredential,
+    interface: InterfaceSpec,
+    records: Sequence[Any],
+    wire_format: str,
+    request_id: str = "",
+    strategy: str | None = None,
+) -> IngestResult:
+    """Validate, check ownership and store one batch; returns what the company is told.
+
+    The envelope (CompanyId of the credential's company, IPCType) must already be checked.
+    Returns only once the valid records are durable (committed); valid records are kept even
+    when others are rejected.
+    """
+    company = credential.company
+    checked = get_validator(interface).validate_batch(records)
+    route = batch_route_for(credential.environment)
+    if route is not None:
+        return route(
+            credential=credential,
+            interface=interface,
+            records=records,
+            wire_format=wire_format,
+            request_id=request_id,
+            checked=checked,
+        )
+    if credential.environment != CompanyCredential.Environment.PRODUCTION:
+        # Never store test data as supervision data because a route is missing.
+        raise ImproperlyConfigured(f"no batch route registered for {credential.environment!r} credentials")
+    valid, rejected = check_ownership(
+        company.supervision_company_id, checked.accepted, checked.rejected, records
+    )
+    received_at = timezone.now()
+
+    batch_id, inserted = store_batch(
+        company=company,
+        credential_id=credential.pk,
+        environment=credential.environment,
+        interface=interface,
+        received=len(records),
+        valid=valid,
+        rejected=rejected,
+        wire_format=wire_format,
+        request_id=request_id,
+        received_at=received_at,
+        strategy=strategy,
+    )
+    notify_stored(
+        company=company, interface=interface, valid=valid, batch_id=batch_id, received_at=received_at
+    )
+    return IngestResult(
+        batch_id=batch_id,
+        interface=interface.type,
+        received=len(records),
+        accepted=inserted,
+        duplicates=len(valid) - inserted,
+        rejected=rejected,
+    )
+
+
+def store_batch(
+    *,
+    company: Company,
+    credential_id: int | None,
+    environment: str,
+    interface: InterfaceSpec,
+    received: int,
+    valid: list[Record],
+    rejected: list[RecordError],
+    wire_format: str,
+    request_id: str,
+    received_at: datetime,
+    strategy: str | None = None,
+    forward: bool = True,
+) -> tuple[int, int]:
+    """Store validated records of one batch in one transaction (committed on return): the batch
+    row, the records (idempotent on their natural key and version), the forwarding outbox
+    (``forward``; production only) and the day's statistics. Returns (batch id, new records).
+
+    Called by :func:`ingest_batch` (direct mode).
+    """
+    plan = plan_for(interface)
+    strategy = strategy or ingest_strategy()
+    received_epoch = int(received_at.timestamp())
+
+    epochs, months = _event_epochs(plan, valid)
+    if plan.kind != "baseinfo" and valid:
+        table = PositionRecord._meta.db_table if plan.kind == "position" else EventRecord._meta.db_table
+        ensure_partitions(table, months)
+    lags = [received_epoch - e for e in epochs]
+
+    def write() -> tuple[int, int]:
+        with transaction.atomic():
+            batch = IngestBatch.objects.create(
+                company=company,
+                credential_id=credential_id,
+                environment=environment,
+                interface=interface.ipc_type_code,
+                wire_format=wire_format,
+                received=received,
+                rejected=len(rejected),
+                received_at=received_at,
+                request_id=request_id[:64],
+            )
+            inserted = 0
+            if valid:
+                writer = _WRITERS[(plan.kind, strategy)]
+                inserted = writer(plan, company, valid, epochs, received_at, batch.pk)
+                IngestBatch.objects.filter(pk=batch.pk).update(
+                    accepted=inserted, duplicates=len(valid) - inserted
+                )
+                if forward and environment == CompanyCredential.Environment.PRODUCTION:
+                    forwarding.enqueue(
+                        company=company,
+                        interface=interface,
+                        region_field=plan.region_field,
+                        records=valid,
+                        batch_id=batch.pk,
+                        now=received_at,
+                    )
+            _upsert_stats(
+                company_id=company.pk,
+                interface=interface.ipc_type_code,
+                environment=environment,
+                received_at=received_at,
+                received=received,
+                accepted=inserted,
+                duplicates=len(valid) - inserted,
+                rejected=rejected,
+                lags=lags,
+            )
+        return batch.pk, inserted
+
+    return _with_retry(write)
+
+
+def notify_stored(
+    *,
+    company: Company,
+    interface: InterfaceSpec,
+    valid: list[Record],
+    batch_id: int | None,
+    received_at: datetime,
+) -> None:
+    """Tell the records listeners (``hooks``) about records that are now durable."""
+    if valid:
+        # After the commit: listeners (alarms) see only durable records; none can fail the upload.
+        hooks.notify_records(
+            hooks.StoredBatch(
+                company_pk=company.pk,
+                supervision_company_id=company.supervision_company_id,
+                company_region=company.region_code or "",
+                interface=interface.type,
+                records=valid,
+                batch_id=batch_id,
+                received_at=received_at,
+            )
+        )
+
+
+_RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
+
+
+def _with_retry(write: Callable[[], tuple[int, int]], attempts: int = 3) -> tuple[int, int]:
+    """Run the ingest transaction, again if PostgreSQL chose it as a deadlock victim.
+
+    Two concurrent batches that insert overlapping natural keys in different orders can deadlock
+    on the unique index; the loser's transaction is rolled back whole, so running it again is safe
+    (and idempotent). Outside an outer transaction only: inside one, the error must propagate.
+    """
+    for attempt in range(attempts):
+        try:
+            return write()
+        except (OperationalError, psycopg_errors.OperationalError) as exc:
+            state = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
+            if state not in _RETRYABLE_SQLSTATES or attempt == attempts - 1 or connection.in_atomic_block:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
