@@ -1,8 +1,11 @@
 """Offline verification of electronic-licence QR payloads against a downloaded trust list.
 
-Pure Python (gmssl, cryptography, msgspec): no Django, so a roadside app, a partner province or a
-script can use it without the platform. The online check (`yunzheng.elicense.services`) runs the
-same `verify_payload` with keys read from the database, then adds the live licence status.
+No Django (gmssl_pyx, cryptography, msgspec), so a roadside app, a partner province or a script
+can use it without the platform. SM2 verification runs in C through gmssl_pyx (GmSSL) when it is
+installed (about 1,800 checks/s on one core) and falls back to the pure-Python gmssl (about 70/s)
+where it is not, so the verifier still runs on a machine without the C library. The online check
+(`yunzheng.elicense.services`) runs the same `verify_payload` with keys read from the database,
+then adds the live licence status.
 
     python -m yunzheng.elicense.verifier --trust-list trust.json --root-key root.pem PAYLOAD
 
@@ -19,9 +22,9 @@ What is checked, in order (lessons of the EU digital COVID certificate):
 
 Why SM2 verification is re-implemented here instead of importing `yunzheng.core.crypto`: that module
 reads Django settings (field encryption) at import time, and the verifier must not need Django.
-The gmssl workarounds are the same: the public key is set after construction (gmssl's
-`lstrip("04")` corrupts keys whose x starts with 0 or 4), r and s are range-checked, and the
-point is checked to be on the curve.
+The checks are the same: r and s are range-checked and the point is checked to be on the curve
+for both paths; the pure-Python fallback also sets the public key after construction (gmssl's
+`lstrip("04")` corrupts keys whose x starts with 0 or 4).
 """
 
 from __future__ import annotations
@@ -38,7 +41,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
+from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from gmssl import sm2
+
+try:  # the C path; the verifier must also run where only pure-Python packages can be installed
+    import gmssl_pyx
+except ImportError:  # pragma: no cover - exercised by a subprocess test that hides gmssl_pyx
+    gmssl_pyx = None
 
 from yunzheng.elicense import qr_payload
 from yunzheng.elicense.qr_payload import Claims, PayloadError
@@ -85,6 +94,16 @@ def public_key_point(public_key_hex: str) -> str | None:
     return point
 
 
+# a || b || xG || yG and the default signer id, for the Z value (GB/T 32918.2 §5.5).
+_Z_PREFIX = (
+    (128).to_bytes(2, "big")
+    + b"1234567812345678"
+    + bytes.fromhex(_CURVE["a"])
+    + bytes.fromhex(_CURVE["b"])
+    + bytes.fromhex(_CURVE["g"])
+)
+
+
 def sm2_verify(public_key_hex: str, data: bytes, signature: bytes) -> bool:
     """Raw r || s SM3withSM2 signature check; False (never an exception) for any malformed input."""
     point = public_key_point(public_key_hex)
@@ -93,6 +112,23 @@ def sm2_verify(public_key_hex: str, data: bytes, signature: bytes) -> bool:
     r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
     if not (1 <= r < _N and 1 <= s < _N):
         return False
+    if gmssl_pyx is None:
+        return sm2_verify_pure_python(point, data, signature)
+    return _sm2_verify_c(point, data, r, s)
+
+
+def _sm2_verify_c(point: str, data: bytes, r: int, s: int) -> bool:
+    assert gmssl_pyx is not None  # noqa: S101 - the caller chose this path
+    public_key = bytes.fromhex(point)
+    digest = gmssl_pyx.sm3_hash(gmssl_pyx.sm3_hash(_Z_PREFIX + public_key) + data)
+    try:
+        return bool(gmssl_pyx.sm2_verify_sm3_digest(public_key, digest, encode_dss_signature(r, s)))
+    except gmssl_pyx.GmsslInnerError:  # e.g. a signature that leads to the point at infinity
+        return False
+
+
+def sm2_verify_pure_python(point: str, data: bytes, signature: bytes) -> bool:
+    """The fallback when gmssl_pyx is missing: gmssl, for a validated point and in-range r and s."""
     verifier = sm2.CryptSM2(private_key="", public_key="")
     verifier.public_key = point
     try:

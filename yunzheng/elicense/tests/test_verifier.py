@@ -200,15 +200,24 @@ def test_revoked_licences_are_on_the_trust_list(keys, licence):
     assert (verdict.result, verdict.reason_code) == (verifier.REVOKED, "licence.revoked")
 
 
-def _cli(tmp_path: Path, keys, text: str) -> subprocess.CompletedProcess[str]:
+# Runs the verifier's command line with gmssl_pyx unimportable, as on a machine without the C library.
+_WITHOUT_C_LIBRARY = (
+    "import runpy, sys; sys.modules['gmssl_pyx'] = None; "
+    "import yunzheng.elicense.verifier as v; assert v.gmssl_pyx is None, 'the C path was loaded'; "
+    "sys.argv[0] = 'verifier'; runpy.run_module('yunzheng.elicense.verifier', run_name='__main__')"
+)
+
+
+def _cli(
+    tmp_path: Path, keys, text: str, *, without_c_library: bool = False
+) -> subprocess.CompletedProcess[str]:
     (tmp_path / "trust.json").write_text(json.dumps(services.trust_list_issue()), encoding="utf-8")
     (tmp_path / "root.pem").write_text(verifier.public_key_pem(keys["root"].public_key_hex))
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     return subprocess.run(  # noqa: S603
         [
             sys.executable,
-            "-m",
-            "yunzheng.elicense.verifier",
+            *(["-c", _WITHOUT_C_LIBRARY] if without_c_library else ["-m", "yunzheng.elicense.verifier"]),
             "--trust-list",
             str(tmp_path / "trust.json"),
             "--root-key",
@@ -233,6 +242,34 @@ def test_cli_verdicts(tmp_path, keys, licence):
     bad = _cli(tmp_path, keys, flip_char(signed.text, 30))
     assert bad.returncode == 1
     assert json.loads(bad.stdout)["result"] == "not_genuine"
+
+
+def test_cli_falls_back_to_pure_python_without_the_c_library(tmp_path, keys, licence):
+    signed = services.licence_sign(licence=licence)
+    good = _cli(tmp_path, keys, signed.text, without_c_library=True)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert json.loads(good.stdout)["result"] == "valid"
+    bad = _cli(tmp_path, keys, flip_char(signed.text, 30), without_c_library=True)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert json.loads(bad.stdout)["result"] == "not_genuine"
+
+
+def test_c_and_pure_python_sm2_paths_agree(keys):
+    from yunzheng.core.crypto import generate_sm2_keypair
+
+    assert verifier.gmssl_pyx is not None, "gmssl_pyx (a dependency) must be installed here"
+    pair = generate_sm2_keypair()
+    data = b"licence body \x00\xff" * 7
+    signature = sm2_sign(pair.private_key_hex, data, public_key_hex=pair.public_key_hex)
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    point = pair.public_key_hex
+    assert verifier._sm2_verify_c(point, data, r, s)
+    assert verifier.sm2_verify_pure_python(point, data, signature)
+    assert not verifier._sm2_verify_c(point, data + b"!", r, s)
+    assert not verifier.sm2_verify_pure_python(point, data + b"!", signature)
+    tampered = signature[:63] + bytes([signature[63] ^ 1])
+    assert not verifier._sm2_verify_c(point, data, r, s ^ 1)
+    assert not verifier.sm2_verify_pure_python(point, data, tampered)
 
 
 def test_openssl_verifies_the_licence_signature(tmp_path, keys, licence):
