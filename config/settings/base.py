@@ -64,6 +64,7 @@ TEMPLATES = [
                 "django.template.context_processors.i18n",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "yunzheng.web.context_processors.statutory_calendar",
             ],
         },
     },
@@ -104,6 +105,13 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024
 SMS_BACKEND = "yunzheng.core.sms.ConsoleSmsBackend"
 SMS_OUTBOX_PATH = VAR_DIR / "sms-outbox.jsonl"
 
+# Statutory calendar (core.calendar_years): when staff confirm a year, these recompute every due
+# date that was stored as provisional or unknown because that year's holidays were missing.
+STATUTORY_CALENDAR_RECOMPUTERS = [
+    "yunzheng.elicense.traffic_passes.traffic_pass_due_dates_recompute",
+    "yunzheng.practitioners.services.case_deadlines_refresh",
+    "yunzheng.licensing.services.stage_deadlines_refresh",
+]
 
 # Personal-data protection (core.crypto): SM4-GCM keys by id, and an HMAC-SM3 key for lookups.
 FIELD_ENCRYPTION_KEYS: dict[str, str] = {}

@@ -10,13 +10,33 @@ from yunzheng.core.models import AuditEntry, StatutoryCalendarDay, StatutoryCale
 
 class StatutoryCalendarDayInline(admin.TabularInline):
     model = StatutoryCalendarDay
-    extra = 3
+    extra = 0
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(StatutoryCalendarYear)
 class StatutoryCalendarYearAdmin(admin.ModelAdmin):
-    list_display = ["year", "notice", "updated_at"]
+    """Read-only: years are entered and confirmed (maker-checker) on the staff page /calendar/."""
+
+    list_display = ["year", "notice", "confirmed_at", "updated_at"]
     inlines = [StatutoryCalendarDayInline]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
 
 
 @admin.register(AuditEntry)

@@ -1,7 +1,11 @@
 """Working days on China's statutory calendar, for statutory deadlines (法定工作日).
 
-Sources, in order: a year that staff entered in the admin (StatutoryCalendarYear), else the
-chinesecalendar library, else a clear error — a deadline is never computed on a guessed calendar.
+Sources, in order: a year that staff entered and a second person confirmed (StatutoryCalendarYear,
+see core.calendar_years), else the chinesecalendar library. For a year neither knows, a strict
+calendar raises CalendarYearUnknown; a provisional calendar (`WorkingCalendar(provisional=True)`,
+`provisional_due`) counts that year's weekdays only and says so, so that no application is ever
+refused for want of a holiday schedule: the date is stored as provisional and recomputed when the
+year is confirmed (core.calendar_years.calendar_year_confirm).
 
 Conventions (the usual way Chinese administrative deadlines are counted): the day of the event
 does not count; `add_working_days(start, n)` is the n-th working day strictly after `start`, so a
@@ -12,6 +16,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import chinese_calendar
 from django.utils.translation import gettext as _
@@ -41,7 +46,11 @@ class CalendarYearUnknown(DomainError):
 def _staff_rules(year: int) -> IsWorkingDay | None:
     from yunzheng.core.models import StatutoryCalendarYear
 
-    calendar_year = StatutoryCalendarYear.objects.filter(year=year).prefetch_related("days").first()
+    calendar_year = (
+        StatutoryCalendarYear.objects.filter(year=year, confirmed_at__isnull=False)
+        .prefetch_related("days")
+        .first()
+    )
     if calendar_year is None:
         return None
     special = {day.date: day.kind == day.Kind.ADJUSTED_WORKDAY for day in calendar_year.days.all()}
@@ -62,20 +71,56 @@ def _library_rules(year: int) -> IsWorkingDay | None:
     return chinese_calendar.is_workday
 
 
-class WorkingCalendar:
-    """One calendar per computation: looks each year up once (one query), then answers from memory."""
+def _weekdays_only(day: dt.date) -> bool:
+    return day.weekday() < 5
 
-    def __init__(self) -> None:
+
+@dataclass(frozen=True)
+class DueDate:
+    """A computed due date; `provisional` when it was counted across a year whose statutory
+    holidays are not known yet (weekdays only), to be recomputed once the year is confirmed."""
+
+    date: dt.date
+    provisional: bool
+
+
+class WorkingCalendar:
+    """One calendar per computation: looks each year up once (one query), then answers from memory.
+
+    `provisional=True`: a year nobody knows yet counts Monday-Friday as working days and is
+    remembered in `provisional_years` instead of raising CalendarYearUnknown.
+    """
+
+    def __init__(self, *, provisional: bool = False) -> None:
         self._years: dict[int, IsWorkingDay] = {}
+        self._provisional = provisional
+        self.provisional_years: set[int] = set()
 
     def _rules(self, year: int) -> IsWorkingDay:
         rules = self._years.get(year)
         if rules is None:
             rules = _staff_rules(year) or _library_rules(year)
             if rules is None:
-                raise CalendarYearUnknown(year)
+                if not self._provisional:
+                    raise CalendarYearUnknown(year)
+                rules = _weekdays_only
+                self.provisional_years.add(year)
             self._years[year] = rules
         return rules
+
+    def is_known_year(self, year: int) -> bool:
+        """Whether the year's statutory holidays are known (staff-confirmed or in the library)."""
+        try:
+            self._rules(year)
+        except CalendarYearUnknown:
+            return False
+        return year not in self.provisional_years
+
+    def due(self, start: dt.date, days: int) -> DueDate:
+        """add_working_days, telling whether the count crossed a year nobody knows yet."""
+        date = self.add_working_days(start, days)
+        provisional = any(year in self.provisional_years for year in range(start.year, date.year + 1))
+        return DueDate(date=date, provisional=provisional)
 
     def is_working_day(self, day: dt.date) -> bool:
         return self._rules(day.year)(day)
@@ -116,3 +161,21 @@ def working_days_between(start: dt.date, end: dt.date) -> int:
     Inverse of add_working_days: working_days_between(a, add_working_days(a, n)) == n.
     """
     return WorkingCalendar().working_days_between(start, end)
+
+
+def provisional_due(start: dt.date, days: int) -> DueDate:
+    """The due date `days` working days after `start`, never refused: provisional (weekdays only)
+    where a year's holidays are not known yet. Store `.provisional` next to the date."""
+    return WorkingCalendar(provisional=True).due(start, days)
+
+
+def is_known_year(year: int) -> bool:
+    return WorkingCalendar().is_known_year(year)
+
+
+def missing_next_year(today: dt.date) -> int | None:
+    """From 1 November, the coming year when its statutory calendar is still missing (staff
+    workbenches warn about it); None otherwise."""
+    if today.month < 11:
+        return None
+    return None if is_known_year(today.year + 1) else today.year + 1

@@ -179,6 +179,8 @@ class PassOut(Schema):
     valid_until: dt.date
     submitted_at: dt.datetime
     due_date: dt.date
+    # True while the date is counted on weekdays only (that year's holidays not yet confirmed).
+    due_date_provisional: bool
     overdue: bool
     decision_reason: str
     licence_id: str | None
@@ -278,6 +280,7 @@ def _pass_out(application: TrafficPassApplication) -> PassOut:
         valid_until=application.valid_until,
         submitted_at=application.submitted_at,
         due_date=application.due_date,
+        due_date_provisional=application.due_date_provisional,
         overdue=selectors.is_overdue(application),
         decision_reason=application.decision_reason,
         licence_id=application.licence.lid if application.licence_id and application.licence else None,

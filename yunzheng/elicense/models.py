@@ -473,6 +473,9 @@ class TrafficPassApplication(models.Model):
     )
     submitted_at = models.DateTimeField(_("submitted at"))
     due_date = models.DateField(pgettext_lazy("elicense", "decision due"))
+    # Counted across a year whose statutory holidays were not known yet (weekdays only); recomputed
+    # when staff confirm that year (core.calendar_years).
+    due_date_provisional = models.BooleanField(_("due date provisional"), default=False)
     decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

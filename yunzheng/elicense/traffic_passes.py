@@ -29,7 +29,7 @@ from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from yunzheng.core.ids import region_code_exists
 from yunzheng.core.sms import send_sms_on_commit
-from yunzheng.core.workdays import add_working_days
+from yunzheng.core.workdays import WorkingCalendar, provisional_due
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
 from yunzheng.elicense.models import (
     ElectronicLicence,
@@ -244,6 +244,8 @@ def traffic_pass_apply(
         first = problems[0] if problems else _error("plate_number", Code.TP_VEHICLE_UNKNOWN, "")
         raise ValidationFailed(first.code, first.message, details=problems)
     actor = Actor.for_user(user)
+    # Never refused for want of a holiday schedule: a provisional date until the year is confirmed.
+    due = provisional_due(today, DECISION_WORKING_DAYS)
     with transaction.atomic():
         if TrafficPassApplication.objects.filter(
             plate_number=plate, pass_type=request.pass_type, status=Status.SUBMITTED
@@ -265,7 +267,8 @@ def traffic_pass_apply(
             valid_until=request.valid_until,
             status=Status.SUBMITTED,
             submitted_at=now,
-            due_date=add_working_days(today, DECISION_WORKING_DAYS),
+            due_date=due.date,
+            due_date_provisional=due.provisional,
             updated_at=now,
         )
         application.save()
@@ -275,9 +278,43 @@ def traffic_pass_apply(
             action="elicense.traffic_pass.apply",
             target_type="traffic_pass_application",
             target_id=application.reference,
-            after={"plate": plate, "pass_type": request.pass_type, "due_date": application.due_date},
+            after={
+                "plate": plate,
+                "pass_type": request.pass_type,
+                "due_date": application.due_date,
+                "due_date_provisional": application.due_date_provisional,
+            },
         )
     return application
+
+
+def traffic_pass_due_dates_recompute() -> int:
+    """Recompute the provisional decision dates of pending applications (after staff confirm a
+    statutory calendar year). Each change is audited; returns how many changed."""
+    changed = 0
+    calendar = WorkingCalendar(provisional=True)
+    actor = Actor.system("statutory calendar")
+    with transaction.atomic():
+        pending = TrafficPassApplication.objects.select_for_update().filter(due_date_provisional=True)
+        for application in pending:
+            submitted_on = today_in_china(application.submitted_at)
+            due = calendar.due(submitted_on, DECISION_WORKING_DAYS)
+            if due.provisional and due.date == application.due_date:
+                continue
+            before = {"due_date": application.due_date, "due_date_provisional": True}
+            application.due_date = due.date
+            application.due_date_provisional = due.provisional
+            application.save(update_fields=["due_date", "due_date_provisional"])
+            record_audit(
+                actor=actor,
+                action="elicense.traffic_pass.due_date_recomputed",
+                target_type="traffic_pass_application",
+                target_id=application.reference,
+                before=before,
+                after={"due_date": due.date, "due_date_provisional": due.provisional},
+            )
+            changed += 1
+    return changed
 
 
 def _locked(application: TrafficPassApplication, *, expected: str) -> TrafficPassApplication:

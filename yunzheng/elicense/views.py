@@ -349,11 +349,15 @@ def pass_apply(request: HttpRequest) -> HttpResponse:
         except (ValidationFailed, DomainError) as error:
             _apply_errors_to_form(form, error)
         else:
-            messages.success(
-                request,
-                _("Application %(ref)s submitted. A decision is due by %(date)s.")
-                % {"ref": application.reference, "date": application.due_date.isoformat()},
-            )
+            submitted = _("Application %(ref)s submitted. A decision is due by %(date)s.") % {
+                "ref": application.reference,
+                "date": application.due_date.isoformat(),
+            }
+            if application.due_date_provisional:
+                submitted += " " + _(
+                    "The date is provisional: the statutory holidays of that year are not published yet."
+                )
+            messages.success(request, submitted)
             return redirect("elicense:pass", application_id=application.pk)
     return render(request, "elicense/pass_apply.html", {"form": form})
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
+from yunzheng.accounts.auth import user_auth
 from yunzheng.core import workdays
 
 router = Router(tags=["platform"])
@@ -60,4 +62,121 @@ def add_working_days(request: HttpRequest, query: Query[WorkingDaysQuery]) -> Wo
         days=query.days,
         due=calendar.add_working_days(query.start, query.days),
         start_is_working_day=calendar.is_working_day(query.start),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# The statutory calendar (maker-checker; core.calendar_years)
+# --------------------------------------------------------------------------------------------
+
+
+class HolidayRangeIn(Schema):
+    start: dt.date
+    end: dt.date
+    name: str = Field(max_length=50)
+
+
+class AdjustedWorkdayIn(Schema):
+    date: dt.date
+    name: str = Field(max_length=50)
+
+
+class CalendarYearIn(Schema):
+    year: int = Field(ge=2004, le=2100)
+    notice: str = Field(max_length=200)
+    holidays: list[HolidayRangeIn] = Field(max_length=40)
+    workdays: list[AdjustedWorkdayIn] = Field(default_factory=list, max_length=20)
+
+
+class CalendarDayOut(Schema):
+    date: dt.date
+    kind: str
+    name: str
+
+
+class CalendarYearOut(Schema):
+    year: int
+    state: str  # library | confirmed | draft | missing
+    notice: str
+    confirmed_at: dt.datetime | None
+    days: list[CalendarDayOut]
+
+
+class CalendarConfirmOut(Schema):
+    year: int
+    recomputed_due_dates: dict[str, int]
+
+
+def _calendar_staff(request: HttpRequest) -> Any:
+    from yunzheng.core.errors import PermissionDenied
+    from yunzheng.web.calendar_pages import require_calendar_maintainer
+
+    user = request.auth  # type: ignore[attr-defined]
+    require_calendar_maintainer(user)
+    is_verified = getattr(request.user, "is_verified", None)
+    if getattr(request, "user_token", None) is not None or is_verified is None or not is_verified():
+        raise PermissionDenied(
+            "staff.second_factor_required", _("Log in as staff with your authenticator first.")
+        )
+    return user
+
+
+def _calendar_out(year: int, state: str) -> CalendarYearOut:
+    from yunzheng.core.models import StatutoryCalendarYear
+
+    entry = StatutoryCalendarYear.objects.filter(year=year).prefetch_related("days").first()
+    return CalendarYearOut(
+        year=year,
+        state=state,
+        notice=entry.notice if entry else "",
+        confirmed_at=entry.confirmed_at if entry else None,
+        days=[CalendarDayOut(date=d.date, kind=d.kind, name=d.name) for d in entry.days.all()]
+        if entry
+        else [],
+    )
+
+
+@router.get("/calendar/years", response=list[CalendarYearOut], auth=None, summary="Statutory calendar years")
+def calendar_years_list(request: HttpRequest) -> list[CalendarYearOut]:
+    from django.utils import timezone
+
+    from yunzheng.core.calendar_years import calendar_years_overview
+
+    return [_calendar_out(row["year"], row["state"]) for row in calendar_years_overview(timezone.localdate())]
+
+
+@router.post(
+    "/calendar/years",
+    response={201: CalendarYearOut},
+    auth=user_auth,
+    summary="Enter a year's State Council notice (counts after a second person confirms)",
+)
+def calendar_year_enter(request: HttpRequest, payload: CalendarYearIn) -> Status:
+    from yunzheng.core import calendar_years
+
+    user = _calendar_staff(request)
+    calendar_years.calendar_year_enter(
+        year=payload.year,
+        notice=payload.notice,
+        holidays=[
+            calendar_years.HolidayRange(start=h.start, end=h.end, name=h.name) for h in payload.holidays
+        ],
+        workdays=[calendar_years.AdjustedWorkday(date=w.date, name=w.name) for w in payload.workdays],
+        user=user,
+    )
+    return Status(201, _calendar_out(payload.year, "draft"))
+
+
+@router.post(
+    "/calendar/years/{year}/confirm",
+    response=CalendarConfirmOut,
+    auth=user_auth,
+    summary="Confirm an entered year (a different person); recomputes provisional due dates",
+)
+def calendar_year_confirm(request: HttpRequest, year: int) -> CalendarConfirmOut:
+    from yunzheng.core import calendar_years
+
+    user = _calendar_staff(request)
+    return CalendarConfirmOut(
+        year=year, recomputed_due_dates=calendar_years.calendar_year_confirm(year=year, user=user)
     )

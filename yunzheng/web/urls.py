@@ -1,8 +1,12 @@
 from django.urls import path
 
-from . import views
+from . import calendar_pages, views
 
 app_name = "web"
 urlpatterns = [
     path("", views.home, name="home"),
+    path("calendar/", calendar_pages.calendar_years_page, name="calendar_years"),
+    path("calendar/enter/", calendar_pages.calendar_year_enter_page, name="calendar_enter"),
+    path("calendar/<int:year>/", calendar_pages.calendar_year_page, name="calendar_year"),
+    path("calendar/<int:year>/confirm/", calendar_pages.calendar_year_confirm_page, name="calendar_confirm"),
 ]

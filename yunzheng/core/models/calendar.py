@@ -1,11 +1,13 @@
 """Statutory holiday schedules that staff enter for years the chinesecalendar library lacks.
 
 The State Council publishes each year's schedule (国务院办公厅关于…年部分节假日安排的通知) in
-late autumn; the library follows months later. A year entered here overrides the library.
+late autumn; the library follows months later. A year entered here overrides the library once a
+second person has confirmed it (maker-checker, core.calendar_years); a draft counts for nothing.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -17,6 +19,24 @@ class StatutoryCalendarYear(models.Model):
         _("notice"), max_length=200, help_text=_("The State Council notice that sets this year's schedule.")
     )
     updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+    entered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("entered by"),
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("confirmed by"),
+    )
+    # None while the entry waits for a second person's confirmation; only confirmed years count.
+    confirmed_at = models.DateTimeField(_("confirmed at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("statutory calendar year")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from yunzheng.core.models import StatutoryCalendarDay, StatutoryCalendarYear
 from yunzheng.core.workdays import (
@@ -12,6 +13,8 @@ from yunzheng.core.workdays import (
     WorkingCalendar,
     add_working_days,
     is_working_day,
+    missing_next_year,
+    provisional_due,
     working_days_between,
 )
 
@@ -98,8 +101,14 @@ def test_unknown_year_is_an_error_not_a_guess() -> None:
         add_working_days(D(2026, 12, 28), 10)
 
 
+def _confirmed_year(year: int, notice: str) -> StatutoryCalendarYear:
+    # Only a confirmed entry counts (maker-checker: core.calendar_years); the services are tested
+    # in test_calendar_years.py, these tests exercise the calendar arithmetic.
+    return StatutoryCalendarYear.objects.create(year=year, notice=notice, confirmed_at=timezone.now())
+
+
 def test_staff_entered_year_is_used_when_the_library_lacks_it() -> None:
-    year = StatutoryCalendarYear.objects.create(year=2027, notice="国办发明电〔2026〕测试号")
+    year = _confirmed_year(2027, "国办发明电〔2026〕测试号")
     StatutoryCalendarDay.objects.create(calendar_year=year, date=D(2027, 1, 1), kind="holiday", name="元旦")
     # An adjusted working Sunday.
     StatutoryCalendarDay.objects.create(calendar_year=year, date=D(2027, 1, 3), kind="workday", name="元旦")
@@ -111,7 +120,7 @@ def test_staff_entered_year_is_used_when_the_library_lacks_it() -> None:
 
 
 def test_staff_entry_overrides_the_library_for_a_known_year() -> None:
-    year = StatutoryCalendarYear.objects.create(year=2026, notice="correction")
+    year = _confirmed_year(2026, "correction")
     StatutoryCalendarDay.objects.create(calendar_year=year, date=D(2026, 11, 20), kind="holiday", name="测试")
     assert not is_working_day(D(2026, 11, 20))
     # Days the staff did not list follow plain weekday rules for that year.
@@ -122,3 +131,29 @@ def test_calendar_looks_up_each_year_once(django_assert_num_queries) -> None:
     calendar = WorkingCalendar()
     with django_assert_num_queries(1):
         calendar.add_working_days(D(2026, 1, 5), 200)
+
+
+def test_provisional_due_counts_weekdays_of_an_unknown_year_and_says_so() -> None:
+    # Monday 2026-12-28 + 7: three days of 2026, then four weekdays of 2027 (holidays unknown).
+    due = provisional_due(D(2026, 12, 28), 7)
+    assert due.date == D(2027, 1, 6)
+    assert due.provisional
+    # Entirely inside a known year: exact, and not provisional.
+    known = provisional_due(D(2026, 9, 30), 2)
+    assert (known.date, known.provisional) == (D(2026, 10, 9), False)
+
+
+def test_an_unconfirmed_entry_counts_for_nothing() -> None:
+    year = StatutoryCalendarYear.objects.create(year=2027, notice="draft")
+    StatutoryCalendarDay.objects.create(calendar_year=year, date=D(2027, 1, 4), kind="holiday", name="测试")
+    with pytest.raises(CalendarYearUnknown):
+        is_working_day(D(2027, 1, 4))
+    assert provisional_due(D(2027, 1, 1), 1).date == D(2027, 1, 4)
+
+
+def test_next_year_warning_from_november() -> None:
+    assert missing_next_year(D(2026, 10, 31)) is None
+    assert missing_next_year(D(2026, 11, 1)) == 2027
+    assert missing_next_year(D(2025, 11, 20)) is None  # 2026 is in the library
+    _confirmed_year(2027, "国办发明电〔2026〕测试号")
+    assert missing_next_year(D(2026, 12, 4)) is None

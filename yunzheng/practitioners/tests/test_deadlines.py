@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.utils import timezone
 
 from yunzheng.core.models import StatutoryCalendarDay, StatutoryCalendarYear
 from yunzheng.core.workdays import CalendarYearUnknown
@@ -64,7 +65,8 @@ def test_unknown_year_is_not_guessed_until_staff_enter_it() -> None:
     with pytest.raises(CalendarYearUnknown):
         deadlines.acceptance_due(D(2026, 12, 30))
     assert deadlines.or_unknown(lambda: deadlines.acceptance_due(D(2026, 12, 30))) is None
-    year = StatutoryCalendarYear.objects.create(year=2027, notice="test notice")
+    # Entered and confirmed (maker-checker, core.calendar_years): only a confirmed year counts.
+    year = StatutoryCalendarYear.objects.create(year=2027, notice="test notice", confirmed_at=timezone.now())
     StatutoryCalendarDay.objects.create(calendar_year=year, date=D(2027, 1, 1), kind="holiday", name="元旦")
     # 31 Dec 2026 (Thursday), then 1 Jan 2027 is a holiday and 2-3 Jan a weekend: Monday 4 Jan.
     assert deadlines.acceptance_due(D(2026, 12, 30)) == D(2027, 1, 4)
