@@ -92,7 +92,8 @@ STATIC_ROOT = VAR_DIR / "static"
 MEDIA_ROOT = VAR_DIR / "media"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Hashed names, gzip + brotli copies, a year of caching; in DEBUG (`make run`) as well.
+    "staticfiles": {"BACKEND": "yunzheng.core.staticfiles.HashedStaticFilesStorage"},
 }
 
 LOGIN_URL = "/accounts/login/"

@@ -8,6 +8,10 @@ from .base import *  # noqa: F403
 from .base import VAR_DIR
 
 DEBUG = True
+# Static files as in production (collected by `make run`, hashed names, compressed, cached for a
+# year): DEBUG would otherwise make WhiteNoise re-scan the app folders and send `max-age=0`.
+WHITENOISE_AUTOREFRESH = False
+WHITENOISE_USE_FINDERS = False
 SECRET_KEY = env_str("SECRET_KEY", "local-development-only-not-secret-" + "x" * 20)
 DATABASES = {"default": database_from_env(f"sqlite:///{VAR_DIR / 'yunzheng.sqlite3'}")}
 SMS_BACKEND = "yunzheng.core.sms.FileOutboxSmsBackend"
