@@ -20,6 +20,7 @@ from yunzheng.licensing.models import (
     Stage,
     Step,
     TestBooking,
+    TestSlotMonth,
 )
 from yunzheng.licensing.tests.factories import (
     advance_to,
@@ -46,7 +47,7 @@ def _application_at_test_booking(now: dt.datetime):
 
 def _pass_test(application: LicenceApplication, *, user, who, now: dt.datetime) -> None:
     month = now.date().replace(day=1)
-    if not services.TestSlotMonth.objects.filter(month=month).exists():
+    if not TestSlotMonth.objects.filter(month=month).exists():
         services.test_slot_month_create(
             month=month, user=who.ministry, capacity=5, opens_at=now - dt.timedelta(hours=1)
         )

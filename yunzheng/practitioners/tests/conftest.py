@@ -30,7 +30,7 @@ from yunzheng.core.audit import Actor
 from yunzheng.core.sms import read_outbox
 from yunzheng.elicense.models import SigningKey
 from yunzheng.elicense.services import signing_key_create
-from yunzheng.practitioners import services
+from yunzheng.practitioners import catalogue, services
 from yunzheng.practitioners.models import (
     CaseType,
     CertificateCategory,
@@ -229,7 +229,7 @@ def draft(
         details=details if details is not None else DETAILS[case_type](moment.date()),
         now=moment,
     )
-    if services.catalogue.service(case_type).issues_new_certificate:
+    if catalogue.service(case_type).issues_new_certificate:
         case = services.case_delivery_save(
             case=case,
             applicant=applicant,

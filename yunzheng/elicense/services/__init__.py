@@ -1,0 +1,104 @@
+"""Every write of the electronic-licence core: signing keys, licences (sync from registries,
+status changes, expiry), signing QR payloads, online verification, share codes, activation.
+
+The registries (this app's vehicle certificates and traffic passes; later the One-Network Office
+and the licensing workflow) call `licence_sync` from their own services, inside their own
+transaction: the licence, its history and the ministry index then commit or roll back with the
+registry record. See docs/adr/0011-elicense-registry-sync.md.
+
+Settings (read with defaults):
+    ELICENSE_KEY_SIGNING_DAYS = 365           a key signs for a year unless rotated earlier
+    ELICENSE_KEY_VERIFY_GRACE_DAYS = 1095     ... and what it signed verifies 3 more years
+    ELICENSE_TRUST_LIST_TTL_HOURS = 24        verifiers refuse a trust list older than this
+    ELICENSE_VERIFY_RATE_LIMIT = 60           verification attempts per client IP ...
+    ELICENSE_VERIFY_RATE_WINDOW_SECONDS = 60  ... per this window
+    ELICENSE_SHARE_CODE_TTL_MINUTES = 10      a share code expires after 10 minutes
+"""
+
+from __future__ import annotations
+
+from yunzheng.elicense.services._common import (
+    MAX_ESSENTIAL_ITEMS,
+    MAX_ESSENTIAL_TEXT,
+    ROOT_PROVINCE,
+    SHARE_CODE_ALPHABET,
+    SHARE_CODE_LENGTH,
+    require_staff_covering,
+    today_in_china,
+)
+from yunzheng.elicense.services.keys import (
+    root_key,
+    signing_key_create,
+    signing_key_mark_compromised,
+    signing_key_rotate,
+    trust_list_issue,
+    trusted_key,
+)
+from yunzheng.elicense.services.share_codes import (
+    IssuedShareCode,
+    format_share_code,
+    share_code_create,
+    share_code_redeem,
+)
+from yunzheng.elicense.services.signing import (
+    SignedPayload,
+    active_signing_key,
+    licence_essentials,
+    licence_sign,
+)
+from yunzheng.elicense.services.status import (
+    licence_expire_due,
+    licence_record_activation,
+    licence_record_staff_view,
+    licence_reinstate,
+    licence_revoke,
+    licence_suspend,
+    user_holds_licence,
+)
+from yunzheng.elicense.services.sync import (
+    SYNC_EVENTS,
+    licence_content_hash,
+    licence_sync,
+)
+from yunzheng.elicense.services.verification import (
+    VerificationOutcome,
+    client_ip_hash,
+    verification_verify,
+)
+
+__all__ = [
+    "MAX_ESSENTIAL_ITEMS",
+    "MAX_ESSENTIAL_TEXT",
+    "ROOT_PROVINCE",
+    "SHARE_CODE_ALPHABET",
+    "SHARE_CODE_LENGTH",
+    "SYNC_EVENTS",
+    "IssuedShareCode",
+    "SignedPayload",
+    "VerificationOutcome",
+    "active_signing_key",
+    "client_ip_hash",
+    "format_share_code",
+    "licence_content_hash",
+    "licence_essentials",
+    "licence_expire_due",
+    "licence_record_activation",
+    "licence_record_staff_view",
+    "licence_reinstate",
+    "licence_revoke",
+    "licence_sign",
+    "licence_suspend",
+    "licence_sync",
+    "require_staff_covering",
+    "root_key",
+    "share_code_create",
+    "share_code_redeem",
+    "signing_key_create",
+    "signing_key_mark_compromised",
+    "signing_key_rotate",
+    "today_in_china",
+    "trust_list_issue",
+    "trusted_key",
+    "user_holds_licence",
+    "verification_verify",
+]

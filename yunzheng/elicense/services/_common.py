@@ -1,0 +1,45 @@
+"""Shared helpers of the electronic-licence services: settings, time, staff coverage."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from yunzheng.core.errors import (
+    PermissionDenied,
+)
+from yunzheng.elicense import verifier
+
+ROOT_PROVINCE = "000000"  # the ministry: signs the trust list
+_REGION = re.compile(r"\d{6}")
+# Limits that keep every QR code small enough to scan from a phone screen (see qr_payload).
+MAX_ESSENTIAL_TEXT = 40
+MAX_ESSENTIAL_ITEMS = 8
+SHARE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
+SHARE_CODE_LENGTH = 10
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+def today_in_china(now: dt.datetime | None = None) -> dt.date:
+    """Licence dates are calendar days in China Standard Time, whatever the server's zone."""
+    return verifier.china_date(_now(now))
+
+
+def require_staff_covering(*, staff_user: Any, region_code: str) -> None:
+    from yunzheng.accounts.scopes import staff_scope
+
+    scope = staff_scope(staff_user)
+    if not scope.covers(region_code):
+        raise PermissionDenied("staff.out_of_scope", _("This is outside your region."))

@@ -1,0 +1,126 @@
+"""Every write of the licensing app.
+
+(Services about the platform's connectivity *tests* are named test_…; they are not pytest tests,
+hence the PT028 exemption in the modules that define them.)
+
+Each service runs in one transaction, is audited (core.audit.record_audit), takes keyword-only
+arguments and raises DomainErrors with the codes in error_codes.py. `now` can be injected (tests
+shift time that way). The transition table is workflow.TRANSITIONS; `_move` is the one place that
+changes an application's step, closes and opens Stage rows, writes the history and notifies.
+
+Settings (read with defaults):
+    LICENSING_CITY_LETTER_WORKING_DAYS = 10        city reviews quota materials, sends the letter
+    LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS = 5    ministry opens the test / VPN account
+    LICENSING_CITY_FORWARD_WORKING_DAYS = 5        city window passes capability materials on
+    LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS = 10  each of the five departments answers
+    LICENSING_DECISION_WORKING_DAYS = 20           the licence decision
+    LICENSING_LICENCE_VALID_YEARS = 4              default validity of an operating licence
+    LICENSING_SLOT_CAPACITY = 20                   default test slots per month
+    LICENSING_SLOT_OPEN_DAY = 1, LICENSING_SLOT_OPEN_HOUR = 12   bookings open at noon on the 1st
+    LICENSING_BOOKING_STRATEGY = "counter"         or "row_lock" (see test_booking_create)
+    LICENSING_BOOKING_LOCK_TIMEOUT_MS = 5000       PostgreSQL lock_timeout inside a booking
+"""
+
+from __future__ import annotations
+
+from yunzheng.licensing.services._common import (
+    SHANGHAI,
+    notify,
+)
+from yunzheng.licensing.services.application import (
+    QUOTA_MATERIAL_KINDS,
+    application_create,
+    application_withdraw,
+    company_info_complete,
+    material_upload,
+    ministry_refuse,
+    ministry_reply_record,
+    quota_materials_submit,
+    quota_return,
+    test_account_open,
+    vpn_account_open,
+    work_letter_send,
+)
+from yunzheng.licensing.services.booking import (
+    ServiceBusy,
+    default_opens_at,
+    test_booking_cancel,
+    test_booking_create,
+    test_slot_month_add_capacity,
+    test_slot_month_create,
+)
+from yunzheng.licensing.services.capability import (
+    capability_decide,
+    capability_distribute,
+    capability_extend,
+    capability_forward,
+    capability_resubmit,
+    capability_revision_lapse,
+    capability_submit,
+    department_review_submit,
+)
+from yunzheng.licensing.services.evaluations import (
+    evaluations_require_valid,
+    evaluations_submit,
+    security_evaluation_record,
+)
+from yunzheng.licensing.services.grant import (
+    licence_grant,
+    licence_refuse,
+)
+from yunzheng.licensing.services.quota import (
+    city_quota_set,
+)
+from yunzheng.licensing.services.reminders import (
+    notification_mark_read,
+    reminders_send,
+    stage_deadlines_refresh,
+)
+from yunzheng.licensing.services.testing import (
+    application_retest,
+    test_passed_document_record,
+    test_result_record,
+)
+
+__all__ = [
+    "QUOTA_MATERIAL_KINDS",
+    "SHANGHAI",
+    "ServiceBusy",
+    "application_create",
+    "application_retest",
+    "application_withdraw",
+    "capability_decide",
+    "capability_distribute",
+    "capability_extend",
+    "capability_forward",
+    "capability_resubmit",
+    "capability_revision_lapse",
+    "capability_submit",
+    "city_quota_set",
+    "company_info_complete",
+    "default_opens_at",
+    "department_review_submit",
+    "evaluations_require_valid",
+    "evaluations_submit",
+    "licence_grant",
+    "licence_refuse",
+    "material_upload",
+    "ministry_refuse",
+    "ministry_reply_record",
+    "notification_mark_read",
+    "notify",
+    "quota_materials_submit",
+    "quota_return",
+    "reminders_send",
+    "security_evaluation_record",
+    "stage_deadlines_refresh",
+    "test_account_open",
+    "test_booking_cancel",
+    "test_booking_create",
+    "test_passed_document_record",
+    "test_result_record",
+    "test_slot_month_add_capacity",
+    "test_slot_month_create",
+    "vpn_account_open",
+    "work_letter_send",
+]

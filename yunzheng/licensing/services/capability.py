@@ -1,0 +1,294 @@
+"""Online service capability review (线上服务能力认定): submission, forwarding, the five
+departments' reviews, extension, decision, resubmission and lapse.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+from yunzheng.accounts.models import User
+from yunzheng.core.errors import (
+    Conflict,
+    ErrorDetail,
+    ValidationFailed,
+)
+from yunzheng.licensing import deadlines, selectors
+from yunzheng.licensing.error_codes import LicensingErrorCode as Code
+from yunzheng.licensing.models import (
+    REVIEW_DEPARTMENTS,
+    DepartmentReview,
+    LicenceApplication,
+    Material,
+    Party,
+    Stage,
+    Step,
+)
+from yunzheng.licensing.services._common import _lock, _move, _now, _role, _setting, _text, notify
+from yunzheng.licensing.workflow import (
+    Action,
+)
+
+# --------------------------------------------------------------------------------------------
+# Online service capability (线上服务能力认定)
+# --------------------------------------------------------------------------------------------
+
+
+def capability_submit(*, application: LicenceApplication, user: User, now: dt.datetime | None = None) -> None:
+    now = _now(now)
+    with transaction.atomic():
+        locked = _lock(application)
+        if not locked.materials.filter(kind=Material.Kind.CAPABILITY).exists():
+            raise ValidationFailed.single(
+                field="capability",
+                code=Code.MATERIALS_MISSING,
+                message=_("Upload the online service capability materials first."),
+            )
+        _move(locked, action=Action.SUBMIT_CAPABILITY, user=user, now=now)
+
+
+def capability_forward(
+    *, application: LicenceApplication, user: User, now: dt.datetime | None = None
+) -> None:
+    """The city window passes the materials to the province: the 20-working-day clock starts."""
+    now = _now(now)
+    with transaction.atomic():
+        _move(_lock(application), action=Action.FORWARD_TO_PROVINCE, user=user, now=now)
+
+
+def _review_stage(application: LicenceApplication) -> Stage:
+    stage = selectors.open_stage(application)
+    if stage is None or stage.kind != Step.CAPABILITY_REVIEW:
+        raise Conflict(Code.TRANSITION_NOT_ALLOWED, _("The application is not under capability review."))
+    return stage
+
+
+def capability_distribute(
+    *, application: LicenceApplication, user: User, now: dt.datetime | None = None
+) -> Stage:
+    """The province's transport department sends the materials to the other five departments."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = _lock(application)
+        stage = _review_stage(locked)
+        if stage.department_reviews.exists():
+            raise Conflict(Code.ALREADY_DISTRIBUTED, _("The materials were already distributed."))
+        _move(locked, action=Action.DISTRIBUTE, user=user, now=now)
+        days = _setting("LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS", 10)
+        due = deadlines.or_unknown(lambda: deadlines.working_days_due(selectors.today(now), days))
+        if due is not None and stage.due_on is not None:
+            due = min(due, stage.due_on)
+        DepartmentReview.objects.bulk_create(
+            [
+                DepartmentReview(
+                    stage=stage,
+                    department=department,
+                    region_code=locked.province_code,
+                    requested_at=now,
+                    due_on=due or stage.due_on,
+                )
+                for department in REVIEW_DEPARTMENTS
+            ]
+        )
+        with translation.override(settings.LANGUAGE_CODE):
+            text = _(
+                "Licence application #%(id)s (%(company)s): please review the online service capability "
+                "materials and give your opinion by %(due)s."
+            ) % {"id": locked.pk, "company": locked.company.name, "due": (due or stage.due_on or "-")}
+            for department in REVIEW_DEPARTMENTS:
+                notify(party=department, application=locked, text=text, now=now)
+    return stage
+
+
+def department_review_submit(
+    *,
+    application: LicenceApplication,
+    user: User,
+    recommendation: str,
+    comments: str,
+    now: dt.datetime | None = None,
+) -> DepartmentReview:
+    """One of the five departments gives its comments and recommendation (each once per round)."""
+    now = _now(now)
+    if recommendation not in DepartmentReview.Recommendation.values:
+        raise ValidationFailed.single(
+            field="recommendation", code=Code.RECOMMENDATION_INVALID, message=_("Choose a recommendation.")
+        )
+    comments = _text(comments, field="comments", limit=4000, label=_("Comments"))
+    with transaction.atomic():
+        locked = _lock(application)
+        role = _role(user, locked)
+        stage = _review_stage(locked)
+        review = DepartmentReview.objects.select_for_update().filter(stage=stage, department=role).first()
+        if review is None:
+            raise Conflict(Code.NOT_DISTRIBUTED, _("The materials have not been sent to your department."))
+        if review.reviewed_at is not None:
+            raise Conflict(Code.ALREADY_REVIEWED, _("Your department has already given its opinion."))
+        review.recommendation, review.comments = recommendation, comments
+        review.reviewer, review.reviewed_at = user, now
+        review.save()
+        _move(
+            locked,
+            action=Action.DEPARTMENT_REVIEW,
+            user=user,
+            now=now,
+            role=role,
+            facts={"department": role, "recommendation": recommendation},
+        )
+        if not stage.department_reviews.filter(reviewed_at__isnull=True).exists():
+            with translation.override(settings.LANGUAGE_CODE):
+                notify(
+                    party=Party.PROVINCE_TRANSPORT,
+                    application=locked,
+                    text=_("Licence application #%(id)s: all five departments have answered; please decide.")
+                    % {"id": locked.pk},
+                    now=now,
+                )
+    return review
+
+
+def capability_extend(
+    *, application: LicenceApplication, user: User, reason: str, now: dt.datetime | None = None
+) -> Stage:
+    """Extend the review once by 10 working days, with a recorded reason; a second time → Conflict."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = _lock(application)
+        stage = _review_stage(locked)
+        if stage.extended_days:
+            raise Conflict(Code.ALREADY_EXTENDED, _("The review period can be extended only once."))
+        reason = reason.strip()
+        _move(locked, action=Action.EXTEND, user=user, now=now, reason=reason)
+        stage.extended_days = deadlines.CAPABILITY_EXTENSION_WORKING_DAYS
+        stage.extension_reason = reason
+        stage.extended_at = now
+        stage.due_on = deadlines.or_unknown(
+            lambda: deadlines.capability_review_due(stage.clock_start, extended=True)
+        )
+        stage.save(update_fields=["extended_days", "extension_reason", "extended_at", "due_on"])
+        with translation.override(settings.LANGUAGE_CODE):
+            notify(
+                party=Party.COMPANY,
+                application=locked,
+                text=_(
+                    "Licence application #%(id)s: the capability review was extended to %(due)s. "
+                    "Reason: %(reason)s"
+                )
+                % {"id": locked.pk, "due": stage.due_on or "-", "reason": reason},
+                now=now,
+            )
+    return stage
+
+
+def capability_decide(
+    *,
+    application: LicenceApplication,
+    user: User,
+    decision: str,
+    reason: str = "",
+    decision_number: str = "",
+    missing_reason: str = "",
+    now: dt.datetime | None = None,
+) -> LicenceApplication:
+    """The province's transport department decides: approve, revise (one week to resubmit, then
+    the clock restarts) or reject. It decides once all five departments have answered; deciding
+    without an opinion needs `missing_reason` (recorded, e.g. a department that did not answer
+    by its due date)."""
+    now = _now(now)
+    action = {
+        "approve": Action.APPROVE_CAPABILITY,
+        "revise": Action.REVISE_CAPABILITY,
+        "reject": Action.REJECT_CAPABILITY,
+    }.get(decision)
+    if action is None:
+        raise ValidationFailed.single(
+            field="decision", code=Code.FIELD_REQUIRED, message=_("Choose a decision.")
+        )
+    with transaction.atomic():
+        locked = _lock(application)
+        stage = _review_stage(locked)
+        reviews = list(stage.department_reviews.all())
+        if not reviews:
+            raise Conflict(Code.NOT_DISTRIBUTED, _("Distribute the materials to the five departments first."))
+        missing = [r.department for r in reviews if r.reviewed_at is None]
+        missing_reason = missing_reason.strip()
+        if missing and not missing_reason:
+            raise Conflict(
+                Code.REVIEWS_MISSING,
+                _(
+                    "Not every department has answered: %(departments)s. "
+                    "Wait, or record why you decide without them."
+                )
+                % {"departments": "、".join(str(Party(d).label) for d in missing)},
+                details=[
+                    ErrorDetail(
+                        field="missing_reason", code=Code.REVIEWS_MISSING, message=str(Party(d).label)
+                    )
+                    for d in missing
+                ],
+            )
+        facts: dict[str, Any] = {"decision": decision, "missing": missing}
+        if missing:
+            facts["missing_reason"] = missing_reason
+        if action == Action.APPROVE_CAPABILITY:
+            locked.capability_decided_on = selectors.today(now)
+            locked.capability_decision_number = decision_number.strip()[:100]
+            facts["decision_number"] = locked.capability_decision_number
+        base_reason = reason.strip()
+        if action != Action.APPROVE_CAPABILITY and not base_reason:
+            raise ValidationFailed.single(
+                field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason.")
+            )
+        full_reason = base_reason
+        if missing:
+            note = _("Decided without the opinion of: %(departments)s, because: %(reason)s") % {
+                "departments": "、".join(str(Party(d).label) for d in missing),
+                "reason": missing_reason,
+            }
+            full_reason = f"{base_reason} {note}".strip()
+        _move(locked, action=action, user=user, now=now, reason=full_reason, facts=facts)
+    return locked
+
+
+def capability_resubmit(
+    *, application: LicenceApplication, user: User, now: dt.datetime | None = None
+) -> Stage | None:
+    """The company resubmits revised materials within the week; the 20-day clock restarts today."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = _lock(application)
+        stage = selectors.open_stage(locked)
+        if stage is None or stage.kind != Step.CAPABILITY_REVISION:
+            raise Conflict(Code.TRANSITION_NOT_ALLOWED, _("No revision was requested."))
+        if not locked.materials.filter(
+            kind=Material.Kind.CAPABILITY, uploaded_at__gte=stage.opened_at
+        ).exists():
+            raise ValidationFailed.single(
+                field="capability",
+                code=Code.MATERIALS_MISSING,
+                message=_("Upload the revised materials first."),
+            )
+        return _move(locked, action=Action.RESUBMIT_CAPABILITY, user=user, now=now)
+
+
+def capability_revision_lapse(
+    *, application: LicenceApplication, user: User, reason: str, now: dt.datetime | None = None
+) -> None:
+    """Close an application whose company did not resubmit within the week."""
+    now = _now(now)
+    with transaction.atomic():
+        locked = _lock(application)
+        stage = selectors.open_stage(locked)
+        if (
+            stage is None
+            or stage.kind != Step.CAPABILITY_REVISION
+            or stage.due_on is None
+            or (selectors.today(now) <= stage.due_on)
+        ):
+            raise Conflict(Code.REVISION_NOT_OVERDUE, _("The company still has time to resubmit."))
+        _move(locked, action=Action.LAPSE_REVISION, user=user, now=now, reason=reason)

@@ -1,0 +1,146 @@
+"""Security evaluations (三项测评): recording them and requiring them valid."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from yunzheng.accounts.guards import ensure_real_name_verified
+from yunzheng.accounts.models import Company, User
+from yunzheng.core.audit import record_audit
+from yunzheng.core.errors import (
+    Conflict,
+    ErrorDetail,
+    ValidationFailed,
+)
+from yunzheng.licensing import deadlines, files, selectors
+from yunzheng.licensing.error_codes import LicensingErrorCode as Code
+from yunzheng.licensing.models import (
+    LicenceApplication,
+    SecurityEvaluation,
+)
+from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _now, _text
+from yunzheng.licensing.workflow import (
+    Action,
+)
+
+# --------------------------------------------------------------------------------------------
+# Security evaluations (三项测评)
+# --------------------------------------------------------------------------------------------
+
+
+def security_evaluation_record(
+    *,
+    company: Company,
+    kind: str,
+    agency: str,
+    report_number: str,
+    issued_on: dt.date,
+    upload: Any,
+    user: User,
+    valid_until: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> SecurityEvaluation:
+    """A company member records an evaluation with its agency and PDF report. Level-3 protection is
+    valid 12 months from issue (the report may state an earlier end); the two assessments are done
+    once and have no end unless the report states one (then `valid_until`)."""
+    now = _now(now)
+    ensure_real_name_verified(user)
+    selectors.require_member(user=user, company=company)
+    if kind not in SecurityEvaluation.Kind.values:
+        raise ValidationFailed.single(
+            field="kind", code=Code.EVALUATION_INVALID, message=_("Unknown evaluation.")
+        )
+    agency = _text(agency, field="agency", limit=200, label=_("Evaluating agency"))
+    report_number = _text(report_number, field="report_number", limit=100, label=_("Report number"))
+    issued_on = _not_future(issued_on, field="issued_on", today=selectors.today(now))
+    if kind == SecurityEvaluation.Kind.LEVEL3:
+        yearly = deadlines.level3_valid_until(issued_on)
+        valid_until = min(valid_until, yearly) if valid_until else yearly
+    if valid_until is not None and valid_until <= issued_on:
+        raise ValidationFailed.single(
+            field="valid_until",
+            code=Code.EVALUATION_INVALID,
+            message=_("The end must be after the issue date."),
+        )
+    checked = files.check_document(upload, field="report", allow_images=False)
+    stored = files.store(checked, folder="licensing/evaluations")
+    with transaction.atomic():
+        evaluation = SecurityEvaluation.objects.create(
+            company=company,
+            kind=kind,
+            agency=agency,
+            report_number=report_number,
+            issued_on=issued_on,
+            valid_until=valid_until,
+            stored_name=stored,
+            original_name=checked.original_name,
+            content_type=checked.content_type,
+            size=checked.size,
+            sha256=checked.sha256,
+            recorded_by=user,
+            recorded_at=now,
+        )
+        record_audit(
+            actor=_actor(user),
+            action="licensing.evaluation.record",
+            target_type="company",
+            target_id=company.pk,
+            after={
+                "evaluation": evaluation.pk,
+                "kind": kind,
+                "agency": agency,
+                "report_number": report_number,
+                "issued_on": issued_on,
+                "valid_until": valid_until,
+                "sha256": checked.sha256,
+            },
+        )
+    return evaluation
+
+
+def evaluations_require_valid(*, company: Company, on: dt.date) -> None:
+    """Conflict `evaluation.missing` / `evaluation.expired` naming each missing or expired one."""
+    statuses = selectors.evaluation_statuses(company, on=on)
+    missing = [s for s in statuses if s.evaluation is None]
+    expired = [s for s in statuses if s.evaluation is not None and not s.valid]
+    if missing:
+        raise Conflict(
+            Code.EVALUATION_MISSING,
+            _("Evaluations missing: %(kinds)s.") % {"kinds": "、".join(s.label for s in missing)},
+            details=[
+                ErrorDetail(field=s.kind, code=Code.EVALUATION_MISSING, message=s.label) for s in missing
+            ]
+            + [ErrorDetail(field=s.kind, code=Code.EVALUATION_EXPIRED, message=s.label) for s in expired],
+        )
+    if expired:
+        raise Conflict(
+            Code.EVALUATION_EXPIRED,
+            _("Evaluations expired: %(kinds)s.") % {"kinds": "、".join(s.label for s in expired)},
+            details=[
+                ErrorDetail(
+                    field=s.kind,
+                    code=Code.EVALUATION_EXPIRED,
+                    message=s.label,
+                    params={
+                        "valid_until": s.evaluation.valid_until.isoformat()
+                        if s.evaluation and s.evaluation.valid_until
+                        else None
+                    },
+                )
+                for s in expired
+            ],
+        )
+
+
+def evaluations_submit(
+    *, application: LicenceApplication, user: User, now: dt.datetime | None = None
+) -> None:
+    now = _now(now)
+    with transaction.atomic():
+        locked = _lock(application)
+        evaluations_require_valid(company=locked.company, on=selectors.today(now))
+        _move(locked, action=Action.SUBMIT_EVALUATIONS, user=user, now=now)

@@ -1,0 +1,125 @@
+"""The licence decision: grant (with the electronic licence) or refusal."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from yunzheng.accounts.models import User
+from yunzheng.core.audit import Actor
+from yunzheng.core.errors import (
+    ValidationFailed,
+)
+from yunzheng.licensing import deadlines, selectors
+from yunzheng.licensing.error_codes import LicensingErrorCode as Code
+from yunzheng.licensing.models import (
+    LicenceApplication,
+    LicencePath,
+    OperatingLicence,
+)
+from yunzheng.licensing.services._common import _actor, _lock, _move, _now, _setting, _text
+from yunzheng.licensing.services.evaluations import evaluations_require_valid
+from yunzheng.licensing.workflow import (
+    Action,
+)
+
+# --------------------------------------------------------------------------------------------
+# Decision and licence
+# --------------------------------------------------------------------------------------------
+
+
+def _licence_number(city_code: str, year: int) -> str:
+    prefix = f"{city_code}WY{year}"
+    count = OperatingLicence.objects.filter(number__startswith=prefix).count()
+    return f"{prefix}{count + 1:05d}"
+
+
+def licence_grant(
+    *,
+    application: LicenceApplication,
+    user: User,
+    scope: str,
+    area: str,
+    valid_years: int | None = None,
+    now: dt.datetime | None = None,
+) -> OperatingLicence:
+    """The city transport authority grants the operating licence (national path) or the local
+    licence (地牌). Refused while an evaluation is missing or expired, or the test-passed document
+    has expired. The electronic licence is created in the same transaction (elicense)."""
+    now = _now(now)
+    today = selectors.today(now)
+    scope = _text(scope, field="scope", limit=200, label=_("Business scope"))
+    area = _text(area, field="area", limit=200, label=_("Operating area"))
+    years = valid_years if valid_years is not None else _setting("LICENSING_LICENCE_VALID_YEARS", 4)
+    if not 1 <= years <= 10:
+        raise ValidationFailed.single(
+            field="valid_years", code=Code.LICENCE_INVALID, message=_("1 to 10 years.")
+        )
+    with transaction.atomic():
+        locked = _lock(application)
+        evaluations_require_valid(company=locked.company, on=today)
+        valid_until = deadlines.add_months(today, 12 * years) - dt.timedelta(days=1)
+        licence = OperatingLicence.objects.create(
+            number=_licence_number(locked.city_code, today.year),
+            company=locked.company,
+            application=locked,
+            kind=OperatingLicence.Kind.NATIONAL
+            if locked.path == LicencePath.NATIONAL
+            else OperatingLicence.Kind.LOCAL,
+            scope=scope,
+            area=area,
+            city_code=locked.city_code,
+            valid_from=today,
+            valid_until=valid_until,
+            issued_by=user,
+            issued_at=now,
+        )
+        _move(
+            locked,
+            action=Action.GRANT,
+            user=user,
+            now=now,
+            facts={"licence": licence.number, "valid_until": valid_until, "kind": licence.kind},
+        )
+        licence.electronic_licence_id = _sync_electronic_licence(licence, actor=_actor(user), now=now)
+        licence.save(update_fields=["electronic_licence_id"])
+    return licence
+
+
+def _sync_electronic_licence(licence: OperatingLicence, *, actor: Actor, now: dt.datetime) -> str:
+    """Mirror the licence in the electronic-licence registry (elicense.licence_sync, same
+    transaction: both commit or neither)."""
+    from yunzheng.elicense.models import LicenceType
+    from yunzheng.elicense.services import licence_sync
+
+    electronic = licence_sync(
+        source_type="licensing.operating_licence",
+        source_id=licence.pk,
+        licence_type=LicenceType.RIDEHAIL_OPERATING_LICENCE,
+        holder_name=licence.company.name,
+        holder_company=licence.company,
+        issuer_region=licence.city_code,
+        valid_from=licence.valid_from,
+        valid_until=licence.valid_until,
+        data={
+            "certificate_number": licence.number,
+            "scope": licence.scope[:40],
+            "area": licence.area,
+            "kind": licence.kind,
+            "credit_code": licence.company.credit_code,
+        },
+        event="issue",
+        actor=actor,
+        now=now,
+    )
+    return str(electronic.lid)
+
+
+def licence_refuse(
+    *, application: LicenceApplication, user: User, reason: str, now: dt.datetime | None = None
+) -> None:
+    now = _now(now)
+    with transaction.atomic():
+        _move(_lock(application), action=Action.REFUSE, user=user, now=now, reason=reason)

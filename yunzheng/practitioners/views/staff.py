@@ -1,0 +1,211 @@
+"""Office pages for staff: the queue and the case page with its actions."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from yunzheng.accounts.guards import staff_required
+from yunzheng.accounts.models import User
+from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
+from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
+from yunzheng.practitioners import selectors, services
+from yunzheng.practitioners.forms import (
+    AnswerForm,
+    ApproveForm,
+    CompleteForm,
+    ReasonForm,
+)
+from yunzheng.practitioners.models import (
+    CaseState,
+    CaseType,
+    ServiceCase,
+)
+from yunzheng.practitioners.views._common import _shown_token, _today, _user
+from yunzheng.practitioners.views.mine import _case_context, _timeline_rows
+from yunzheng.practitioners.workflow import Action
+
+# --------------------------------------------------------------------------------------------
+# Staff
+# --------------------------------------------------------------------------------------------
+
+
+def _office_staff(request: HttpRequest) -> User:
+    user = _user(request)
+    try:
+        services.office_scope(user)
+    except PermissionDenied as denied:
+        raise DjangoPermissionDenied(denied.message) from None
+    return user
+
+
+@staff_required
+def staff_queue(request: HttpRequest) -> HttpResponse:
+    """The cases of the clerk's region, ordered by due date, with filters."""
+    user = _office_staff(request)
+    today = _today()
+    state = request.GET.get("state", "open")
+    if state not in ("open", "all", *[s for s in CaseState.values if s != CaseState.DRAFT]):
+        state = "open"
+    case_type = request.GET.get("type", "")
+    if case_type not in CaseType.values:
+        case_type = ""
+    filters = selectors.QueueFilter(
+        state=state,
+        case_type=case_type,
+        overdue=request.GET.get("overdue") == "1",
+        due_today=request.GET.get("due_today") == "1",
+    )
+    queue = selectors.staff_queue(staff_user=user, filters=filters, today=today)
+    page = Paginator(queue, selectors.QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
+    # Everything a row shows is prepared here: the template stays a flat loop (50 rows per page).
+    state_labels = dict(CaseState.choices)
+    type_labels = dict(CaseType.choices)
+    rows = []
+    for case in page.object_list:
+        overdue = case.due_on is not None and case.due_on < today
+        rows.append(
+            {
+                "case": case,
+                "url": reverse("practitioners:staff_case", args=[case.pk]),
+                "holder": mask_name(case.certificate.holder_name),
+                "service": type_labels[case.case_type],
+                "state": state_labels[case.state],
+                "row_class": "overdue" if overdue else ("due-today" if case.due_on == today else ""),
+            }
+        )
+    scope = services.office_scope(user)
+    return render(
+        request,
+        "practitioners/staff_queue.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filters": filters,
+            "states": [(s.value, s.label) for s in CaseState if s != CaseState.DRAFT],
+            "types": CaseType.choices,
+            "counts": selectors.staff_queue_counts(staff_user=user, today=today),
+            "today": today,
+            "scope_name": scope.region_name,
+            "query_without_page": _query_without_page(request),
+        },
+    )
+
+
+def _query_without_page(request: HttpRequest) -> str:
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
+
+
+def _staff_case(request: HttpRequest, pk: int) -> ServiceCase:
+    user = _office_staff(request)
+    try:
+        return selectors.case_for_staff(staff_user=user, case_id=pk)
+    except NotFound:
+        raise Http404 from None
+
+
+@never_cache
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """One case in full (viewing it is audited: it holds personal data), with its actions."""
+    case = _staff_case(request, pk)
+    staff = _user(request)
+    reason_form = ReasonForm()
+    approve_form = ApproveForm()
+    complete_form = CompleteForm()
+    answer_form = AnswerForm(claimed=(case.details or {}).get("claimed"))
+    error_message = ""
+    if request.method == "POST":
+        action = request.POST.get("action", "")
+        try:
+            done = _staff_act(request, case=case, staff=staff, action=action)
+        except DomainError as error:
+            error_message = error.message
+            for detail in error.details:
+                if detail.field in ("reason", "grade", "answer") or detail.field.startswith("correct"):
+                    error_message = detail.message
+            reason_form = ReasonForm(request.POST)
+            approve_form = ApproveForm(request.POST)
+            complete_form = CompleteForm(request.POST)
+            answer_form = AnswerForm(request.POST, claimed=(case.details or {}).get("claimed"))
+        else:
+            messages.success(request, done)
+            return redirect("practitioners:staff_case", pk=case.pk)
+    context = _case_context(case)
+    shown = context["materials"]
+    record_audit(
+        actor=Actor.for_user(staff),
+        action="office.case.staff_view",
+        target_type="office_case",
+        target_id=case.pk,
+        after={"materials": sorted(m.pk for m in shown)},
+    )
+    context["staff_materials"] = [
+        (
+            m,
+            reverse("practitioners:material_file", args=[case.pk, m.pk])
+            + "?t="
+            + _shown_token(material_pk=m.pk, staff_pk=staff.pk),
+        )
+        for m in shown
+    ]
+    applicant = case.applicant
+    return render(
+        request,
+        "practitioners/staff_case.html",
+        {
+            **context,
+            "timeline": _timeline_rows(case),
+            "actions": [str(a) for a in selectors.staff_actions(case)],
+            "reason_form": reason_form,
+            "approve_form": approve_form,
+            "complete_form": complete_form,
+            "answer_form": answer_form,
+            "error_message": error_message,
+            "certificate": case.certificate,
+            "holder_id": mask_id_number(case.certificate.holder_id_number),
+            "applicant_phone": mask_phone(applicant.phone or ""),
+            "is_credit": case.case_type == CaseType.CREDIT_ASSESSMENT,
+        },
+        status=422 if error_message else 200,
+    )
+
+
+def _staff_act(request: HttpRequest, *, case: ServiceCase, staff: User, action: str) -> str:
+    post = request.POST
+    reason = post.get("reason", "")
+    if action == Action.ACCEPT:
+        services.case_accept(case=case, staff=staff)
+        return _("Accepted.")
+    if action == Action.RETURN:
+        services.case_return_for_supplement(case=case, staff=staff, reason=reason)
+        return _("Returned for supplement; the applicant has been told what is needed.")
+    if action == Action.REJECT:
+        services.case_reject(case=case, staff=staff, reason=reason)
+        return pgettext("case", "Rejected; the applicant has been told why.")
+    if action == Action.APPROVE:
+        services.case_approve(case=case, staff=staff, grade=post.get("grade", ""))
+        return _("Approved; the registry has been updated.")
+    if action == Action.COMPLETE:
+        services.case_complete(case=case, staff=staff, note=post.get("note", ""))
+        return _("Completed.")
+    if action == Action.ANSWER:
+        form = AnswerForm(post)
+        form.is_valid()
+        services.case_answer_verification(
+            case=case, staff=staff, answer=post.get("answer", ""), corrections=form.corrections()
+        )
+        return _("Answered; the registry has been corrected as stated.")
+    raise Http404
