@@ -16,7 +16,7 @@ Statutory and seed rules:
   states one).
 
 Steps whose length the seed does not give use working-day defaults from settings (services read
-them): LICENSING_CITY_LETTER_WORKING_DAYS (10), LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS (5),
+them through STEP_DEADLINES below): LICENSING_CITY_LETTER_WORKING_DAYS (10), LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS (5),
 LICENSING_CITY_FORWARD_WORKING_DAYS (5), LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS (10),
 LICENSING_DECISION_WORKING_DAYS (20, the general licensing limit of 行政许可法 art. 42).
 
@@ -28,8 +28,13 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from django.conf import settings
 
 from yunzheng.core.workdays import CalendarYearUnknown, WorkingCalendar
+from yunzheng.licensing.models import Step
 
 MINISTRY_REPLY_WORKING_DAYS = 15
 CAPABILITY_REVIEW_WORKING_DAYS = 20
@@ -92,3 +97,49 @@ def or_unknown(compute: Callable[[], dt.date]) -> dt.date | None:
         return compute()
     except CalendarYearUnknown:
         return None
+
+
+# --------------------------------------------------------------------------------------------
+# The deadline of each step, as data: services._common._open_stage stores the result on the Stage
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StepDeadline:
+    """How the deadline of a step is counted from the day its clock starts.
+
+    * ``working_days``: `days` working days (or the `setting`, when the settings define it);
+    * ``calendar_days``: `days` calendar days;
+    * ``booked_month``: the end of the month of the application's active test booking;
+    * ``test_document``: the end of validity of the company's current test-passed document.
+    """
+
+    kind: Literal["working_days", "calendar_days", "booked_month", "test_document"]
+    days: int = 0
+    setting: str = ""
+
+    def length(self) -> int:
+        return int(getattr(settings, self.setting, self.days)) if self.setting else self.days
+
+    def rule(self) -> str:
+        """The rule stored on the Stage (``working_days:10``): reminders re-count from it."""
+        return f"{self.kind}:{self.length()}" if self.kind in ("working_days", "calendar_days") else self.kind
+
+
+STEP_DEADLINES: dict[str, StepDeadline] = {
+    Step.QUOTA_REVIEW: StepDeadline("working_days", 10, "LICENSING_CITY_LETTER_WORKING_DAYS"),
+    Step.MINISTRY_REPLY: StepDeadline("working_days", MINISTRY_REPLY_WORKING_DAYS),
+    Step.TEST_ACCOUNT: StepDeadline("working_days", 5, "LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS"),
+    Step.VPN_ACCOUNT: StepDeadline("working_days", 5, "LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS"),
+    Step.TEST_RUN: StepDeadline("booked_month"),
+    Step.CAPABILITY_INTAKE: StepDeadline("working_days", 5, "LICENSING_CITY_FORWARD_WORKING_DAYS"),
+    Step.CAPABILITY_REVIEW: StepDeadline("working_days", CAPABILITY_REVIEW_WORKING_DAYS),
+    Step.CAPABILITY_REVISION: StepDeadline("calendar_days", REVISION_CALENDAR_DAYS),
+    Step.CAPABILITY_MATERIALS: StepDeadline("test_document"),
+    Step.EVALUATIONS: StepDeadline("test_document"),
+    Step.LICENCE_DECISION: StepDeadline("working_days", 20, "LICENSING_DECISION_WORKING_DAYS"),
+}
+
+
+def month_end(month: dt.date) -> dt.date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])

@@ -4,7 +4,6 @@ stage deadlines and `_move`, the one place that changes an application's step.
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import zoneinfo
 from typing import Any
@@ -22,7 +21,6 @@ from yunzheng.core.errors import (
     ValidationFailed,
 )
 from yunzheng.core.sms import send_sms_on_commit
-from yunzheng.core.workdays import WorkingCalendar
 from yunzheng.licensing import deadlines, selectors
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
@@ -148,47 +146,22 @@ def notify(
 # --------------------------------------------------------------------------------------------
 
 
-def _month_end(month: dt.date) -> dt.date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
-
-
 def _due(application: LicenceApplication, step: str, start: dt.date) -> tuple[dt.date | None, str]:
-    """(due date, rule) for a step whose clock starts on `start`; None when there is no deadline
-    or the statutory calendar of its year is not known yet."""
-    cal = WorkingCalendar()
-
-    def working(days: int) -> dt.date | None:
-        return deadlines.or_unknown(lambda: deadlines.working_days_due(start, days, calendar_=cal))
-
-    if step == Step.QUOTA_REVIEW:
-        days = _setting("LICENSING_CITY_LETTER_WORKING_DAYS", 10)
-        return working(days), f"working_days:{days}"
-    if step == Step.MINISTRY_REPLY:
-        return working(
-            deadlines.MINISTRY_REPLY_WORKING_DAYS
-        ), f"working_days:{deadlines.MINISTRY_REPLY_WORKING_DAYS}"
-    if step in (Step.TEST_ACCOUNT, Step.VPN_ACCOUNT):
-        days = _setting("LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS", 5)
-        return working(days), f"working_days:{days}"
-    if step == Step.TEST_RUN:
+    """(due date, rule) for a step whose clock starts on `start` (deadlines.STEP_DEADLINES); None
+    when there is no deadline or the statutory calendar of its year is not known yet."""
+    deadline = deadlines.STEP_DEADLINES.get(step)
+    if deadline is None:
+        return None, ""
+    if deadline.kind == "working_days":
+        days = deadline.length()
+        return deadlines.or_unknown(lambda: deadlines.working_days_due(start, days)), deadline.rule()
+    if deadline.kind == "calendar_days":
+        return start + dt.timedelta(days=deadline.length()), deadline.rule()
+    if deadline.kind == "booked_month":
         booking = selectors.active_booking(application)
-        return (_month_end(booking.slot_month.month) if booking else None), "booked_month"
-    if step == Step.CAPABILITY_INTAKE:
-        days = _setting("LICENSING_CITY_FORWARD_WORKING_DAYS", 5)
-        return working(days), f"working_days:{days}"
-    if step == Step.CAPABILITY_REVIEW:
-        return working(deadlines.CAPABILITY_REVIEW_WORKING_DAYS), (
-            f"working_days:{deadlines.CAPABILITY_REVIEW_WORKING_DAYS}"
-        )
-    if step == Step.CAPABILITY_REVISION:
-        return deadlines.revision_due(start), f"calendar_days:{deadlines.REVISION_CALENDAR_DAYS}"
-    if step in (Step.CAPABILITY_MATERIALS, Step.EVALUATIONS):
-        document = selectors.current_test_document(application.company)
-        return (document.valid_until if document else None), "test_document"
-    if step == Step.LICENCE_DECISION:
-        days = _setting("LICENSING_DECISION_WORKING_DAYS", 20)
-        return working(days), f"working_days:{days}"
-    return None, ""
+        return (deadlines.month_end(booking.slot_month.month) if booking else None), deadline.rule()
+    document = selectors.current_test_document(application.company)
+    return (document.valid_until if document else None), deadline.rule()
 
 
 def _open_stage(application: LicenceApplication, step: str, *, now: dt.datetime, start: dt.date) -> Stage:

@@ -29,7 +29,7 @@ from yunzheng.core.errors import (
     PermissionDenied,
     ValidationFailed,
 )
-from yunzheng.licensing import selectors
+from yunzheng.licensing import deadlines, selectors
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     LicenceApplication,
@@ -38,7 +38,7 @@ from yunzheng.licensing.models import (
     TestBooking,
     TestSlotMonth,
 )
-from yunzheng.licensing.services._common import SHANGHAI, _actor, _lock, _month_end, _move, _now, _setting
+from yunzheng.licensing.services._common import SHANGHAI, _actor, _lock, _move, _now, _setting
 from yunzheng.licensing.workflow import (
     SYSTEM,
     Action,
@@ -251,7 +251,7 @@ def _booking_attempt(*, company_id: int, month: dt.date, user: User, now: dt.dat
                 )
             ],
         )
-    if _month_end(month) < selectors.today(now):
+    if deadlines.month_end(month) < selectors.today(now):
         raise Conflict(Code.BOOKING_MONTH_PAST, _("This month is over."))
     if booked >= total:
         raise _booking_error(Code.BOOKING_FULL)
