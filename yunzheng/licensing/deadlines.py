@@ -15,8 +15,8 @@ Statutory and seed rules:
   the network protection and app security assessments are done once (no end unless the report
   states one).
 
-Steps whose length the seed does not give use working-day defaults from settings (services read
-them through STEP_DEADLINES below): LICENSING_CITY_LETTER_WORKING_DAYS (10), LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS (5),
+Steps whose length the seed does not give use working-day defaults from settings (read through
+STEP_DEADLINES below): LICENSING_CITY_LETTER_WORKING_DAYS (10), LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS (5),
 LICENSING_CITY_FORWARD_WORKING_DAYS (5), LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS (10),
 LICENSING_DECISION_WORKING_DAYS (20, the general licensing limit of 行政许可法 art. 42).
 
