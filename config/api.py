@@ -8,6 +8,7 @@ from __future__ import annotations
 from ninja import NinjaAPI, Router
 
 from yunzheng.accounts.api import router as accounts_router
+from yunzheng.alarms.api import router as alarms_router
 from yunzheng.conformance.api import router as conformance_router
 from yunzheng.core.api import install_error_handlers
 from yunzheng.elicense.api import router as elicense_router
@@ -26,6 +27,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("licensing", licensing_router),
     ("conformance", conformance_router),
     ("supervision", supervision_router),
+    ("supervision/alarms", alarms_router),
 ]
 
 api = NinjaAPI(

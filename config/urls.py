@@ -17,6 +17,7 @@ urlpatterns = [
     path("office/", include("yunzheng.practitioners.urls")),
     path("licensing/", include("yunzheng.licensing.urls")),
     path("conformance/", include("yunzheng.conformance.urls")),
+    path("supervision/alarms/", include("yunzheng.alarms.urls")),
     path("supervision/", include("yunzheng.supervision.urls")),
     # The ministry interface: POST /exchange/v1/<category>/<name> (JSON or protobuf).
     path("exchange/", include("yunzheng.exchange.urls")),

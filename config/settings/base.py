@@ -34,6 +34,7 @@ INSTALLED_APPS = [
     "yunzheng.conformance",
     "yunzheng.supervision",
     "yunzheng.elicense",
+    "yunzheng.alarms",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,333 @@
+"""The alarm desk (staff), the rules pages (transport staff) and the company view (platforms).
+
+Like api.py: validate (forms), call a selector or a service, render. Visibility is decided by
+``access.viewer_for`` for every page; personal data appears masked only.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, cast
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from yunzheng.accounts.guards import staff_required
+from yunzheng.accounts.models import User
+from yunzheng.alarms import access, exports, selectors, services
+from yunzheng.alarms.dryrun import rule_dry_run
+from yunzheng.alarms.forms import ActionForm, AnswerForm, RuleForm
+from yunzheng.alarms.kinds import default_params
+from yunzheng.alarms.models import Alarm, AlarmEvent, RuleKind, Severity
+from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.errors import DomainError
+from yunzheng.exchange.spec.validation import BEIJING
+
+
+def _user(request: HttpRequest) -> User:
+    return cast(User, request.user)
+
+
+def _viewer(request: HttpRequest) -> access.AlarmViewer:
+    try:
+        return access.viewer_for(request.user)
+    except DomainError as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+
+
+def _track(alarm: Alarm) -> dict[str, Any]:
+    points = [[p[0] / 1e6, p[1] / 1e6] for p in alarm.track]
+    for item in alarm.evidence:
+        if "Longitude" in item and "Latitude" in item and not alarm.track:
+            points.append([item["Longitude"] / 1e6, item["Latitude"] / 1e6])
+    return {"points": points, "label": alarm.vehicle_no or alarm.subject}
+
+
+@staff_required
+@require_GET
+def desk(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    state = request.GET.get("state", "open")
+    severity = request.GET.get("severity", "")
+    kind = request.GET.get("kind", "")
+    alarms = selectors.alarms_for(viewer, state=state, severity=severity, kind=kind)[:300]
+    return render(
+        request,
+        "alarms/desk.html",
+        {
+            "viewer": viewer,
+            "scope": viewer.scope,
+            "counts": selectors.desk_counts(viewer),
+            "alarms": alarms,
+            "state": state,
+            "severity": severity,
+            "kind": kind,
+            "severities": Severity.choices,
+            "kinds": RuleKind.choices,
+            "notifications": selectors.unread_notifications(_user(request)),
+            "can_write_rules": viewer.is_transport,
+        },
+    )
+
+
+@staff_required
+@require_GET
+def detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
+    viewer = _viewer(request)
+    alarm = selectors.alarm_detail(viewer, alarm_id)
+    if alarm is None:
+        raise Http404(_("No such alarm in your region."))
+    return render(
+        request,
+        "alarms/detail.html",
+        {
+            "alarm": alarm,
+            "viewer": viewer,
+            "events": alarm.events.select_related("actor"),
+            "track": _track(alarm),
+            "staff": selectors.assignable_staff(alarm) if viewer.is_transport else [],
+            "may_handle": viewer.may_handle(alarm),
+        },
+    )
+
+
+@staff_required
+@require_POST
+def act(request: HttpRequest, alarm_id: int) -> HttpResponse:
+    form = ActionForm(request.POST)
+    target = reverse("alarms:detail", args=[alarm_id])
+    if not form.is_valid():
+        messages.error(request, _("Choose an action."))
+        return HttpResponseRedirect(target)
+    data = form.cleaned_data
+    user = _user(request)
+    try:
+        if data["action"] == "acknowledge":
+            services.alarm_acknowledge(user=user, alarm_id=alarm_id, note=data["note"])
+            messages.success(request, _("Acknowledged."))
+        elif data["action"] == "assign":
+            services.alarm_assign(
+                user=user,
+                alarm_id=alarm_id,
+                assignee_id=data["assignee"] or 0,
+                note=data["note"],
+            )
+            messages.success(request, _("Assigned."))
+        elif data["action"] == "close":
+            services.alarm_close(user=user, alarm_id=alarm_id, note=data["note"])
+            messages.success(request, _("Closed."))
+        else:
+            services.alarm_note(user=user, alarm_id=alarm_id, note=data["note"])
+            messages.success(request, _("Note added."))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(target)
+
+
+@staff_required
+@require_POST
+def duty(request: HttpRequest) -> HttpResponse:
+    try:
+        services.duty_set(user=_user(request), on_duty=request.POST.get("on_duty") == "1")
+        if request.POST.get("read"):
+            services.notifications_mark_read(user=_user(request))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(reverse("alarms:desk"))
+
+
+@staff_required
+@require_GET
+def export(request: HttpRequest, fmt: str) -> HttpResponse:
+    viewer = _viewer(request)
+    state = request.GET.get("state", "open")
+    alarms = list(selectors.alarms_for(viewer, state=state)[:20000])
+    record_audit(
+        actor=Actor.for_user(request.user),
+        action="alarms.export",
+        target_type="alarms.alarm",
+        after={"format": fmt, "state": state, "rows": len(alarms)},
+    )
+    stamp = timezone.now().astimezone(BEIJING).strftime("%Y%m%d-%H%M")
+    if fmt == "csv":
+        response = HttpResponse(exports.alarms_csv(alarms), content_type="text/csv; charset=utf-8")
+    else:
+        response = HttpResponse(
+            exports.alarms_xlsx(alarms),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    response["Content-Disposition"] = f'attachment; filename="alarms-{stamp}.{fmt}"'
+    return response
+
+
+# --- rules --------------------------------------------------------------------------------------
+
+
+def _rules_user(request: HttpRequest) -> None:
+    try:
+        access.rule_scope_for(request.user)
+    except DomainError as exc:
+        raise DjangoPermissionDenied(exc.message) from exc
+
+
+@staff_required
+@require_GET
+def rules(request: HttpRequest) -> HttpResponse:
+    _rules_user(request)
+    return render(request, "alarms/rules.html", {"rules": selectors.rules_for(_user(request))})
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
+    _rules_user(request)
+    user = _user(request)
+    rule = selectors.rule_for(user, rule_id) if rule_id else None
+    if rule_id and rule is None:
+        raise Http404(_("No such rule in your region."))
+    dry_run = None
+    if request.method == "POST":
+        form = RuleForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            fields = {
+                "name": data["name"],
+                "region_code": data["region_code"] or "",
+                "kind": data["kind"],
+                "severity": data["severity"],
+                "schedule": data["schedule"],
+                "params": data["params"],
+                "note": data["note"],
+            }
+            try:
+                if request.POST.get("dry_run"):
+                    day = timezone.now().astimezone(BEIJING).date() - timedelta(days=1)
+                    from yunzheng.alarms.kinds import validate_params, validate_schedule
+
+                    validate_params(fields["kind"], fields["params"])
+                    validate_schedule(fields["schedule"])
+                    dry_run = rule_dry_run(
+                        kind=fields["kind"],
+                        region_code=fields["region_code"],
+                        params=fields["params"],
+                        schedule=fields["schedule"],
+                        severity=fields["severity"],
+                        day=day,
+                    )
+                else:
+                    if rule is None:
+                        rule = services.rule_create(user=user, **fields)
+                    else:
+                        rule = services.rule_update(user=user, rule_id=rule.pk, **fields)
+                    messages.success(request, _("Saved as version %(v)d.") % {"v": rule.version})
+                    return HttpResponseRedirect(reverse("alarms:rule_edit", args=[rule.pk]))
+            except DomainError as exc:
+                for detail in exc.details:
+                    form.add_error(None, f"{detail.field}: {detail.message}")
+                if not exc.details:
+                    form.add_error(None, exc.message)
+    elif rule is not None:
+        form = RuleForm(
+            initial={
+                "name": rule.name,
+                "region_code": rule.region_code,
+                "kind": rule.kind,
+                "severity": rule.severity,
+                "params": rule.params,
+                "schedule": rule.schedule,
+            }
+        )
+    else:
+        kind = request.GET.get("kind") or RuleKind.WARN_STATUS
+        kind = kind if kind in RuleKind.values else RuleKind.WARN_STATUS
+        scope = access.rule_scope_for(user)
+        form = RuleForm(
+            initial={
+                "kind": kind,
+                "params": default_params(kind),
+                "schedule": {},
+                "region_code": scope.region_code,
+            }
+        )
+    return render(
+        request,
+        "alarms/rule_edit.html",
+        {
+            "form": form,
+            "rule": rule,
+            "versions": selectors.rule_versions(rule) if rule else [],
+            "dry_run": dry_run,
+            "kinds": RuleKind.choices,
+        },
+    )
+
+
+@staff_required
+@require_POST
+def rule_enabled(request: HttpRequest, rule_id: int) -> HttpResponse:
+    try:
+        services.rule_set_enabled(
+            user=_user(request),
+            rule_id=rule_id,
+            enabled=request.POST.get("enabled") == "1",
+            note=request.POST.get("note", "")[:200],
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return HttpResponseRedirect(reverse("alarms:rule_edit", args=[rule_id]))
+
+
+# --- company view ------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def company_list(request: HttpRequest) -> HttpResponse:
+    viewer = _viewer(request)
+    if not viewer.is_company:
+        return HttpResponseRedirect(reverse("alarms:desk"))
+    state = request.GET.get("state", "open")
+    alarms = selectors.alarms_for(viewer, state=state)[:300]
+    return render(request, "alarms/company_list.html", {"alarms": alarms, "state": state})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def company_detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
+    viewer = _viewer(request)
+    if not viewer.is_company:
+        raise DjangoPermissionDenied
+    alarm = selectors.alarm_detail(viewer, alarm_id)
+    if alarm is None:
+        raise Http404(_("No such alarm about your company."))
+    form = AnswerForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.alarm_company_answer(
+                user=_user(request),
+                alarm_id=alarm.pk,
+                kind=form.cleaned_data["kind"],
+                text=form.cleaned_data["text"],
+            )
+            messages.success(request, _("Your answer is on record."))
+            return HttpResponseRedirect(reverse("alarms:company_detail", args=[alarm.pk]))
+        except DomainError as exc:
+            form.add_error(None, exc.message)
+    return render(
+        request,
+        "alarms/company_detail.html",
+        {
+            "alarm": alarm,
+            "events": alarm.events.select_related("actor"),
+            "form": form,
+            "track": _track(alarm),
+            "answer_actions": (AlarmEvent.Action.EXPLANATION, AlarmEvent.Action.CORRECTION),
+        },
+    )
