@@ -52,7 +52,7 @@ def dt14(epoch: int) -> int:
 def positions(vehicles: int, total: int, start: int) -> list[list[dict[str, Any]]]:
     """Batches of 1,000 positions in time order: each vehicle reports every 5 seconds."""
     rng = random.Random(7)
-    state = []
+    state: list[dict[str, Any]] = []
     for v in range(vehicles):
         kind = v % 50
         state.append(
@@ -321,27 +321,28 @@ def render(args: argparse.Namespace, one: dict[str, Any], two: dict[str, Any] | 
         f"| orderMatch, all 8 kinds | {one['matches'][0]:,.0f} | | {one['matches'][1]:,} |",
         f"| operatePay, all 8 kinds | {one['pays'][0]:,.0f} | | {one['pays'][1]:,} |",
     ]
+    machine = f"Machine: {platform.machine()}, Python {platform.python_version()}"
+    volume = f"{args.positions:,} positions of {args.vehicles:,} vehicles, {args.orders:,} orders"
     text = [
-        f"Machine: {platform.machine()}, Python {platform.python_version()}, 2 cores shared by eight engineers "
-        "(numbers are noisy). "
-        f"{args.positions:,} positions of {args.vehicles:,} vehicles, {args.orders:,} orders; best of {args.repeat}.",
+        f"{machine}, 2 cores shared by eight engineers (numbers are noisy). {volume}; best of {args.repeat}.",
         "",
         *rows,
     ]
     if two:
+        ack = f"{two['ack_p50']:.1f} | {two['ack_p99']:.1f}"
+        evaluation = f"{two['eval_p50']:.1f} | {two['eval_p99']:.1f}"
         text += [
             "",
-            f"SOS latency on the real path (PostgreSQL, HTTP view, 100-position batches, {two['uploads']} uploads):",
+            "SOS latency on the real path (PostgreSQL, HTTP view, 100-position batches, "
+            f"{two['uploads']} uploads):",
             "",
             "| measure | p50 ms | p99 ms |",
             "| --- | ---: | ---: |",
-            f"| upload to acknowledgement (validation, COPY commit, alarm evaluation) | {two['ack_p50']:.1f} | "
-            f"{two['ack_p99']:.1f} |",
-            f"| of which alarm evaluation after the commit (state lock, rules, alarm write) | {two['eval_p50']:.1f} | "
-            f"{two['eval_p99']:.1f} |",
+            f"| upload to acknowledgement (validation, COPY commit, alarm evaluation) | {ack} |",
+            f"| of which alarm evaluation after the commit (state lock, rules, alarm write) | {evaluation} |",
             "",
-            f"SOS alarms present when the acknowledgement arrived: {two['sos_visible']} of {two['sos_expected']} "
-            "(evaluation runs after the commit and before the answer, so the alarm exists at acknowledgement).",
+            f"SOS alarms present when the acknowledgement arrived: {two['sos_visible']} of "
+            f"{two['sos_expected']} (evaluation runs after the commit and before the answer).",
         ]
     return "\n".join(text)
 

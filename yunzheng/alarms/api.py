@@ -12,7 +12,7 @@ from typing import Any, cast
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils import timezone
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 
 from yunzheng.accounts.auth import user_auth
 from yunzheng.accounts.models import User
@@ -182,7 +182,7 @@ class RuleIn(Schema):
     severity: str = "medium"
     schedule: dict[str, Any] = {}
     params: dict[str, Any] = {}
-    enabled: bool = False
+    enabled: bool | None = None  # create: off unless true; update: unchanged unless given
     note: str = ""
 
 
@@ -229,9 +229,11 @@ def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
 
 
 @router.post("/rules", response={201: RuleOut}, auth=user_auth, summary="Create a rule (version 1)")
-def create_rule(request: HttpRequest, payload: RuleIn) -> tuple[int, dict[str, Any]]:
-    rule = services.rule_create(user=_user(request), **payload.dict())
-    return 201, _rule_out(rule)
+def create_rule(request: HttpRequest, payload: RuleIn) -> Status:
+    fields = payload.dict()
+    fields["enabled"] = bool(fields["enabled"])
+    rule = services.rule_create(user=_user(request), **fields)
+    return Status(201, _rule_out(rule))
 
 
 @router.put("/rules/{rule_id}", response=RuleOut, auth=user_auth, summary="Change a rule (a new version)")
