@@ -21,6 +21,7 @@ Rules (see docs/adr/0040-conformance-sandbox-and-grading.md):
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
@@ -32,7 +33,13 @@ from yunzheng.accounts.models import User
 from yunzheng.conformance import selectors
 from yunzheng.conformance.connectivity import connectivity_report
 from yunzheng.conformance.error_codes import ConformanceErrorCode as Code
-from yunzheng.conformance.grading import Thresholds, grade_cycle
+from yunzheng.conformance.grading import (
+    QUALITY_CHECKS,
+    QUALITY_MODES,
+    VOLUME_BASES,
+    Thresholds,
+    grade_cycle,
+)
 from yunzheng.conformance.models import Campaign, Cycle
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -53,6 +60,8 @@ THRESHOLD_SETTINGS: dict[str, str] = {
     "max_average_speed_kmh": "CONFORMANCE_MAX_AVERAGE_SPEED_KMH",
     "earliest_year": "CONFORMANCE_EARLIEST_YEAR",
     "examples": "CONFORMANCE_REPORT_EXAMPLES",
+    "volume_basis": "CONFORMANCE_VOLUME_BASIS",
+    "quality_modes": "CONFORMANCE_QUALITY_MODES",
 }
 DEFAULT_REQUIRED_PASSES_SELF_SERVICE = 1
 DEFAULT_REQUIRED_PASSES_OFFICIAL = 1
@@ -67,6 +76,51 @@ def thresholds_from_settings() -> Thresholds:
             for key, name in THRESHOLD_SETTINGS.items()
         }
     )
+
+
+def thresholds_for_campaign(overrides: Mapping[str, Any] | None = None) -> Thresholds:
+    """The settings' thresholds with a campaign's own ``overrides``, validated.
+
+    yunzheng's own quality checks (``QUALITY_CHECKS``) have no published limits, so each campaign
+    may set their numbers and their mode (graded, advisory, off); the documented volume rule may be
+    read as paid orders (default) or all orders. Unknown names and out-of-range values are refused
+    with the field named.
+    """
+    base = thresholds_from_settings().to_dict()
+    for key, value in (overrides or {}).items():
+        if key not in base or key == "examples":
+            raise ValidationFailed.single(
+                field=f"thresholds.{key}", code=Code.FIELD_INVALID, message=_("Unknown grading setting.")
+            )
+        if key == "volume_basis":
+            if value not in VOLUME_BASES:
+                raise ValidationFailed.single(
+                    field="thresholds.volume_basis",
+                    code=Code.FIELD_INVALID,
+                    message=_("Count either paid orders or all orders."),
+                )
+            base[key] = value
+        elif key == "quality_modes":
+            modes = dict(value or {})
+            for code, mode in modes.items():
+                if code not in QUALITY_CHECKS or mode not in QUALITY_MODES:
+                    raise ValidationFailed.single(
+                        field=f"thresholds.quality_modes.{code}",
+                        code=Code.FIELD_INVALID,
+                        message=_("Only yunzheng's own quality checks can be graded, advisory or off."),
+                    )
+            base[key] = {**base[key], **modes}
+        else:
+            try:
+                number = type(base[key])(value)
+            except (TypeError, ValueError):
+                number = None
+            if number is None or number < 0 or (key in ("min_orders", "min_cancellations") and number < 1):
+                raise ValidationFailed.single(
+                    field=f"thresholds.{key}", code=Code.FIELD_INVALID, message=_("Enter a positive number.")
+                )
+            base[key] = number
+    return Thresholds.from_dict(base)
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -87,7 +141,12 @@ def _label(user: User | None) -> str:
 
 
 def campaign_start_self_service(
-    *, company_id: int, user: User, replay: bool = False, now: dt.datetime | None = None
+    *,
+    company_id: int,
+    user: User,
+    replay: bool = False,
+    thresholds: Mapping[str, Any] | None = None,
+    now: dt.datetime | None = None,
 ) -> Campaign:
     """A member of the company starts testing itself in its sandbox.
 
@@ -95,6 +154,7 @@ def campaign_start_self_service(
     reported but not graded (never for official runs).
     """
     company = selectors.member_company(user=user, company_id=company_id)
+    grading = thresholds_for_campaign(thresholds)
     now = _now(now)
     with transaction.atomic():
         campaign = Campaign.objects.create(
@@ -107,7 +167,7 @@ def campaign_start_self_service(
                 )
             ),
             replay=replay,
-            thresholds=thresholds_from_settings().to_dict(),
+            thresholds=grading.to_dict(),
             created_by=user,
             created_at=now,
         )
@@ -121,6 +181,7 @@ def campaign_start_self_service(
                 "kind": campaign.kind,
                 "spec": campaign.spec_version,
                 "replay": replay,
+                "thresholds": grading.to_dict(),
             },
         )
     return campaign
@@ -132,6 +193,7 @@ def campaign_start_official(
     user: User,
     booking_id: int | None = None,
     reference: str = "",
+    thresholds: Mapping[str, Any] | None = None,
     now: dt.datetime | None = None,
 ) -> Campaign:
     """Transport staff start the official test of a company, for its licensing appointment
@@ -151,6 +213,7 @@ def campaign_start_official(
             code=Code.FIELD_INVALID,
             message=_("Name the appointment or give a reference for the official test."),
         )
+    grading = thresholds_for_campaign(thresholds)
     now = _now(now)
     with transaction.atomic():
         campaign = Campaign.objects.create(
@@ -161,7 +224,7 @@ def campaign_start_official(
                 getattr(settings, "CONFORMANCE_REQUIRED_PASSES_OFFICIAL", DEFAULT_REQUIRED_PASSES_OFFICIAL)
             ),
             max_cycles=int(getattr(settings, "CONFORMANCE_OFFICIAL_MAX_CYCLES", DEFAULT_OFFICIAL_MAX_CYCLES)),
-            thresholds=thresholds_from_settings().to_dict(),
+            thresholds=grading.to_dict(),
             booking_ref=booking_id,
             reference=reference,
             created_by=user,
@@ -178,6 +241,7 @@ def campaign_start_official(
                 "spec": campaign.spec_version,
                 "booking": booking_id,
                 "reference": reference,
+                "thresholds": grading.to_dict(),
             },
         )
     return campaign

@@ -31,8 +31,9 @@ CHECK_TITLES = {
 
 CHECK_EXPLANATIONS = {
     "volume": gettext_lazy(
-        "At least %(min_orders)s completed orders and %(min_cancellations)s cancelled orders, "
-        "cancelled by passengers, drivers and the platform."
+        "At least %(min_orders)s %(volume_basis_label)s and %(min_cancellations)s cancelled orders, "
+        "cancelled by passengers, drivers and the platform (the published test rule; counting paid "
+        "orders is yunzheng's default reading)."
     ),
     "order_sequence": gettext_lazy(
         "Every order is created before it is matched, matched before departure, departs before it arrives "
@@ -68,7 +69,19 @@ CHECK_EXPLANATIONS = {
     ),
 }
 
+CHECK_SOURCE_LABELS = {
+    "documented": gettext_lazy("Documented test rule"),
+    "spec": gettext_lazy("Interface specification"),
+    "yunzheng": gettext_lazy("yunzheng's own quality check (not statutory)"),
+}
+
+VOLUME_BASIS_LABELS = {
+    "paid": gettext_lazy("completed and paid orders"),
+    "all": gettext_lazy("orders of any outcome"),
+}
+
 STATUS_LABELS = {
+    "off": gettext_lazy("Switched off for this campaign"),
     "pass": pgettext_lazy("test result", "Passed"),
     "fail": pgettext_lazy("test result", "Failed"),
     "not_received": gettext_lazy("Not received yet"),
@@ -230,10 +243,19 @@ def check_explanation(code: str, thresholds: dict[str, Any]) -> str:
     text = CHECK_EXPLANATIONS.get(code)
     if text is None:
         return ""
+    params = {**thresholds, "volume_basis_label": volume_basis_label(thresholds.get("volume_basis", "paid"))}
     try:
-        return str(text) % thresholds
+        return str(text) % params
     except (KeyError, TypeError, ValueError):
         return str(text)
+
+
+def source_label(source: str) -> str:
+    return str(CHECK_SOURCE_LABELS.get(source, source))
+
+
+def volume_basis_label(basis: str) -> str:
+    return str(VOLUME_BASIS_LABELS.get(basis, basis))
 
 
 def status_label(status: str) -> str:

@@ -54,3 +54,13 @@ def party_label(code: str) -> str:
 @register.filter
 def lookup(mapping: dict[str, Any] | None, key: str) -> Any:
     return (mapping or {}).get(key)
+
+
+@register.filter
+def source_label(source: str) -> str:
+    return texts.source_label(source)
+
+
+@register.filter
+def volume_basis_label(basis: str) -> str:
+    return texts.volume_basis_label(basis)
