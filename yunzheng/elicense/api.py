@@ -34,6 +34,7 @@ from yunzheng.elicense.traffic_passes import (
     PassRequest,
     traffic_pass_apply,
     traffic_pass_approve,
+    traffic_pass_data_review,
     traffic_pass_reject,
     traffic_pass_revoke,
     traffic_pass_withdraw,
@@ -155,6 +156,8 @@ class PassApplyIn(Schema):
     time_windows: list[str] = Field(max_length=10)
     valid_from: dt.date
     valid_until: dt.date
+    vehicle_task: str = Field(default="", max_length=32)
+    no_alternative_route: bool = False
     company_id: int | None = None
 
 
@@ -177,11 +180,17 @@ class PassOut(Schema):
     time_windows: list[str]
     valid_from: dt.date
     valid_until: dt.date
+    pass_type_name: str
+    vehicle_task: str
+    no_alternative_route: bool
+    materials: list[str]
     submitted_at: dt.datetime
-    due_date: dt.date
+    data_reviewed_at: dt.datetime | None
+    due_date: dt.date | None
     # True while the date is counted on weekdays only (that year's holidays not yet confirmed).
     due_date_provisional: bool
     overdue: bool
+    suspension_reason: str
     decision_reason: str
     licence_id: str | None
     transitions: list[TransitionOut]
@@ -278,10 +287,16 @@ def _pass_out(application: TrafficPassApplication) -> PassOut:
         time_windows=list(application.time_windows),
         valid_from=application.valid_from,
         valid_until=application.valid_until,
+        pass_type_name=application.pass_type_name,
+        vehicle_task=application.vehicle_task,
+        no_alternative_route=application.no_alternative_route,
+        materials=[m.title for m in application.materials.all()],
         submitted_at=application.submitted_at,
+        data_reviewed_at=application.data_reviewed_at,
         due_date=application.due_date,
         due_date_provisional=application.due_date_provisional,
         overdue=selectors.is_overdue(application),
+        suspension_reason=application.suspension_reason,
         decision_reason=application.decision_reason,
         licence_id=application.licence.lid if application.licence_id and application.licence else None,
         transitions=[
@@ -503,6 +518,8 @@ def apply_for_pass(request: HttpRequest, payload: PassApplyIn) -> Status:
             time_windows=payload.time_windows,
             valid_from=payload.valid_from,
             valid_until=payload.valid_until,
+            vehicle_task=payload.vehicle_task,
+            no_alternative_route=payload.no_alternative_route,
         ),
     )
     return Status(201, _pass_out(application))
@@ -545,6 +562,20 @@ def pass_queue(request: HttpRequest, status: str = "submitted", overdue: bool = 
     staff = _staff(request)
     queue = selectors.application_queue(staff_user=staff, status=status, overdue_only=overdue)
     return [_pass_out(a) for a in queue.prefetch_related("transitions")[:200]]
+
+
+@router.post(
+    "/staff/traffic-passes/{application_id}/data-review",
+    response=PassOut,
+    auth=user_auth,
+    summary="Pass the data review",
+)
+def data_review_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -> PassOut:
+    staff = _staff(request)
+    application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
+    return _pass_out(
+        traffic_pass_data_review(application=application, staff_user=staff, reason=payload.reason)
+    )
 
 
 @router.post(

@@ -35,9 +35,9 @@ from yunzheng.elicense.models import (
     ElectronicLicence,
     LicenceStatus,
     LicenceType,
-    PassType,
     SyncCheckRun,
     TrafficPassApplication,
+    TrafficPassType,
     VehicleTransportCertificate,
 )
 from yunzheng.elicense.services import licence_content_hash, today_in_china
@@ -116,7 +116,9 @@ def licence_data_problems(licence: ElectronicLicence) -> list[str]:
         problems.append("validity reversed")
     if (
         licence.licence_type == LicenceType.TRAFFIC_PASS
-        and licence.data.get("pass_type_code") not in PassType.values
+        and not TrafficPassType.objects.filter(
+            region_code=licence.issuer_region, code=licence.data.get("pass_type_code") or ""
+        ).exists()
     ):
         problems.append("unknown pass type")
     return problems

@@ -29,13 +29,20 @@ from yunzheng.elicense.models import (
     PlateColour,
     SigningKey,
     TrafficPassApplication,
+    VehicleTask,
     VehicleTransportCertificate,
     VehicleViolation,
 )
-from yunzheng.elicense.traffic_passes import PassRequest, traffic_pass_apply, traffic_pass_approve
+from yunzheng.elicense.traffic_passes import (
+    PassRequest,
+    traffic_pass_apply,
+    traffic_pass_approve,
+    traffic_pass_data_review,
+)
 from yunzheng.elicense.vehicles import vehicle_certificate_issue, vehicle_violation_record
 
 STAFF_USERNAME = "tj-transport"
+POLICE_USERNAME = "tj-traffic-police"
 ACTOR = Actor.system("demo")
 
 
@@ -77,16 +84,20 @@ def _certificate(
     )
 
 
-def _staff() -> tuple[User, str]:
-    user = User.objects.filter(username=STAFF_USERNAME).first()
+def _staff(
+    username: str = STAFF_USERNAME,
+    department: str = StaffProfile.Department.TRANSPORT,
+    unit_name: str = "天津市交通运输委员会",
+) -> tuple[User, str]:
+    user = User.objects.filter(username=username).first()
     if user is None:
         user = staff_user_create(
-            username=STAFF_USERNAME,
+            username=username,
             password=accounts_demo.STAFF_PASSWORD,
-            department=StaffProfile.Department.TRANSPORT,
+            department=department,
             level=StaffProfile.Level.PROVINCE,
             region_code="120000",
-            unit_name="天津市交通运输委员会",
+            unit_name=unit_name,
             created_by=ACTOR,
         )
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first() or staff_totp_device_create(
@@ -111,6 +122,8 @@ def _application(
             time_windows=times,
             valid_from=today,
             valid_until=today + dt.timedelta(days=59),
+            vehicle_task=VehicleTask.FREIGHT,
+            no_alternative_route=True,
         ),
     )
 
@@ -118,7 +131,11 @@ def _application(
 def load_demo() -> list[DemoLogin]:
     _keys()
     driver = _driver()
-    staff, secret = _staff()
+    _staff()  # the transport authority (licence index, consistency reports)
+    # Traffic passes are reviewed by the city's traffic police, not the transport authority.
+    police, police_secret = _staff(
+        POLICE_USERNAME, StaffProfile.Department.PUBLIC_SECURITY, "天津市公安交通管理局"
+    )
     _certificate("120101000001", "津A12345", PlateColour.YELLOW, "120100", owner_user=driver)
     _certificate("120101000002", "津AD12345", PlateColour.YELLOW_GREEN, "120100", owner_user=driver)
     _certificate("120101000003", "津C55555", PlateColour.YELLOW, "120100", owner_user=driver)
@@ -140,7 +157,9 @@ def load_demo() -> list[DemoLogin]:
         ["22:00-06:00"],
     )
     if approved.status == TrafficPassApplication.Status.SUBMITTED:
-        approved = traffic_pass_approve(application=approved, staff_user=staff, reason="材料齐全，准予通行")
+        approved = traffic_pass_data_review(application=approved, staff_user=police, reason="资料齐全")
+    if approved.status == TrafficPassApplication.Status.DATA_APPROVED:
+        approved = traffic_pass_approve(application=approved, staff_user=police, reason="准予通行")
     _application(driver, "津AD12345", PassType.TRUCK_DAY, ["津滨高速", "卫国道"], ["09:00-16:00"])
 
     logins = [
@@ -150,10 +169,10 @@ def load_demo() -> list[DemoLogin]:
             where="/elicense/",
         ),
         DemoLogin(
-            role="Tianjin traffic-pass reviewer (天津市交通运输委员会)",
+            role="Tianjin traffic-pass reviewer (天津市公安交通管理局)",
             how=(
-                f"username {STAFF_USERNAME} / password {accounts_demo.STAFF_PASSWORD} / TOTP secret {secret} "
-                f"(or: manage.py totp_code {STAFF_USERNAME})"
+                f"username {POLICE_USERNAME} / password {accounts_demo.STAFF_PASSWORD} / TOTP secret "
+                f"{police_secret} (or: manage.py totp_code {POLICE_USERNAME})"
             ),
             where="/elicense/staff/passes/",
         ),

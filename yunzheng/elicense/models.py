@@ -439,18 +439,64 @@ class VehicleViolation(models.Model):
 
 
 class PassType(models.TextChoices):
+    """The four Tianjin pass types of the seed data. Pass types are data per city
+    (:class:`TrafficPassType`); these codes are only Tianjin's initial rows."""
+
     TRUCK_DAY = "truck_day", pgettext_lazy("elicense", "Truck pass (daytime)")
     TRUCK_NIGHT = "truck_night", pgettext_lazy("elicense", "Truck pass (night)")
     HAZMAT = "hazmat", pgettext_lazy("elicense", "Dangerous goods transport pass")
     MUCK = "muck", pgettext_lazy("elicense", "Construction muck transport pass")
 
 
+class TrafficPassType(models.Model):
+    """A pass type a city issues, maintained by that city's staff (the reviewing authority is the
+    city's traffic police). ``max_validity_days`` and ``decision_working_days`` are per city:
+    the Tianjin procedure names 7 working days; validity limits are yunzheng's defaults."""
+
+    region_code = models.CharField(_("region"), max_length=6)
+    code = models.SlugField(_("code"), max_length=32)
+    name = models.CharField(_("name"), max_length=64)
+    max_validity_days = models.PositiveSmallIntegerField(_("longest validity (days)"), default=90)
+    decision_working_days = models.PositiveSmallIntegerField(_("decision within (working days)"), default=7)
+    active = models.BooleanField(_("active"), default=True)
+    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("traffic pass type")
+        verbose_name_plural = _("traffic pass types")
+        ordering = ["region_code", "sort_order", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["region_code", "code"], name="elicense_pass_type_per_region"),
+            models.CheckConstraint(
+                condition=models.Q(max_validity_days__gte=1, decision_working_days__gte=1),
+                name="elicense_pass_type_positive_limits",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.region_code}/{self.code}"
+
+
+class VehicleTask(models.TextChoices):
+    """The task the vehicle performs (the procedure's second condition)."""
+
+    ADMINISTRATION = "administration", pgettext_lazy("vehicle task", "Administration")
+    MUNICIPAL = "municipal", pgettext_lazy("vehicle task", "Municipal management")
+    BUSINESS_PRODUCTION = "business_production", pgettext_lazy("vehicle task", "Business production")
+    RESIDENTS_LIFE = "residents_life", pgettext_lazy("vehicle task", "Residents' life")
+    FREIGHT = "freight", pgettext_lazy("vehicle task", "Freight")
+    CONSTRUCTION = "construction", pgettext_lazy("vehicle task", "Construction")
+
+
 class TrafficPassApplication(models.Model):
     class Status(models.TextChoices):
         SUBMITTED = "submitted", pgettext_lazy("elicense", "Submitted")
+        DATA_APPROVED = "data_approved", pgettext_lazy("elicense", "Data review passed")
         APPROVED = "approved", pgettext_lazy("elicense", "Approved")
         REJECTED = "rejected", pgettext_lazy("elicense", "Rejected")
         WITHDRAWN = "withdrawn", pgettext_lazy("elicense", "Withdrawn")
+        SUSPENDED = "suspended", pgettext_lazy("elicense", "Suspended")
         REVOKED = "revoked", pgettext_lazy("elicense", "Revoked")
 
     reference = models.CharField(_("application number"), max_length=32, unique=True)
@@ -463,7 +509,15 @@ class TrafficPassApplication(models.Model):
     region_code = models.CharField(_("region"), max_length=6, db_index=True)
     vehicle = models.ForeignKey(VehicleTransportCertificate, on_delete=models.PROTECT, related_name="+")
     plate_number = models.CharField(_("plate number"), max_length=10)
-    pass_type = models.CharField(_("pass type"), max_length=16, choices=PassType.choices)
+    # A TrafficPassType code of the region (kept as text: a type retired later stays readable).
+    pass_type = models.CharField(_("pass type"), max_length=32)
+    pass_type_name = models.CharField(_("pass type"), max_length=64, blank=True)
+    vehicle_task = models.CharField(
+        _("task of the vehicle"), max_length=32, choices=VehicleTask.choices, blank=True
+    )
+    no_alternative_route = models.BooleanField(
+        _("declared that no other route avoids the restricted sections"), default=False
+    )
     road_sections = models.JSONField(_("permitted road sections"), default=list)
     time_windows = models.JSONField(_("permitted times"), default=list)
     valid_from = models.DateField(_("valid from"))
@@ -472,7 +526,12 @@ class TrafficPassApplication(models.Model):
         _("status"), max_length=16, choices=Status.choices, default=Status.SUBMITTED, db_index=True
     )
     submitted_at = models.DateTimeField(_("submitted at"))
-    due_date = models.DateField(pgettext_lazy("elicense", "decision due"))
+    data_reviewed_at = models.DateTimeField(_("data review passed at"), null=True, blank=True)
+    data_reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The decision is due a number of working days after the data review passed (empty before).
+    due_date = models.DateField(pgettext_lazy("elicense", "decision due"), null=True, blank=True)
     # Counted across a year whose statutory holidays were not known yet (weekdays only); recomputed
     # when staff confirm that year (core.calendar_years).
     due_date_provisional = models.BooleanField(_("due date provisional"), default=False)
@@ -481,6 +540,7 @@ class TrafficPassApplication(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     decision_reason = models.TextField(_("reason"), blank=True)
+    suspension_reason = models.TextField(_("reason for suspension"), blank=True)
     licence = models.OneToOneField(
         ElectronicLicence, on_delete=models.PROTECT, null=True, blank=True, related_name="traffic_pass"
     )
@@ -496,6 +556,10 @@ class TrafficPassApplication(models.Model):
                 name="elicense_pass_rejection_has_reason",
             ),
             models.CheckConstraint(
+                condition=~models.Q(status="suspended", suspension_reason=""),
+                name="elicense_pass_suspension_has_reason",
+            ),
+            models.CheckConstraint(
                 condition=models.Q(valid_from__lte=models.F("valid_until")),
                 name="elicense_pass_validity_ordered",
             ),
@@ -503,6 +567,30 @@ class TrafficPassApplication(models.Model):
 
     def __str__(self) -> str:
         return self.reference
+
+
+class TrafficPassMaterial(models.Model):
+    """A supporting document of an application (PNG, JPEG or PDF, checked by content), stored
+    encrypted in the private file store."""
+
+    application = models.ForeignKey(
+        TrafficPassApplication, on_delete=models.CASCADE, related_name="materials"
+    )
+    title = models.CharField(_("title"), max_length=100)
+    stored_name = models.CharField(max_length=255)
+    content_type = models.CharField(max_length=64)
+    size = models.PositiveIntegerField(_("size"))
+    sha256 = models.CharField(max_length=64)
+    original_name = models.CharField(_("file name"), max_length=200, blank=True)
+    uploaded_at = models.DateTimeField(_("uploaded at"))
+
+    class Meta:
+        verbose_name = _("traffic pass material")
+        verbose_name_plural = _("traffic pass materials")
+        ordering = ["application", "uploaded_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.application_id}: {self.title}"
 
 
 class TrafficPassTransition(models.Model):

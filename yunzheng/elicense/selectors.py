@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
@@ -125,13 +125,13 @@ def application_queue(
 ) -> QuerySet[TrafficPassApplication]:
     """The staff queue, earliest due date first; `overdue_only` keeps those past their due date."""
     applications = _staff_applications(staff_user)
-    if status:
+    if status and not overdue_only:  # only applications past the data review can be overdue
         applications = applications.filter(status=status)
     if overdue_only:
         applications = applications.filter(
-            status=TrafficPassApplication.Status.SUBMITTED, due_date__lt=today_in_china()
+            status=TrafficPassApplication.Status.DATA_APPROVED, due_date__lt=today_in_china()
         )
-    return applications.order_by("due_date", "submitted_at")
+    return applications.order_by(F("due_date").asc(nulls_last=True), "submitted_at")
 
 
 def application_for_staff(*, staff_user: Any, application_id: int) -> TrafficPassApplication:
@@ -142,8 +142,10 @@ def application_for_staff(*, staff_user: Any, application_id: int) -> TrafficPas
 
 
 def is_overdue(application: TrafficPassApplication) -> bool:
+    """Past its decision date (which runs from the data review)."""
     return (
-        application.status == TrafficPassApplication.Status.SUBMITTED
+        application.status == TrafficPassApplication.Status.DATA_APPROVED
+        and application.due_date is not None
         and application.due_date < today_in_china()
     )
 

@@ -33,8 +33,18 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("elicense/passes/", views.pass_list, name="passes"),
     path("elicense/passes/apply/", views.pass_apply, name="pass_apply"),
     path("elicense/passes/<int:application_id>/", views.pass_detail, name="pass"),
+    path(
+        "elicense/passes/<int:application_id>/materials/<int:material_id>/",
+        views.pass_material,
+        name="pass_material",
+    ),
     path("elicense/staff/passes/", views.staff_pass_queue, name="staff_passes"),
     path("elicense/staff/passes/<int:application_id>/", views.staff_pass_detail, name="staff_pass"),
+    path(
+        "elicense/staff/passes/<int:application_id>/materials/<int:material_id>/",
+        views.staff_pass_material,
+        name="staff_pass_material",
+    ),
     path("elicense/staff/sync/", views.staff_sync_report, name="staff_sync"),
     path("elicense/staff/licences/<str:lid>/", views.staff_licence, name="staff_licence"),
     path(

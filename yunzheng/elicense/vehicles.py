@@ -246,6 +246,7 @@ def vehicle_certificate_cancel(
             target_id=locked.pk,
             reason=reason.strip(),
         )
+        _recheck_passes(locked.plate_number, actor=actor, now=now)
     return locked
 
 
@@ -272,6 +273,7 @@ def vehicle_violation_record(
             target_id=violation.pk,
             after={"plate": plate, "occurred_on": occurred_on},
         )
+        _recheck_passes(plate, actor=actor, now=now)
     return violation
 
 
@@ -290,6 +292,13 @@ def vehicle_violation_resolve(
             target_type="vehicle_violation",
             target_id=violation.pk,
         )
+
+
+def _recheck_passes(plate_number: str, *, actor: Actor, now: dt.datetime | None) -> None:
+    """Approved traffic passes of the vehicle are re-checked in the registry's transaction."""
+    from yunzheng.elicense.traffic_passes import recheck_for_vehicle
+
+    recheck_for_vehicle(plate_number=plate_number, actor=actor, now=now)
 
 
 def vehicle_legal_problems(*, plate_number: str, on: dt.date | None = None) -> list[tuple[str, str]]:

@@ -27,12 +27,22 @@ from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationF
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.api import public_base_url
 from yunzheng.elicense.consistency import KINDS, sync_check_run
-from yunzheng.elicense.models import ElectronicLicence, PassType, TrafficPassApplication, VerificationAttempt
+from yunzheng.elicense.models import (
+    ElectronicLicence,
+    TrafficPassApplication,
+    VehicleTask,
+    VerificationAttempt,
+)
 from yunzheng.elicense.qr_payload import ESSENTIAL_KEYS
+from yunzheng.elicense.traffic_pass_types import pass_types_for_region
 from yunzheng.elicense.traffic_passes import (
     PassRequest,
+    pass_region,
     traffic_pass_apply,
     traffic_pass_approve,
+    traffic_pass_data_review,
+    traffic_pass_material_add,
+    traffic_pass_material_content,
     traffic_pass_reject,
     traffic_pass_revoke,
     traffic_pass_withdraw,
@@ -278,9 +288,35 @@ def licence_download(request: HttpRequest, lid: str, kind: str) -> HttpResponse:
 # --------------------------------------------------------------------------------------------
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    """Several files in one input (Django's documented pattern); each is checked by content in
+    the service."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": ".png,.jpg,.jpeg,.pdf"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data: Any, initial: Any = None) -> Any:
+        single = super().clean
+        if isinstance(data, (list, tuple)):
+            return [single(d, initial) for d in data if d]
+        return [single(data, initial)] if data else []
+
+
 class PassApplyForm(forms.Form):
     plate_number = forms.CharField(label=gettext_lazy("Plate number"), max_length=20)
-    pass_type = forms.ChoiceField(label=gettext_lazy("Pass type"), choices=PassType.choices)
+    pass_type = forms.ChoiceField(label=gettext_lazy("Pass type"))
+    vehicle_task = forms.ChoiceField(
+        label=gettext_lazy("Task the vehicle performs"), choices=[("", "—"), *VehicleTask.choices]
+    )
+    no_alternative_route = forms.BooleanField(
+        label=gettext_lazy("I declare that no other route avoids the restricted road sections"),
+        required=False,
+    )
     road_sections = forms.CharField(
         label=gettext_lazy("Permitted road sections (one per line)"), widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -291,12 +327,22 @@ class PassApplyForm(forms.Form):
     valid_until = forms.DateField(
         label=gettext_lazy("Valid until"), widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"})
     )
+    materials = MultipleFileField(
+        label=gettext_lazy("Supporting materials (PNG, JPEG or PDF)"), required=False
+    )
     company = forms.TypedChoiceField(
         label=gettext_lazy("Apply as"), coerce=int, required=False, empty_value=None
     )
 
-    def __init__(self, *args: Any, companies: list[tuple[int, str]], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        companies: list[tuple[int, str]],
+        pass_types: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
+        cast(forms.ChoiceField, self.fields["pass_type"]).choices = pass_types
         field = cast(forms.TypedChoiceField, self.fields["company"])
         field.choices = [("", _("Myself (individual)")), *companies]
         if not companies:
@@ -323,7 +369,9 @@ def pass_apply(request: HttpRequest) -> HttpResponse:
     today = services.today_in_china()
     form = PassApplyForm(
         request.POST or None,
+        request.FILES or None,
         companies=companies,
+        pass_types=[(t.code, t.name) for t in pass_types_for_region(pass_region())],
         initial={
             "valid_from": today,
             "valid_until": today + dt.timedelta(days=29),
@@ -344,20 +392,22 @@ def pass_apply(request: HttpRequest) -> HttpResponse:
                     time_windows=data["time_windows"],
                     valid_from=data["valid_from"],
                     valid_until=data["valid_until"],
+                    vehicle_task=data["vehicle_task"],
+                    no_alternative_route=data["no_alternative_route"],
                 ),
+                materials=[(upload.name, upload) for upload in data["materials"]],
             )
         except (ValidationFailed, DomainError) as error:
             _apply_errors_to_form(form, error)
         else:
-            submitted = _("Application %(ref)s submitted. A decision is due by %(date)s.") % {
-                "ref": application.reference,
-                "date": application.due_date.isoformat(),
-            }
-            if application.due_date_provisional:
-                submitted += " " + _(
-                    "The date is provisional: the statutory holidays of that year are not published yet."
+            messages.success(
+                request,
+                _(
+                    "Application %(ref)s submitted. The traffic police review the data first; the "
+                    "decision follows within the working days counted from that review."
                 )
-            messages.success(request, submitted)
+                % {"ref": application.reference},
+            )
             return redirect("elicense:pass", application_id=application.pk)
     return render(request, "elicense/pass_apply.html", {"form": form})
 
@@ -383,6 +433,21 @@ def pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
             traffic_pass_withdraw(application=application, user=user, reason=request.POST.get("reason", ""))
         except DomainError as error:
             messages.error(request, error.message)
+        return redirect("elicense:pass", application_id=application.pk)
+    if request.method == "POST" and request.POST.get("action") == "material":
+        upload = request.FILES.get("file")
+        try:
+            if upload is None:
+                raise ValidationFailed.single(
+                    field="file", code="upload.missing", message=_("Choose a file.")
+                )
+            traffic_pass_material_add(
+                application=application, user=user, title=request.POST.get("title", ""), upload=upload
+            )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Material added."))
         return redirect("elicense:pass", application_id=application.pk)
     return render(
         request,
@@ -430,6 +495,7 @@ def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse
     if request.method == "POST":
         action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
         decisions = {
+            "data_review": traffic_pass_data_review,
             "approve": traffic_pass_approve,
             "reject": traffic_pass_reject,
             "revoke": traffic_pass_revoke,
@@ -452,6 +518,7 @@ def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse
         "elicense/staff_pass.html",
         {
             "application": application,
+            "staff_view": True,
             "transitions": application.transitions.all(),
             "overdue": selectors.is_overdue(application),
             "vehicle_problems": [
@@ -459,6 +526,45 @@ def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse
             ],
         },
     )
+
+
+def _material_response(
+    application: TrafficPassApplication, material_id: int, *, viewer: User
+) -> HttpResponse:
+    material = application.materials.filter(pk=material_id).first()
+    if material is None:
+        raise Http404
+    response = HttpResponse(
+        traffic_pass_material_content(material=material, viewer=viewer), content_type=material.content_type
+    )
+    extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(
+        material.content_type, "bin"
+    )
+    response["Content-Disposition"] = (
+        f'attachment; filename="{application.reference}-{material.pk}.{extension}"'
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+def pass_material(request: HttpRequest, application_id: int, material_id: int) -> HttpResponse:
+    try:
+        application = selectors.application_for_user(user=_user(request), application_id=application_id)
+    except NotFound as error:
+        raise _not_found(error) from None
+    return _material_response(application, material_id, viewer=_user(request))
+
+
+@staff_required
+def staff_pass_material(request: HttpRequest, application_id: int, material_id: int) -> HttpResponse:
+    try:
+        application = selectors.application_for_staff(
+            staff_user=_user(request), application_id=application_id
+        )
+    except NotFound as error:
+        raise _not_found(error) from None
+    return _material_response(application, material_id, viewer=_user(request))
 
 
 @staff_required

@@ -55,11 +55,15 @@ def make_verified_user(name: str = "王小明", region: str = "120101") -> User:
     return user
 
 
-def make_staff(region: str = "120000", level: str = StaffProfile.Level.PROVINCE) -> User:
+def make_staff(
+    region: str = "120000",
+    level: str = StaffProfile.Level.PROVINCE,
+    department: str = StaffProfile.Department.TRANSPORT,
+) -> User:
     user = staff_user_create(
         username=f"staff{next(_serial)}",
         password="a-long-staff-password",
-        department=StaffProfile.Department.TRANSPORT,
+        department=department,
         level=level,
         region_code=region,
         created_by=SYSTEM,
@@ -105,7 +109,8 @@ def other_user(db: Any) -> User:
 
 @pytest.fixture
 def tianjin_staff(db: Any) -> User:
-    return make_staff("120000")
+    """Tianjin's traffic police: the reviewing authority of traffic passes."""
+    return make_staff("120000", department=StaffProfile.Department.PUBLIC_SECURITY)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
-"""The statutory calendar never stops a service: a traffic pass applied for on 2026-12-28, whose
-7-working-day decision date falls in 2027 (holidays not yet published), is accepted with a
-provisional date that is recomputed, and audited, when staff enter and confirm 2027."""
+"""The statutory calendar never stops a service: a traffic pass applied for, and its data review
+passed, on 2026-12-28, whose 7-working-day decision date falls in 2027 (holidays not yet
+published), is accepted with a provisional date that is recomputed, and audited, when staff
+enter and confirm 2027."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from yunzheng.core.models import AuditEntry
 from yunzheng.core.workdays import CalendarYearUnknown, is_working_day
 from yunzheng.elicense.models import PassType
 from yunzheng.elicense.tests.conftest import make_staff, staff_client, user_client
-from yunzheng.elicense.traffic_passes import PassRequest, traffic_pass_apply
+from yunzheng.elicense.traffic_passes import PassRequest, traffic_pass_apply, traffic_pass_data_review
 
 D = dt.date
 CHINA = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -27,8 +28,8 @@ HOLIDAYS = [
 WORKDAYS = [calendar_years.AdjustedWorkday(date=D(2027, 2, 14), name="春节")]
 
 
-def _apply_on_28_december(holder):
-    return traffic_pass_apply(
+def _apply_on_28_december(holder, police):
+    application = traffic_pass_apply(
         user=holder,
         request=PassRequest(
             plate_number="津A12345",
@@ -37,16 +38,22 @@ def _apply_on_28_december(holder):
             time_windows=["22:00-06:00"],
             valid_from=D(2026, 12, 28),
             valid_until=D(2027, 1, 20),
+            vehicle_task="freight",
+            no_alternative_route=True,
         ),
         now=dt.datetime(2026, 12, 28, 9, 30, tzinfo=CHINA),
     )
+    # the decision's working days run from the data review (Tianjin procedure)
+    return traffic_pass_data_review(
+        application=application, staff_user=police, now=dt.datetime(2026, 12, 28, 10, 0, tzinfo=CHINA)
+    )
 
 
-def test_pass_in_unknown_year_is_provisional_then_recomputed_on_confirmation(holder, truck):
+def test_pass_in_unknown_year_is_provisional_then_recomputed_on_confirmation(holder, truck, tianjin_staff):
     with pytest.raises(CalendarYearUnknown):
         is_working_day(D(2027, 1, 4))  # the library stops at 2026
-    application = _apply_on_28_december(holder)
-    assert application.status == "submitted"
+    application = _apply_on_28_december(holder, tianjin_staff)
+    assert application.status == "data_approved"
     # Weekdays only: Dec 29, 30, 31, Jan 1, 4, 5, 6.
     assert (application.due_date, application.due_date_provisional) == (D(2027, 1, 6), True)
 

@@ -14,7 +14,11 @@ from yunzheng.elicense.consistency import sync_check
 from yunzheng.elicense.models import ElectronicLicence, MinistryIndexEntry, VehicleTransportCertificate
 from yunzheng.elicense.tests.conftest import SYSTEM, make_staff, staff_client, today, user_client
 from yunzheng.elicense.tests.test_traffic_passes import request
-from yunzheng.elicense.traffic_passes import traffic_pass_apply, traffic_pass_approve
+from yunzheng.elicense.traffic_passes import (
+    traffic_pass_apply,
+    traffic_pass_approve,
+    traffic_pass_data_review,
+)
 from yunzheng.elicense.vehicles import vehicle_certificate_annual_inspection
 
 
@@ -24,6 +28,7 @@ def kinds(report) -> dict[str, int]:
 
 def test_consistent_registries_have_no_mismatches_and_full_issuance(keys, holder, truck, tianjin_staff):
     application = traffic_pass_apply(user=holder, request=request())
+    traffic_pass_data_review(application=application, staff_user=tianjin_staff)
     traffic_pass_approve(application=application, staff_user=tianjin_staff)
     vehicle_certificate_annual_inspection(certificate=truck, inspected_on=today(), actor=SYSTEM)
     report = sync_check()

@@ -19,6 +19,7 @@ from yunzheng.elicense.traffic_passes import (
     PassRequest,
     traffic_pass_apply,
     traffic_pass_approve,
+    traffic_pass_data_review,
     traffic_pass_reject,
     traffic_pass_revoke,
     traffic_pass_withdraw,
@@ -39,9 +40,16 @@ def request(**overrides: Any) -> PassRequest:
         "time_windows": ["22:00-06:00"],
         "valid_from": today(),
         "valid_until": today() + dt.timedelta(days=59),
+        "vehicle_task": "freight",
+        "no_alternative_route": True,
     }
     values.update(overrides)
     return PassRequest(**values)
+
+
+def reviewed(application: TrafficPassApplication, staff: User) -> TrafficPassApplication:
+    """The traffic police pass the data review (the decision's clock starts here)."""
+    return traffic_pass_data_review(application=application, staff_user=staff)
 
 
 def problems(error: ValidationFailed) -> set[str]:
@@ -80,7 +88,7 @@ def test_bad_plate_numbers(raw, code):
 def test_apply_sets_due_date_and_timeline(holder, truck):
     application = traffic_pass_apply(user=holder, request=request(time_windows="２２：００－０６：００"))
     assert application.status == "submitted"
-    assert application.due_date == add_working_days(today(), 7)
+    assert application.due_date is None  # runs from the data review
     assert application.time_windows == ["22:00-06:00"]  # full-width input normalised
     assert application.region_code == "120000"
     assert list(application.transitions.values_list("from_status", "to_status")) == [("", "submitted")]
@@ -136,6 +144,7 @@ def test_unresolved_violation_blocks_application_and_approval(keys, holder, truc
     assert problems(info.value) == {"traffic_pass.unresolved_violations"}
     vehicle_violation_resolve(violation=violation, actor=SYSTEM)
     application = traffic_pass_apply(user=holder, request=request())
+    application = reviewed(application, tianjin_staff)
     vehicle_violation_record(plate_number="津A12345", occurred_on=today(), description="超速", actor=SYSTEM)
     with pytest.raises(ValidationFailed) as info:
         traffic_pass_approve(application=application, staff_user=tianjin_staff)
@@ -143,7 +152,7 @@ def test_unresolved_violation_blocks_application_and_approval(keys, holder, truc
 
 
 def test_cancelled_certificate_makes_the_vehicle_illegal(keys, holder, truck, tianjin_staff):
-    application = traffic_pass_apply(user=holder, request=request())
+    application = reviewed(traffic_pass_apply(user=holder, request=request()), tianjin_staff)
     vehicle_certificate_cancel(certificate=truck, actor=SYSTEM, reason="车辆报废")
     with pytest.raises(ValidationFailed) as info:
         traffic_pass_approve(application=application, staff_user=tianjin_staff)
@@ -153,7 +162,7 @@ def test_cancelled_certificate_makes_the_vehicle_illegal(keys, holder, truck, ti
 def test_approval_issues_a_signed_pass_with_everything_in_the_qr(
     keys, holder, truck, tianjin_staff, django_capture_on_commit_callbacks
 ):
-    application = traffic_pass_apply(user=holder, request=request())
+    application = reviewed(traffic_pass_apply(user=holder, request=request()), tianjin_staff)
     with django_capture_on_commit_callbacks(execute=True):
         approved = traffic_pass_approve(application=application, staff_user=tianjin_staff, reason="准予通行")
     licence = approved.licence
@@ -172,7 +181,7 @@ def test_approval_issues_a_signed_pass_with_everything_in_the_qr(
     assert claims.ess["s"] == ["外环线（津静公路—津塘公路）", "快速路中环线"]
     assert claims.ess["t"] == ["22:00-06:00"]
     assert (claims.valid_from, claims.valid_until) == (application.valid_from, application.valid_until)
-    assert [t.to_status for t in approved.transitions.all()] == ["submitted", "approved"]
+    assert [t.to_status for t in approved.transitions.all()] == ["submitted", "data_approved", "approved"]
     notices = read_outbox(phone=holder.phone)
     assert len(notices) == 1
     assert application.reference in notices[0].text
@@ -188,7 +197,9 @@ def test_reject_needs_a_reason_and_withdraw(keys, holder, truck, tianjin_staff):
     with pytest.raises(ValidationFailed):
         traffic_pass_reject(application=application, staff_user=tianjin_staff, reason="  ")
     rejected = traffic_pass_reject(
-        application=application, staff_user=tianjin_staff, reason="路段不在货车通行范围"
+        application=reviewed(application, tianjin_staff),
+        staff_user=tianjin_staff,
+        reason="路段不在货车通行范围",
     )
     assert rejected.status == "rejected"
     assert rejected.licence is None
@@ -201,7 +212,7 @@ def test_reject_needs_a_reason_and_withdraw(keys, holder, truck, tianjin_staff):
 
 def test_staff_of_another_region_cannot_decide(keys, holder, truck):
     application = traffic_pass_apply(user=holder, request=request())
-    zhejiang = make_staff("330000")
+    zhejiang = make_staff("330000", department="public_security")
     with pytest.raises(PermissionDenied):
         traffic_pass_approve(application=application, staff_user=zhejiang)
     response = staff_client(zhejiang).post(
@@ -222,6 +233,8 @@ def test_api_flow(keys, holder, truck, tianjin_staff):
             "time_windows": ["22:00-06:00"],
             "valid_from": str(today()),
             "valid_until": str(today() + dt.timedelta(days=30)),
+            "vehicle_task": "freight",
+            "no_alternative_route": True,
         },
         content_type="application/json",
     )
@@ -254,6 +267,20 @@ def test_api_flow(keys, holder, truck, tianjin_staff):
         content_type="application/json",
     )
     assert rejected.status_code == 422
+    early = staff.post(
+        f"/api/v1/elicense/staff/traffic-passes/{application_id}/approve",
+        {"reason": "ok"},
+        content_type="application/json",
+    )
+    assert early.status_code == 409
+    assert early.json()["error"]["code"] == "traffic_pass.data_review_pending"
+    review = staff.post(
+        f"/api/v1/elicense/staff/traffic-passes/{application_id}/data-review",
+        {"reason": ""},
+        content_type="application/json",
+    )
+    assert review.status_code == 200, review.content
+    assert review.json()["due_date"] == str(add_working_days(today(), 7))
     approved = staff.post(
         f"/api/v1/elicense/staff/traffic-passes/{application_id}/approve",
         {"reason": "ok"},
@@ -263,7 +290,7 @@ def test_api_flow(keys, holder, truck, tianjin_staff):
     assert approved.json()["licence_id"].startswith("12-TP-")
     progress = applicant.get(f"/api/v1/elicense/traffic-passes/{application_id}").json()
     assert progress["status"] == "approved"
-    assert [t["to_status"] for t in progress["transitions"]] == ["submitted", "approved"]
+    assert [t["to_status"] for t in progress["transitions"]] == ["submitted", "data_approved", "approved"]
     qr = applicant.get(f"/api/v1/elicense/licences/{progress['licence_id']}/qr").json()
     assert qr["qr_version"] <= 14
     assert qr["qr_text"].endswith(qr["payload"])
@@ -272,7 +299,7 @@ def test_api_flow(keys, holder, truck, tianjin_staff):
 def test_overdue_queue(keys, holder, truck, tianjin_staff):
     from yunzheng.elicense import selectors
 
-    application = traffic_pass_apply(user=holder, request=request())
+    application = reviewed(traffic_pass_apply(user=holder, request=request()), tianjin_staff)
     TrafficPassApplication.objects.filter(pk=application.pk).update(due_date=today() - dt.timedelta(days=1))
     overdue = selectors.application_queue(staff_user=tianjin_staff, overdue_only=True)
     assert list(overdue) == [TrafficPassApplication.objects.get(pk=application.pk)]
@@ -294,6 +321,8 @@ def test_pages(keys, holder, truck, tianjin_staff):
             "time_windows": "22:00-06:00",
             "valid_from": today(),
             "valid_until": today() + dt.timedelta(days=30),
+            "vehicle_task": "freight",
+            "no_alternative_route": "on",
             "company": "",
         },
     )
@@ -317,6 +346,7 @@ def test_pages(keys, holder, truck, tianjin_staff):
     assert "errorlist" in invalid.content.decode()
     staff = staff_client(tianjin_staff)
     assert application.reference in staff.get("/elicense/staff/passes/").content.decode()
+    staff.post(f"/elicense/staff/passes/{application.pk}/", {"action": "data_review", "reason": ""})
     decided = staff.post(f"/elicense/staff/passes/{application.pk}/", {"action": "approve", "reason": ""})
     assert decided.status_code == 302
     application.refresh_from_db()
