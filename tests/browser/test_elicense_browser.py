@@ -51,7 +51,7 @@ def test_apply_approve_show_and_verify_a_pass(page: Any, browser: Any, live_serv
         actor=SYSTEM,
         owner_user=applicant,
     )
-    staff = make_staff("120000")
+    staff = make_staff("120000", department="public_security")  # the city's traffic police
 
     # The applicant applies.
     page.context.add_cookies([login_cookie(applicant, live_server)])
@@ -61,6 +61,8 @@ def test_apply_approve_show_and_verify_a_pass(page: Any, browser: Any, live_serv
     page.get_by_label("通行证类型").select_option("truck_night")
     page.get_by_label("允许通行路段（每行一个）").fill("外环线（津静公路—津塘公路）\n快速路中环线")
     page.get_by_label("允许通行时段，例如 22:00-06:00").fill("22:00-06:00")
+    page.get_by_label("车辆承担的任务").select_option("freight")
+    page.get_by_label("本人声明：无其他路线可绕开限行路段").check()
     page.get_by_test_id("pass-submit").click()
     page.wait_for_url(re.compile(r".*/elicense/passes/\d+/$"))
     expect(page.get_by_test_id("pass-status")).to_have_text("已提交")
@@ -72,6 +74,8 @@ def test_apply_approve_show_and_verify_a_pass(page: Any, browser: Any, live_serv
     staff_page = staff_context.new_page()
     staff_page.goto("/elicense/staff/passes/")
     staff_page.get_by_role("link", name=application.reference).click()
+    staff_page.get_by_test_id("staff-data-review").click()
+    expect(staff_page.get_by_test_id("pass-status")).to_have_text("资料审核通过")
     staff_page.get_by_test_id("staff-approve").click()
     expect(staff_page.get_by_test_id("pass-status")).to_have_text("已批准")
     staff_context.close()
@@ -79,7 +83,7 @@ def test_apply_approve_show_and_verify_a_pass(page: Any, browser: Any, live_serv
     # The applicant follows progress and shows the pass.
     page.reload()
     expect(page.get_by_test_id("pass-status")).to_have_text("已批准")
-    assert "已提交 → 已批准" in page.get_by_test_id("pass-timeline").inner_text()
+    assert "资料审核通过 → 已批准" in page.get_by_test_id("pass-timeline").inner_text()
     page.get_by_test_id("show-pass").click()
     qr = page.get_by_test_id("licence-qr")
     qr.wait_for()
