@@ -459,7 +459,7 @@ class TrafficPassType(models.Model):
     max_validity_days = models.PositiveSmallIntegerField(_("longest validity (days)"), default=90)
     decision_working_days = models.PositiveSmallIntegerField(_("decision within (working days)"), default=7)
     active = models.BooleanField(_("active"), default=True)
-    sort_order = models.PositiveSmallIntegerField(_("order"), default=0)
+    sort_order = models.PositiveSmallIntegerField(_("display order"), default=0)
     updated_at = models.DateTimeField(_("updated at"))
 
     class Meta:

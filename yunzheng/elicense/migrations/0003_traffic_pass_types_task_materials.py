@@ -67,7 +67,7 @@ class Migration(migrations.Migration):
                 ('max_validity_days', models.PositiveSmallIntegerField(default=90, verbose_name='longest validity (days)')),
                 ('decision_working_days', models.PositiveSmallIntegerField(default=7, verbose_name='decision within (working days)')),
                 ('active', models.BooleanField(default=True, verbose_name='active')),
-                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='order')),
+                ('sort_order', models.PositiveSmallIntegerField(default=0, verbose_name='display order')),
                 ('updated_at', models.DateTimeField(verbose_name='updated at')),
             ],
             options={
