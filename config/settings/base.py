@@ -47,6 +47,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django_otp.middleware.OTPMiddleware",
+    "yunzheng.core.auth.StaffSessionMiddleware",
+    "yunzheng.core.middleware.DomainErrorPageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -98,6 +100,7 @@ STORAGES = {
 }
 
 LOGIN_URL = "/accounts/login/"
+STAFF_LOGIN_URL = "accounts:staff_login"  # where core.auth.staff_required sends staff
 
 # Uploads: core.uploads enforces 10 MB per image; Django must accept bodies a little larger.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 12 * 1024 * 1024

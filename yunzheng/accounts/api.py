@@ -18,6 +18,7 @@ from yunzheng.accounts.auth import client_ip, user_auth
 from yunzheng.accounts.models import RealNameVerification, User
 from yunzheng.accounts.ocr import IdCardFields
 from yunzheng.accounts.policies import current_policies
+from yunzheng.core.auth import current_user
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 
 router = Router(tags=["accounts"])
@@ -182,19 +183,19 @@ def logout_api(request: HttpRequest) -> Status:
     if token is not None:
         services.user_token_revoke(token=token)
     else:
-        services.user_logout_recorded(user=request.auth)  # type: ignore[attr-defined]
+        services.user_logout_recorded(user=current_user(request))
         logout(request)
     return Status(204, None)
 
 
 @router.get("/me", response=UserOut, auth=user_auth, summary="The logged-in user (personal data masked)")
 def me(request: HttpRequest) -> UserOut:
-    return _user_out(request.auth)  # type: ignore[attr-defined]
+    return _user_out(current_user(request))
 
 
 @router.get("/real-name", response=RealNameStatusOut, auth=user_auth, summary="Real-name status")
 def realname_status(request: HttpRequest) -> RealNameStatusOut:
-    user: User = request.auth  # type: ignore[attr-defined]
+    user: User = current_user(request)
     latest = selectors.realname_latest_for_user(user=user)
     return RealNameStatusOut(
         real_name_status=user.real_name_status, latest=_verification_out(latest) if latest else None
@@ -208,7 +209,7 @@ def realname_status(request: HttpRequest) -> RealNameStatusOut:
     summary="Upload the ID card's portrait side; returns the OCR prefill",
 )
 def realname_photo(request: HttpRequest, photo: File[UploadedFile]) -> PhotoOut:
-    verification = services.realname_photo_upload(user=request.auth, upload=photo)  # type: ignore[attr-defined]
+    verification = services.realname_photo_upload(user=current_user(request), upload=photo)
     return PhotoOut(
         verification_id=verification.pk,
         status=verification.status,
@@ -224,7 +225,7 @@ def realname_photo(request: HttpRequest, photo: File[UploadedFile]) -> PhotoOut:
 )
 def realname_submit(request: HttpRequest, verification_id: int, payload: SubmitIn) -> VerificationOut:
     verification = services.realname_verification_submit(
-        user=request.auth,  # type: ignore[attr-defined]
+        user=current_user(request),
         verification_id=verification_id,
         submission=services.RealNameSubmission(
             name=payload.name,
@@ -246,7 +247,7 @@ def realname_submit(request: HttpRequest, verification_id: int, payload: SubmitI
 )
 def realname_detail(request: HttpRequest, verification_id: int) -> VerificationOut:
     verification = selectors.realname_verification_for_user(
-        user=request.auth,  # type: ignore[attr-defined]
+        user=current_user(request),
         verification_id=verification_id,
     )
     return _verification_out(verification)

@@ -10,7 +10,7 @@ Until verified, a user can browse but not apply for any service:
     @real_name_required                            # a page: login, then real-name, then the view
     def apply_page(request): ...
 
-Staff pages use `staff_required` (password + verified TOTP device + a StaffProfile).
+Staff pages use `yunzheng.core.auth.staff_required` (password + verified TOTP device + a StaffProfile).
 """
 
 from __future__ import annotations
@@ -22,13 +22,11 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.error_codes import AccountsErrorCode
-from yunzheng.accounts.scopes import staff_profile_of
 from yunzheng.core.errors import NotAuthenticated, PermissionDenied
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
@@ -57,22 +55,6 @@ def real_name_required(view: View) -> View:
             messages.warning(request, _("Complete real-name verification before applying for any service."))
             target = reverse("accounts:realname")
             return HttpResponseRedirect(f"{target}?{urlencode({'next': request.get_full_path()})}")
-        return view(request, *args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
-def staff_required(view: View) -> View:
-    """Page decorator for government staff: a verified second factor and a StaffProfile."""
-
-    @wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        user = request.user
-        verified = getattr(user, "is_verified", None)
-        if not user.is_authenticated or verified is None or not verified():
-            return redirect_to_login(request.get_full_path(), login_url=reverse("accounts:staff_login"))
-        if staff_profile_of(user) is None:
-            raise DjangoPermissionDenied
         return view(request, *args, **kwargs)
 
     return wrapper  # type: ignore[return-value]

@@ -74,6 +74,16 @@ class User(AbstractUser):
         return self.get_username()
 
     @property
+    def is_government_staff(self) -> bool:
+        """A staff account with its department, level and region (what `core.auth` asks)."""
+        if self.kind != self.Kind.STAFF or not self.is_active:
+            return False
+        try:
+            return self.staff_profile is not None
+        except StaffProfile.DoesNotExist:
+            return False
+
+    @property
     def audit_actor_kind(self) -> str:
         """Government staff are audited as staff although they are not Django `is_staff` (which
         would open the admin site to a password alone)."""

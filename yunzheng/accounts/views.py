@@ -38,10 +38,11 @@ from yunzheng.accounts.forms import (
     StaffLoginForm,
     add_domain_error,
 )
-from yunzheng.accounts.guards import real_name_required, staff_required
+from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.models import Company, RealNameVerification, User
 from yunzheng.accounts.policies import current_policies
 from yunzheng.accounts.scopes import region_name, staff_scope
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
 
@@ -59,13 +60,6 @@ def _safe_next(request: HttpRequest, default: str) -> str:
     ):
         return target
     return default
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # the views using this require a login
-        raise DjangoPermissionDenied
-    return user
 
 
 # --------------------------------------------------------------------------------------------
@@ -120,7 +114,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated:
-        services.user_logout_recorded(user=_user(request))
+        services.user_logout_recorded(user=current_user(request))
     auth_logout(request)
     messages.success(request, _("You have logged out."))
     return redirect("web:home")
@@ -136,7 +130,7 @@ def privacy_policy(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     return render(
         request,
         "accounts/home.html",
@@ -159,7 +153,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def realname(request: HttpRequest) -> HttpResponse:
     """Status of the user's verification, and the photo upload that starts a new one."""
-    user = _user(request)
+    user = current_user(request)
     next_url = _safe_next(request, "")
     form = PhotoForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
@@ -188,7 +182,7 @@ def realname(request: HttpRequest) -> HttpResponse:
 
 def _own_verification(request: HttpRequest, pk: int) -> RealNameVerification:
     try:
-        return selectors.realname_verification_for_user(user=_user(request), verification_id=pk)
+        return selectors.realname_verification_for_user(user=current_user(request), verification_id=pk)
     except NotFound:
         raise Http404 from None
 
@@ -218,7 +212,7 @@ def realname_confirm(request: HttpRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             submitted = services.realname_verification_submit(
-                user=_user(request),
+                user=current_user(request),
                 verification_id=verification.pk,
                 submission=services.RealNameSubmission(
                     name=data["name"],
@@ -282,7 +276,7 @@ def company_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "accounts/company_list.html",
-        {"companies": selectors.companies_for_user(user=_user(request))},
+        {"companies": selectors.companies_for_user(user=current_user(request))},
     )
 
 
@@ -292,7 +286,7 @@ def company_register(request: HttpRequest) -> HttpResponse:
     form = CompanyRegisterForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            company = services.company_register(user=_user(request), **form.cleaned_data)
+            company = services.company_register(user=current_user(request), **form.cleaned_data)
         except DomainError as error:
             add_domain_error(form, error)
         else:
@@ -303,7 +297,7 @@ def company_register(request: HttpRequest) -> HttpResponse:
 
 def _member_company(request: HttpRequest, pk: int) -> Company:
     try:
-        return selectors.company_for_member(user=_user(request), company_id=pk)
+        return selectors.company_for_member(user=current_user(request), company_id=pk)
     except NotFound:
         raise Http404 from None
 
@@ -340,7 +334,7 @@ def company_credential_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             issued = services.company_credential_issue(
                 company=company,
-                user=_user(request),
+                user=current_user(request),
                 name=form.cleaned_data["name"],
                 environment=form.cleaned_data["environment"],
             )
@@ -360,7 +354,7 @@ def company_credential_revoke(request: HttpRequest, pk: int, credential_pk: int)
     company = _member_company(request, pk)
     try:
         services.company_credential_withdraw(
-            company=company, user=_user(request), credential_id=credential_pk
+            company=company, user=current_user(request), credential_id=credential_pk
         )
     except PermissionDenied as denied:
         raise DjangoPermissionDenied(denied.message) from None
@@ -378,7 +372,7 @@ def company_member_add(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         try:
             services.company_member_add(
-                company=company, added_by=_user(request), phone=form.cleaned_data["phone"]
+                company=company, added_by=current_user(request), phone=form.cleaned_data["phone"]
             )
         except PermissionDenied as denied:
             raise DjangoPermissionDenied(denied.message) from None
@@ -407,7 +401,7 @@ def company_contact_change(request: HttpRequest, pk: int) -> HttpResponse:
             if request.POST.get("step") == "confirm":
                 services.company_contact_change(
                     company=company,
-                    changed_by=_user(request),
+                    changed_by=current_user(request),
                     new_contact_phone=data["phone"],
                     reason=data["reason"],
                     confirmed=data["confirm"],
@@ -511,7 +505,7 @@ def staff_otp(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def staff_home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     scope = staff_scope(user)
     can_review = scope.in_department(*services.REAL_NAME_REVIEW_DEPARTMENTS)
     return render(
@@ -528,7 +522,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def staff_realname_queue(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     status = request.GET.get("status", RealNameVerification.Status.PENDING)
     if status not in (
         RealNameVerification.Status.PENDING,
@@ -558,7 +552,7 @@ def staff_realname_queue(request: HttpRequest) -> HttpResponse:
 
 def _staff_verification(request: HttpRequest, pk: int) -> RealNameVerification:
     try:
-        return selectors.realname_verification_for_staff(staff_user=_user(request), verification_id=pk)
+        return selectors.realname_verification_for_staff(staff_user=current_user(request), verification_id=pk)
     except PermissionDenied as denied:
         raise DjangoPermissionDenied(denied.message) from None
     except NotFound:
@@ -570,7 +564,7 @@ def _staff_verification(request: HttpRequest, pk: int) -> RealNameVerification:
 def staff_realname_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One submission in full (its viewing is audited), with approve / reject."""
     verification = _staff_verification(request, pk)
-    reviewer = _user(request)
+    reviewer = current_user(request)
     form = RejectForm(request.POST or None)
     if request.method == "POST":
         try:
@@ -603,5 +597,7 @@ def staff_realname_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def staff_realname_photo(request: HttpRequest, pk: int) -> HttpResponse:
     verification = _staff_verification(request, pk)
-    services.realname_staff_access_record(staff_user=_user(request), verification=verification, what="photo")
+    services.realname_staff_access_record(
+        staff_user=current_user(request), verification=verification, what="photo"
+    )
     return _photo_response(verification)

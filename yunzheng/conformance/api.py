@@ -27,12 +27,12 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from yunzheng.accounts.auth import user_auth
-from yunzheng.accounts.models import User
 from yunzheng.conformance import selectors, services
 from yunzheng.conformance.error_codes import ConformanceErrorCode as Code
 from yunzheng.conformance.models import Campaign, Cycle
 from yunzheng.conformance.specversions import load_version, spec_diff, spec_versions
-from yunzheng.core.errors import NotAuthenticated, NotFound
+from yunzheng.core.auth import current_user
+from yunzheng.core.errors import NotFound
 
 router = Router(tags=["conformance"])
 
@@ -86,13 +86,6 @@ class SpecVersionOut(Schema):
     current: bool
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    if not isinstance(user, User):
-        raise NotAuthenticated("not_authenticated", _("Please log in first."))
-    return user
-
-
 def _cycle_out(cycle: Cycle) -> dict[str, Any]:
     return {
         "id": cycle.pk,
@@ -127,13 +120,13 @@ def _campaign_out(campaign: Campaign) -> dict[str, Any]:
 
 @router.get("/campaigns", response=list[CampaignOut], auth=user_auth)
 def campaigns(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_campaign_out(c) for c in selectors.visible_campaigns(_user(request))[:200]]
+    return [_campaign_out(c) for c in selectors.visible_campaigns(current_user(request))[:200]]
 
 
 @router.post("/campaigns", response={201: CampaignOut}, auth=user_auth)
 def campaign_start(request: HttpRequest, payload: SelfServiceIn) -> Status:
     campaign = services.campaign_start_self_service(
-        company_id=payload.company_id, user=_user(request), replay=payload.replay
+        company_id=payload.company_id, user=current_user(request), replay=payload.replay
     )
     return Status(201, _campaign_out(campaign))
 
@@ -142,7 +135,7 @@ def campaign_start(request: HttpRequest, payload: SelfServiceIn) -> Status:
 def official_start(request: HttpRequest, payload: OfficialIn) -> Status:
     campaign = services.campaign_start_official(
         company_id=payload.company_id,
-        user=_user(request),
+        user=current_user(request),
         booking_id=payload.booking_id,
         reference=payload.reference,
     )
@@ -151,26 +144,26 @@ def official_start(request: HttpRequest, payload: OfficialIn) -> Status:
 
 @router.get("/campaigns/{campaign_id}", response=CampaignOut, auth=user_auth)
 def campaign_detail(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
-    return _campaign_out(selectors.campaign_for_user(user=_user(request), campaign_id=campaign_id))
+    return _campaign_out(selectors.campaign_for_user(user=current_user(request), campaign_id=campaign_id))
 
 
 @router.post("/campaigns/{campaign_id}/cycles", response={201: CycleOut}, auth=user_auth)
 def cycle_open(request: HttpRequest, campaign_id: int, payload: CycleIn) -> Status:
-    user = _user(request)
+    user = current_user(request)
     campaign = selectors.campaign_for_user(user=user, campaign_id=campaign_id)
     return Status(201, _cycle_out(services.cycle_open(campaign=campaign, kind=payload.kind, user=user)))
 
 
 @router.post("/campaigns/{campaign_id}/end", response=CampaignOut, auth=user_auth)
 def campaign_end(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = current_user(request)
     campaign = selectors.campaign_for_user(user=user, campaign_id=campaign_id)
     return _campaign_out(services.campaign_end(campaign=campaign, user=user))
 
 
 @router.post("/cycles/{cycle_id}/close", response=CycleOut, auth=user_auth)
 def cycle_close(request: HttpRequest, cycle_id: int) -> dict[str, Any]:
-    user = _user(request)
+    user = current_user(request)
     cycle = selectors.cycle_for_user(user=user, cycle_id=cycle_id)
     return _cycle_out(services.cycle_close(cycle=cycle, user=user))
 
@@ -178,7 +171,7 @@ def cycle_close(request: HttpRequest, cycle_id: int) -> dict[str, Any]:
 @router.get("/cycles/{cycle_id}/report", auth=user_auth)
 def cycle_report(request: HttpRequest, cycle_id: int) -> dict[str, Any]:
     """The report as stored (codes and parameters; examples and hints are not rendered)."""
-    cycle = selectors.cycle_for_user(user=_user(request), cycle_id=cycle_id)
+    cycle = selectors.cycle_for_user(user=current_user(request), cycle_id=cycle_id)
     report = selectors.cycle_report(cycle)
     report["status"] = cycle.status
     return report

@@ -20,21 +20,14 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from yunzheng.accounts.guards import staff_required
 from yunzheng.accounts.models import CompanyCredential, User
 from yunzheng.conformance import selectors, services
 from yunzheng.conformance.models import Campaign, Cycle
 from yunzheng.conformance.report_pdf import campaign_pdf
 from yunzheng.conformance.specversions import load_version, spec_diff, spec_versions
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError, NotFound
 from yunzheng.core.errors import PermissionDenied as DomainPermissionDenied
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise Http404
-    return user
 
 
 def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -80,7 +73,7 @@ def _campaign_url(campaign: Campaign) -> str:
 @signed_in
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if selectors.is_staff(user):
         return HttpResponseRedirect(reverse("conformance:staff_home"))
     companies = []
@@ -106,7 +99,7 @@ def home(request: HttpRequest) -> HttpResponse:
 def campaign_start(request: HttpRequest, company_id: int) -> HttpResponse:
     try:
         campaign = services.campaign_start_self_service(
-            company_id=company_id, user=_user(request), replay=request.POST.get("replay") == "1"
+            company_id=company_id, user=current_user(request), replay=request.POST.get("replay") == "1"
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc
@@ -122,7 +115,7 @@ def campaign_start(request: HttpRequest, company_id: int) -> HttpResponse:
 @signed_in
 @require_GET
 def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     campaign = _visible(lambda: selectors.campaign_for_user(user=user, campaign_id=pk))
     cycles = list(campaign.cycles.order_by("number"))
     return render(
@@ -143,7 +136,7 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @signed_in
 @require_POST
 def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     campaign = _visible(lambda: selectors.campaign_for_user(user=user, campaign_id=pk))
     try:
         cycle = services.cycle_open(campaign=campaign, kind=request.POST.get("kind", ""), user=user)
@@ -159,7 +152,7 @@ def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
 @signed_in
 @require_POST
 def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     cycle = _visible(lambda: selectors.cycle_for_user(user=user, cycle_id=pk))
     try:
         closed = services.cycle_close(cycle=cycle, user=user)
@@ -173,7 +166,7 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
 @signed_in
 @require_POST
 def campaign_end(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     campaign = _visible(lambda: selectors.campaign_for_user(user=user, campaign_id=pk))
     try:
         services.campaign_end(campaign=campaign, user=user)
@@ -185,7 +178,7 @@ def campaign_end(request: HttpRequest, pk: int) -> HttpResponse:
 @signed_in
 @require_GET
 def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     cycle = _visible(lambda: selectors.cycle_for_user(user=user, cycle_id=pk))
     report = selectors.cycle_report(cycle)
     context = {
@@ -206,7 +199,7 @@ def cycle_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @signed_in
 @require_GET
 def campaign_compare(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     campaign = _visible(lambda: selectors.campaign_for_user(user=user, campaign_id=pk))
     return render(
         request,
@@ -218,7 +211,7 @@ def campaign_compare(request: HttpRequest, pk: int) -> HttpResponse:
 @signed_in
 @require_GET
 def campaign_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     campaign = _visible(lambda: selectors.campaign_for_user(user=user, campaign_id=pk))
     response = HttpResponse(campaign_pdf(campaign), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="conformance-campaign-{campaign.pk}.pdf"'
@@ -262,7 +255,7 @@ def _regulator(request: HttpRequest) -> Any:
 @require_GET
 def staff_home(request: HttpRequest) -> HttpResponse:
     scope = _regulator(request)
-    user = _user(request)
+    user = current_user(request)
     companies = list(selectors.scope_companies(scope)[:200])
     official = list(selectors.visible_campaigns(user).filter(kind=Campaign.Kind.OFFICIAL)[:100])
     return render(
@@ -284,7 +277,7 @@ def staff_official_start(request: HttpRequest) -> HttpResponse:
     try:
         campaign = services.campaign_start_official(
             company_id=int(request.POST.get("company_id") or 0),
-            user=_user(request),
+            user=current_user(request),
             booking_id=int(booking) if booking.isdigit() else None,
             reference=request.POST.get("reference", ""),
         )
@@ -303,7 +296,7 @@ def staff_company(request: HttpRequest, company_id: int) -> HttpResponse:
     company = selectors.scope_companies(scope).filter(pk=company_id).first()
     if company is None:
         raise Http404
-    campaigns = selectors.visible_campaigns(_user(request)).filter(company=company)
+    campaigns = selectors.visible_campaigns(current_user(request)).filter(company=company)
     return render(
         request,
         "conformance/staff_company.html",

@@ -42,3 +42,34 @@ class RequestIdLogFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = current_request_id()
         return True
+
+
+class DomainErrorPageMiddleware:
+    """Pages: `core.auth.current_user` raising NotAuthenticated (or the staff second factor
+    missing) sends the visitor to the right login page rather than a 500; another domain
+    PermissionDenied becomes the 403 page. APIs never get here (ninja answers them itself)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        from django.conf import settings
+        from django.contrib.auth.views import redirect_to_login
+        from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+        from django.shortcuts import resolve_url
+
+        from yunzheng.core.auth import SECOND_FACTOR_REQUIRED
+        from yunzheng.core.errors import NotAuthenticated, PermissionDenied
+
+        if isinstance(exception, NotAuthenticated):
+            return redirect_to_login(request.get_full_path())
+        if isinstance(exception, PermissionDenied):
+            if exception.code == SECOND_FACTOR_REQUIRED:
+                return redirect_to_login(
+                    request.get_full_path(), login_url=resolve_url(settings.STAFF_LOGIN_URL)
+                )
+            raise DjangoPermissionDenied(exception.message) from exception
+        return None

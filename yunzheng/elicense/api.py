@@ -18,10 +18,9 @@ from ninja import Router, Schema, Status
 from pydantic import Field
 
 from yunzheng.accounts.auth import client_ip, user_auth
-from yunzheng.accounts.models import User
-from yunzheng.accounts.scopes import region_name, staff_scope
+from yunzheng.accounts.scopes import region_name
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.errors import NotAuthenticated, PermissionDenied
+from yunzheng.core.auth import current_staff, current_user, staff_auth
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.consistency import sync_check_run
 from yunzheng.elicense.models import (
@@ -312,25 +311,6 @@ def _pass_out(application: TrafficPassApplication) -> PassOut:
     )
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    if not isinstance(user, User):
-        raise NotAuthenticated("not_authenticated", _("Please log in first."))
-    return user
-
-
-def _staff(request: HttpRequest) -> User:
-    """Government staff with a verified second factor (session login), never a bearer token."""
-    user = _user(request)
-    staff_scope(user)
-    is_verified = getattr(request.user, "is_verified", None)
-    if getattr(request, "user_token", None) is not None or is_verified is None or not is_verified():
-        raise PermissionDenied(
-            "staff.second_factor_required", _("Log in as staff with your authenticator first.")
-        )
-    return user
-
-
 def public_base_url(request: HttpRequest) -> str:
     """Where the QR link points: ELICENSE_PUBLIC_BASE_URL, else this site as the request saw it."""
     from django.conf import settings
@@ -396,12 +376,12 @@ def trust_list_root(request: HttpRequest) -> dict[str, str]:
 
 @router.get("/licences", response=list[LicenceOut], auth=user_auth, summary="My electronic licences")
 def my_licences(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_licence_out(licence) for licence in selectors.licences_for_user(user=_user(request))]
+    return [_licence_out(licence) for licence in selectors.licences_for_user(user=current_user(request))]
 
 
 @router.get("/licences/{lid}", response=LicenceDetailOut, auth=user_auth, summary="One of my licences")
 def my_licence(request: HttpRequest, lid: str) -> dict[str, Any]:
-    user = _user(request)
+    user = current_user(request)
     licence = selectors.licence_for_holder(user=user, lid=lid)
     services.licence_record_activation(licence=licence, user=user)
     now = timezone.now()
@@ -425,7 +405,7 @@ def my_licence(request: HttpRequest, lid: str) -> dict[str, Any]:
 
 @router.get("/licences/{lid}/qr", response=QrOut, auth=user_auth, summary="A freshly signed QR payload")
 def my_licence_qr(request: HttpRequest, lid: str) -> QrOut:
-    user = _user(request)
+    user = current_user(request)
     licence = selectors.licence_for_holder(user=user, lid=lid)
     signed = services.licence_sign(licence=licence)
     services.licence_record_activation(licence=licence, user=user)
@@ -440,7 +420,7 @@ def my_licence_qr(request: HttpRequest, lid: str) -> QrOut:
 
 
 def _download(request: HttpRequest, lid: str, kind: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     licence = selectors.licence_for_holder(user=user, lid=lid)
     signed = services.licence_sign(licence=licence)
     services.licence_record_activation(licence=licence, user=user)
@@ -475,7 +455,7 @@ def my_licence_pdf(request: HttpRequest, lid: str) -> HttpResponse:
     summary="Create a share code",
 )
 def create_share_code(request: HttpRequest, lid: str, payload: ShareCodeIn) -> Status:
-    user = _user(request)
+    user = current_user(request)
     licence = selectors.licence_for_holder(user=user, lid=lid)
     issued = services.share_code_create(licence=licence, user=user, recipient_name=payload.recipient_name)
     return Status(
@@ -492,7 +472,7 @@ def create_share_code(request: HttpRequest, lid: str, payload: ShareCodeIn) -> S
     "/licences/{lid}/share-codes", response=list[ShareCodeOut], auth=user_auth, summary="Share codes and uses"
 )
 def list_share_codes(request: HttpRequest, lid: str) -> list[ShareCodeOut]:
-    licence = selectors.licence_for_holder(user=_user(request), lid=lid)
+    licence = selectors.licence_for_holder(user=current_user(request), lid=lid)
     now = timezone.now()
     return [_share_out(s, now) for s in selectors.share_codes_for_licence(licence=licence)]
 
@@ -506,7 +486,7 @@ def list_share_codes(request: HttpRequest, lid: str) -> list[ShareCodeOut]:
 def apply_for_pass(request: HttpRequest, payload: PassApplyIn) -> Status:
     from yunzheng.accounts.selectors import company_for_member
 
-    user = _user(request)
+    user = current_user(request)
     company = company_for_member(user=user, company_id=payload.company_id) if payload.company_id else None
     application = traffic_pass_apply(
         user=user,
@@ -529,7 +509,7 @@ def apply_for_pass(request: HttpRequest, payload: PassApplyIn) -> Status:
 def my_passes(request: HttpRequest) -> list[PassOut]:
     return [
         _pass_out(a)
-        for a in selectors.applications_for_user(user=_user(request)).prefetch_related("transitions")
+        for a in selectors.applications_for_user(user=current_user(request)).prefetch_related("transitions")
     ]
 
 
@@ -537,7 +517,9 @@ def my_passes(request: HttpRequest) -> list[PassOut]:
     "/traffic-passes/{application_id}", response=PassOut, auth=user_auth, summary="Progress of an application"
 )
 def my_pass(request: HttpRequest, application_id: int) -> PassOut:
-    return _pass_out(selectors.application_for_user(user=_user(request), application_id=application_id))
+    return _pass_out(
+        selectors.application_for_user(user=current_user(request), application_id=application_id)
+    )
 
 
 @router.post(
@@ -547,7 +529,7 @@ def my_pass(request: HttpRequest, application_id: int) -> PassOut:
     summary="Withdraw an application",
 )
 def withdraw_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -> PassOut:
-    user = _user(request)
+    user = current_user(request)
     application = selectors.application_for_user(user=user, application_id=application_id)
     return _pass_out(traffic_pass_withdraw(application=application, user=user, reason=payload.reason))
 
@@ -557,9 +539,9 @@ def withdraw_pass(request: HttpRequest, application_id: int, payload: ReasonIn) 
 # --------------------------------------------------------------------------------------------
 
 
-@router.get("/staff/traffic-passes", response=list[PassOut], auth=user_auth, summary="Pass queue (staff)")
+@router.get("/staff/traffic-passes", response=list[PassOut], auth=staff_auth, summary="Pass queue (staff)")
 def pass_queue(request: HttpRequest, status: str = "submitted", overdue: bool = False) -> list[PassOut]:
-    staff = _staff(request)
+    staff = currentcurrent_staff(request)
     queue = selectors.application_queue(staff_user=staff, status=status, overdue_only=overdue)
     return [_pass_out(a) for a in queue.prefetch_related("transitions")[:200]]
 
@@ -567,11 +549,11 @@ def pass_queue(request: HttpRequest, status: str = "submitted", overdue: bool = 
 @router.post(
     "/staff/traffic-passes/{application_id}/data-review",
     response=PassOut,
-    auth=user_auth,
+    auth=staff_auth,
     summary="Pass the data review",
 )
 def data_review_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -> PassOut:
-    staff = _staff(request)
+    staff = current_staff(request)
     application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
     return _pass_out(
         traffic_pass_data_review(application=application, staff_user=staff, reason=payload.reason)
@@ -579,28 +561,28 @@ def data_review_pass(request: HttpRequest, application_id: int, payload: ReasonI
 
 
 @router.post(
-    "/staff/traffic-passes/{application_id}/approve", response=PassOut, auth=user_auth, summary="Approve"
+    "/staff/traffic-passes/{application_id}/approve", response=PassOut, auth=staff_auth, summary="Approve"
 )
 def approve_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -> PassOut:
-    staff = _staff(request)
+    staff = currentcurrent_staff(request)
     application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
     return _pass_out(traffic_pass_approve(application=application, staff_user=staff, reason=payload.reason))
 
 
 @router.post(
-    "/staff/traffic-passes/{application_id}/reject", response=PassOut, auth=user_auth, summary="Reject"
+    "/staff/traffic-passes/{application_id}/reject", response=PassOut, auth=staff_auth, summary="Reject"
 )
 def reject_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -> PassOut:
-    staff = _staff(request)
+    staff = currentcurrent_staff(request)
     application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
     return _pass_out(traffic_pass_reject(application=application, staff_user=staff, reason=payload.reason))
 
 
 @router.post(
-    "/staff/traffic-passes/{application_id}/revoke", response=PassOut, auth=user_auth, summary="Revoke"
+    "/staff/traffic-passes/{application_id}/revoke", response=PassOut, auth=staff_auth, summary="Revoke"
 )
 def revoke_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -> PassOut:
-    staff = _staff(request)
+    staff = currentcurrent_staff(request)
     application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
     return _pass_out(traffic_pass_revoke(application=application, staff_user=staff, reason=payload.reason))
 
@@ -613,10 +595,10 @@ _STATUS_ACTIONS = {
 
 
 @router.post(
-    "/staff/licences/{lid}/{action}", response=LicenceOut, auth=user_auth, summary="Revoke/suspend/reinstate"
+    "/staff/licences/{lid}/{action}", response=LicenceOut, auth=staff_auth, summary="Revoke/suspend/reinstate"
 )
 def change_licence_status(request: HttpRequest, lid: str, action: str, payload: ReasonIn) -> dict[str, Any]:
-    staff = _staff(request)
+    staff = currentcurrent_staff(request)
     licence = selectors.licence_for_staff(staff_user=staff, lid=lid)
     change = _STATUS_ACTIONS.get(action)
     if change is None:
@@ -627,7 +609,7 @@ def change_licence_status(request: HttpRequest, lid: str, action: str, payload: 
 
 
 @router.get(
-    "/index", response=list[IndexEntryOut], auth=user_auth, summary="The ministry-level licence index"
+    "/index", response=list[IndexEntryOut], auth=staff_auth, summary="The ministry-level licence index"
 )
 def index(
     request: HttpRequest,
@@ -637,7 +619,7 @@ def index(
     type: str = "",
     status: str = "",
 ) -> list[dict[str, Any]]:
-    staff = _staff(request)
+    staff = currentcurrent_staff(request)
     if holder_id_number:
         record_audit(
             actor=Actor.for_user(staff),
@@ -679,16 +661,16 @@ def _report_out(report: selectors.ScopedSyncReport) -> SyncReportOut:
 @router.get(
     "/sync-report",
     response={200: SyncReportOut, 204: None},
-    auth=user_auth,
+    auth=staff_auth,
     summary="Latest consistency check",
 )
 def sync_report(request: HttpRequest) -> Status | SyncReportOut:
-    report = selectors.latest_sync_report(staff_user=_staff(request))
+    report = selectors.latest_sync_report(staff_user=currentcurrent_staff(request))
     return Status(204, None) if report is None else _report_out(report)
 
 
-@router.post("/sync-check", response=SyncReportOut, auth=user_auth, summary="Run the consistency check now")
+@router.post("/sync-check", response=SyncReportOut, auth=staff_auth, summary="Run the consistency check now")
 def run_sync_check(request: HttpRequest) -> SyncReportOut:
-    staff = _staff(request)
+    staff = currentcurrent_staff(request)
     run = sync_check_run(actor=Actor.for_user(staff))
     return _report_out(selectors.scoped_sync_report(run=run, staff_user=staff))

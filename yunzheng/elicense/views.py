@@ -20,9 +20,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from yunzheng.accounts.auth import client_ip
-from yunzheng.accounts.guards import real_name_required, staff_required
-from yunzheng.accounts.models import User
+from yunzheng.accounts.guards import real_name_required
 from yunzheng.core.audit import Actor
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.api import public_base_url
@@ -48,11 +48,6 @@ from yunzheng.elicense.traffic_passes import (
     traffic_pass_withdraw,
 )
 from yunzheng.elicense.verification_texts import result_label, result_message
-
-
-def _user(request: HttpRequest) -> User:
-    # Every caller is behind login_required / staff_required / real_name_required.
-    return cast(User, request.user)
 
 
 def _not_found(error: NotFound) -> Http404:
@@ -176,7 +171,7 @@ def share_redeem_page(request: HttpRequest, code: str = "") -> HttpResponse:
 
 @login_required
 def my_licences(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     return render(
         request,
         "elicense/my_licences.html",
@@ -196,7 +191,7 @@ class ShareCreateForm(forms.Form):
 @never_cache
 @login_required
 def licence_page(request: HttpRequest, lid: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     try:
         licence = selectors.licence_for_holder(user=user, lid=lid)
     except NotFound as error:
@@ -232,7 +227,7 @@ def licence_page(request: HttpRequest, lid: str) -> HttpResponse:
 @require_POST
 @login_required
 def share_create(request: HttpRequest, lid: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     try:
         licence = selectors.licence_for_holder(user=user, lid=lid)
     except NotFound as error:
@@ -263,7 +258,7 @@ def share_create(request: HttpRequest, lid: str) -> HttpResponse:
 @never_cache
 @login_required
 def licence_download(request: HttpRequest, lid: str, kind: str) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     try:
         licence = selectors.licence_for_holder(user=user, lid=lid)
         signed = services.licence_sign(licence=licence)
@@ -364,7 +359,7 @@ def _apply_errors_to_form(form: forms.Form, error: DomainError) -> None:
 def pass_apply(request: HttpRequest) -> HttpResponse:
     from yunzheng.accounts.selectors import companies_for_user, company_for_member
 
-    user = _user(request)
+    user = current_user(request)
     companies = [(c.pk, c.name) for c in companies_for_user(user=user)]
     today = services.today_in_china()
     form = PassApplyForm(
@@ -417,13 +412,13 @@ def pass_list(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "elicense/pass_list.html",
-        {"applications": selectors.applications_for_user(user=_user(request))},
+        {"applications": selectors.applications_for_user(user=current_user(request))},
     )
 
 
 @login_required
 def pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     try:
         application = selectors.application_for_user(user=user, application_id=application_id)
     except NotFound as error:
@@ -487,7 +482,7 @@ def staff_pass_queue(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
-    staff = _user(request)
+    staff = current_user(request)
     try:
         application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
     except NotFound as error:
@@ -569,7 +564,7 @@ def staff_pass_material(request: HttpRequest, application_id: int, material_id: 
 
 @staff_required
 def staff_sync_report(request: HttpRequest) -> HttpResponse:
-    staff = _user(request)
+    staff = current_user(request)
     if request.method == "POST":
         sync_check_run(actor=Actor.for_user(staff))
         messages.success(request, _("The consistency check has run."))
@@ -593,7 +588,7 @@ def staff_sync_report(request: HttpRequest) -> HttpResponse:
 @staff_required
 def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
     """A licence in full for staff of its region (audited), with revoke / suspend / reinstate."""
-    staff = _user(request)
+    staff = current_user(request)
     try:
         licence = selectors.licence_for_staff(staff_user=staff, lid=lid)
     except NotFound as error:
@@ -630,7 +625,7 @@ def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
 @never_cache
 @staff_required
 def staff_licence_download(request: HttpRequest, lid: str, kind: str) -> HttpResponse:
-    staff = _user(request)
+    staff = current_user(request)
     try:
         licence = selectors.licence_for_staff(staff_user=staff, lid=lid)
         signed = services.licence_sign(licence=licence)

@@ -17,7 +17,8 @@ from ninja.security import HttpBearer
 from yunzheng.accounts.auth import user_auth
 from yunzheng.accounts.credentials import authenticate_company_token
 from yunzheng.accounts.models import CompanyCredential
-from yunzheng.core.errors import NotAuthenticated, PermissionDenied
+from yunzheng.core.auth import current_user
+from yunzheng.core.errors import PermissionDenied
 from yunzheng.exchange import selectors
 from yunzheng.exchange.error_codes import ExchangeErrorCode
 
@@ -35,16 +36,10 @@ read_auth: list[Any] = [CompanyCredentialAuth(), *user_auth]
 
 
 def _scope(request: HttpRequest) -> selectors.ReadScope:
-    auth = request.auth  # type: ignore[attr-defined]
-    if isinstance(auth, CompanyCredential):
-        return selectors.read_scope_for_company(auth.company)
-    if auth is None:
-        raise NotAuthenticated("not_authenticated", "Authentication is required.")
-    verified = getattr(auth, "is_verified", None)
-    if getattr(request, "user_token", None) is None and verified is not None and not verified():
-        # A browser session of staff counts only after the second factor.
-        raise PermissionDenied(ExchangeErrorCode.OUT_OF_SCOPE, "Complete the staff second factor first.")
-    return selectors.read_scope_for_user(auth)
+    credential = getattr(request, "auth", None)
+    if isinstance(credential, CompanyCredential):
+        return selectors.read_scope_for_company(credential.company)
+    return selectors.read_scope_for_user(current_user(request))
 
 
 def _staff_scope(request: HttpRequest) -> selectors.ReadScope:

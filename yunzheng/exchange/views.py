@@ -18,8 +18,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from yunzheng.accounts.credentials import authenticate_company_token
-from yunzheng.accounts.guards import staff_required
 from yunzheng.core.api import error_body
+from yunzheng.core.auth import staff_required
 from yunzheng.core.errors import DomainError, ErrorDetail
 from yunzheng.core.middleware import current_request_id
 from yunzheng.exchange import selectors

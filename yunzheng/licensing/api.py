@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from ninja import Router, Schema, Status
 
 from yunzheng.accounts.auth import user_auth
+from yunzheng.core.auth import current_user
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.licensing import selectors, services
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
@@ -130,7 +131,9 @@ def list_slots(request: HttpRequest) -> list[dict[str, Any]]:
 @router.post("/bookings", response={201: BookingOut}, auth=user_auth)
 def create_booking(request: HttpRequest, payload: BookingIn) -> Status:
     month = _parse_month(payload.month)
-    booking = services.test_booking_create(company_id=payload.company_id, month=month, user=request.auth)  # type: ignore[attr-defined]
+    booking = services.test_booking_create(
+        company_id=payload.company_id, month=month, user=current_user(request)
+    )
     return Status(
         201,
         {
@@ -189,7 +192,7 @@ def _application_out(application: LicenceApplication, *, detail: bool) -> dict[s
 
 @router.get("/applications", response=list[ApplicationOut], auth=user_auth)
 def list_applications(request: HttpRequest) -> list[dict[str, Any]]:
-    user = request.auth  # type: ignore[attr-defined]
+    user = current_user(request)
     applications = LicenceApplication.objects.filter(company__in=selectors.companies_of(user)).select_related(
         "company"
     )
@@ -198,7 +201,9 @@ def list_applications(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get("/applications/{application_id}", response=ApplicationOut, auth=user_auth)
 def get_application(request: HttpRequest, application_id: int) -> dict[str, Any]:
-    application, _role = selectors.application_for_user(user=request.auth, application_id=application_id)  # type: ignore[attr-defined]
+    application, _role = selectors.application_for_user(
+        user=current_user(request), application_id=application_id
+    )
     return _application_out(application, detail=True)
 
 
@@ -212,5 +217,5 @@ def list_notifications(request: HttpRequest) -> list[dict[str, Any]]:
             "created_at": n.created_at,
             "read": n.read_at is not None,
         }
-        for n in selectors.notifications_for_user(request.auth)  # type: ignore[attr-defined]
+        for n in selectors.notifications_for_user(current_user(request))
     ]

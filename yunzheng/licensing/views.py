@@ -21,9 +21,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
-from yunzheng.accounts.guards import real_name_required, staff_required
+from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.models import User
 from yunzheng.accounts.scopes import region_name
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.crypto import mask_phone
 from yunzheng.core.errors import DomainError, NotFound, ValidationFailed
 from yunzheng.licensing import files, selectors, services
@@ -40,13 +41,6 @@ from yunzheng.licensing.models import (
     TestSlotMonth,
 )
 from yunzheng.licensing.workflow import ACTION_LABELS, PHASE, STEPS_NEEDING_TEST_DOCUMENT, Action, phases_for
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):  # the decorators let only logged-in users through
-        raise Http404
-    return user
 
 
 def _show_error(request: HttpRequest, error: DomainError) -> None:
@@ -102,7 +96,7 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
 
 @signed_in
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if user.kind == User.Kind.STAFF:
         return redirect("licensing:staff_home")
     today = selectors.today()
@@ -134,7 +128,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @real_name_required
 @require_POST
 def apply(request: HttpRequest, company_id: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     try:
         company = selectors.company_for_member(user=user, company_id=company_id)
         application = services.application_create(
@@ -159,7 +153,7 @@ def _contact(application: LicenceApplication) -> dict[str, str]:
 
 @signed_in
 def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     try:
         application, role = selectors.application_for_user(user=user, application_id=pk)
     except NotFound:
@@ -311,7 +305,7 @@ def _act(action: str, application: LicenceApplication, user: User, data: QueryDi
 @signed_in
 @require_POST
 def application_act(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     try:
         application, _role = selectors.application_for_user(user=user, application_id=pk)
     except NotFound:
@@ -328,7 +322,7 @@ def application_act(request: HttpRequest, pk: int) -> HttpResponse:
 @signed_in
 @require_POST
 def material_upload(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     try:
         application, _role = selectors.application_for_user(user=user, application_id=pk)
     except NotFound:
@@ -365,7 +359,7 @@ def material_file(request: HttpRequest, pk: int) -> HttpResponse:
     if material is None:
         raise Http404
     try:
-        selectors.application_for_user(user=_user(request), application_id=material.application_id)
+        selectors.application_for_user(user=current_user(request), application_id=material.application_id)
     except NotFound:
         raise Http404 from None
     return _file_response(  # type: ignore[return-value]  # a streaming response, like any other here
@@ -380,7 +374,7 @@ def evaluation_file(request: HttpRequest, pk: int) -> HttpResponse:
     evaluation = SecurityEvaluation.objects.select_related("company").filter(pk=pk).first()
     if evaluation is None:
         raise Http404
-    user = _user(request)
+    user = current_user(request)
     allowed = selectors.is_member(user, evaluation.company)
     scope = selectors.scope_of(user)
     if scope is not None and scope.department == "transport":
@@ -401,7 +395,7 @@ def evaluation_file(request: HttpRequest, pk: int) -> HttpResponse:
 
 @real_name_required
 def evaluations(request: HttpRequest, company_id: int) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     try:
         company = selectors.company_for_member(user=user, company_id=company_id)
     except NotFound:
@@ -448,7 +442,7 @@ def evaluations(request: HttpRequest, company_id: int) -> HttpResponse:
 @signed_in
 def booking(request: HttpRequest) -> HttpResponse:
     """Test appointments: remaining slots per month; companies waiting for a test book here."""
-    user = _user(request)
+    user = current_user(request)
     if request.method == "POST":
         try:
             month = _date(request.POST, "month") or selectors.today()
@@ -484,7 +478,7 @@ def booking(request: HttpRequest) -> HttpResponse:
 @require_POST
 def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     try:
-        services.notification_mark_read(user=_user(request), notification_id=pk)
+        services.notification_mark_read(user=current_user(request), notification_id=pk)
     except DomainError as error:
         _show_error(request, error)
     target = request.POST.get("next", "")
@@ -497,7 +491,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _scope(request: HttpRequest) -> Any:
-    scope = selectors.scope_of(_user(request))
+    scope = selectors.scope_of(current_user(request))
     if scope is None:
         raise Http404
     return scope
@@ -505,7 +499,7 @@ def _scope(request: HttpRequest) -> Any:
 
 @staff_required
 def staff_home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     scope = _scope(request)
     party = selectors.staff_party(scope)
     today = selectors.today()
@@ -541,7 +535,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def staff_quotas(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     scope = _scope(request)
     if request.method == "POST":
         try:
@@ -572,7 +566,7 @@ def staff_quotas(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def staff_slots(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = current_user(request)
     if request.method == "POST":
         try:
             if request.POST.get("op") == "extra":

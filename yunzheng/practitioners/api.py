@@ -20,8 +20,7 @@ from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yunzheng.accounts.auth import user_auth
-from yunzheng.accounts.models import User
-from yunzheng.core.errors import NotAuthenticated
+from yunzheng.core.auth import current_user
 from yunzheng.practitioners import catalogue, selectors, services
 from yunzheng.practitioners.models import CaseType, MaterialKind, QualificationCertificate, ServiceCase
 from yunzheng.practitioners.workflow import ACTION_LABELS, Action
@@ -168,13 +167,6 @@ class NoteIn(Schema):
 # --------------------------------------------------------------------------------------------
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.auth  # type: ignore[attr-defined]
-    if not isinstance(user, User):
-        raise NotAuthenticated("not_authenticated", "Authentication is required.")
-    return user
-
-
 def _certificate_out(certificate: QualificationCertificate) -> CertificateOut:
     return CertificateOut(
         id=certificate.pk,
@@ -263,7 +255,7 @@ def _detail_out(case: ServiceCase) -> CaseDetailOut:
 
 
 def _own(request: HttpRequest, case_id: int) -> ServiceCase:
-    return selectors.case_for_applicant(user=_user(request), case_id=case_id)
+    return selectors.case_for_applicant(user=current_user(request), case_id=case_id)
 
 
 # --------------------------------------------------------------------------------------------
@@ -295,7 +287,7 @@ def list_services(request: HttpRequest) -> list[ServiceOut]:
 
 @router.get("/certificates", response=list[CertificateOut], auth=user_auth, summary="My certificates")
 def my_certificates(request: HttpRequest) -> list[CertificateOut]:
-    user = _user(request)
+    user = current_user(request)
     services.certificates_associate_for_user(user=user)
     return [_certificate_out(c) for c in selectors.certificates_for_user(user=user)]
 
@@ -304,7 +296,7 @@ def my_certificates(request: HttpRequest) -> list[CertificateOut]:
 def my_cases(request: HttpRequest, group: str = "", page: int = 1) -> CasePage:
     if group not in ("", "open", "done", "drafts"):
         group = ""
-    cases = selectors.cases_for_applicant(user=_user(request), group=group)
+    cases = selectors.cases_for_applicant(user=current_user(request), group=group)
     size = selectors.MY_CASES_PAGE_SIZE
     count = cases.count()
     pages = max(1, (count + size - 1) // size)
@@ -323,7 +315,7 @@ def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
 @router.post("/cases", response={201: CaseDetailOut}, auth=user_auth, summary="Start an application")
 def case_create(request: HttpRequest, payload: DraftIn) -> Status[CaseDetailOut]:
     case = services.case_draft_create(
-        applicant=_user(request),
+        applicant=current_user(request),
         case_type=payload.case_type,
         certificate_id=payload.certificate_id,
         agreed=payload.agreed,
@@ -335,7 +327,7 @@ def case_create(request: HttpRequest, payload: DraftIn) -> Status[CaseDetailOut]
 def case_form(request: HttpRequest, case_id: int, payload: FormIn) -> CaseDetailOut:
     case = services.case_form_save(
         case=_own(request, case_id),
-        applicant=_user(request),
+        applicant=current_user(request),
         phone=payload.phone,
         address=payload.address,
         contact_name=payload.contact_name,
@@ -350,7 +342,7 @@ def case_form(request: HttpRequest, case_id: int, payload: FormIn) -> CaseDetail
 def case_delivery(request: HttpRequest, case_id: int, payload: DeliveryIn) -> CaseDetailOut:
     case = services.case_delivery_save(
         case=_own(request, case_id),
-        applicant=_user(request),
+        applicant=current_user(request),
         method=payload.method,
         recipient=payload.recipient,
         phone=payload.phone,
@@ -372,7 +364,7 @@ def case_material(
     file: UploadedFile = File(...),  # noqa: B008
 ) -> Status[MaterialOut]:
     material = services.case_material_upload(
-        case=_own(request, case_id), applicant=_user(request), kind=kind, upload=file
+        case=_own(request, case_id), applicant=current_user(request), kind=kind, upload=file
     )
     return Status(
         201,
@@ -390,7 +382,7 @@ def case_material(
 
 @router.post("/cases/{case_id}/submit", response=CaseDetailOut, auth=user_auth, summary="Submit")
 def case_submit(request: HttpRequest, case_id: int) -> CaseDetailOut:
-    return _detail_out(services.case_submit(case=_own(request, case_id), applicant=_user(request)))
+    return _detail_out(services.case_submit(case=_own(request, case_id), applicant=current_user(request)))
 
 
 @router.post(
@@ -401,7 +393,7 @@ def case_submit(request: HttpRequest, case_id: int) -> CaseDetailOut:
 )
 def case_withdraw(request: HttpRequest, case_id: int, payload: NoteIn | None = None) -> CaseDetailOut:
     case = services.case_withdraw(
-        case=_own(request, case_id), applicant=_user(request), reason=payload.reason if payload else ""
+        case=_own(request, case_id), applicant=current_user(request), reason=payload.reason if payload else ""
     )
     return _detail_out(case)
 
@@ -411,6 +403,6 @@ def case_withdraw(request: HttpRequest, case_id: int, payload: NoteIn | None = N
 )
 def case_supplement(request: HttpRequest, case_id: int, payload: NoteIn | None = None) -> CaseDetailOut:
     case = services.case_supplement(
-        case=_own(request, case_id), applicant=_user(request), note=payload.reason if payload else ""
+        case=_own(request, case_id), applicant=current_user(request), note=payload.reason if payload else ""
     )
     return _detail_out(case)

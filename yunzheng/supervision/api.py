@@ -16,6 +16,7 @@ from ninja import Query, Router, Schema
 from yunzheng.accounts.auth import user_auth
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.core.audit import Actor
+from yunzheng.core.auth import current_user
 from yunzheng.core.errors import NotFound, PermissionDenied
 from yunzheng.supervision import selectors, services
 from yunzheng.supervision.error_codes import SupervisionErrorCode as Code
@@ -25,11 +26,7 @@ router = Router(tags=["supervision"])
 
 
 def _scope(request: HttpRequest) -> AnalyticsScope:
-    user = request.auth  # type: ignore[attr-defined]
-    verified = getattr(user, "is_verified", None)
-    if getattr(request, "user_token", None) is None and verified is not None and not verified():
-        raise PermissionDenied(Code.OUT_OF_SCOPE, "Complete the staff second factor first.")
-    return selectors.scope_for_user(user)
+    return selectors.scope_for_user(current_user(request))
 
 
 def _company_pk(company: str | None) -> int | None:
@@ -236,7 +233,7 @@ def compute(request: HttpRequest, payload: ComputeIn) -> services.ComputeResult:
     """Transport authorities recompute a month within their region (a narrower prefix of it may
     be given)."""
     scope = _scope(request)
-    if not staff_scope(request.auth).in_department("transport"):  # type: ignore[attr-defined]
+    if not staff_scope(current_user(request)).in_department("transport"):
         raise PermissionDenied(Code.DEPARTMENT, "Only transport authorities recompute compliance.")
     prefix = payload.region_prefix or scope.region_prefix
     if not prefix.startswith(scope.region_prefix):
@@ -244,5 +241,5 @@ def compute(request: HttpRequest, payload: ComputeIn) -> services.ComputeResult:
     return services.compliance_compute(
         month=payload.month,
         region_prefix=prefix,
-        actor=Actor.for_user(request.auth),  # type: ignore[attr-defined]
+        actor=Actor.for_user(current_user(request)),
     )

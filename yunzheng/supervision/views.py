@@ -18,9 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from yunzheng.accounts.guards import staff_required
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.core.audit import Actor
+from yunzheng.core.auth import staff_required
 from yunzheng.core.errors import DomainError
 from yunzheng.supervision import bulletin as bulletin_module
 from yunzheng.supervision import exports, selectors, services

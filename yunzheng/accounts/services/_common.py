@@ -4,11 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
 
 from django.conf import settings
 from django.db import connection
 from django.utils import timezone
+
+from yunzheng.core.ratelimit import seconds_until, window_limit
+
+__all__ = [
+    "lock_key",
+    "minutes_from_seconds",
+    "now_or_current",
+    "seconds_until",
+    "setting_int",
+    "window_limit",
+]
 
 
 def setting_int(name: str, default: int) -> int:
@@ -17,10 +27,6 @@ def setting_int(name: str, default: int) -> int:
 
 def now_or_current(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
-
-
-def seconds_until(moment: dt.datetime, now: dt.datetime) -> int:
-    return max(1, math.ceil((moment - now).total_seconds()))
 
 
 def minutes_from_seconds(seconds: int) -> int:
@@ -37,15 +43,3 @@ def lock_key(namespace: int, hex_digest: str) -> None:
         key = int(hex_digest[:8], 16) - 2**31  # into int4's signed range
         with connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [namespace - 2**31, key])
-
-
-def window_limit(queryset: Any, *, window: dt.timedelta, limit: int, now: dt.datetime) -> dt.datetime | None:
-    """When the oldest code in the window leaves it, if `limit` codes were issued in the window."""
-    recent = list(
-        queryset.filter(created_at__gt=now - window)
-        .order_by("-created_at")
-        .values_list("created_at", flat=True)[:limit]
-    )
-    if len(recent) < limit:
-        return None
-    return recent[-1] + window

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import math
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -15,6 +14,7 @@ from yunzheng.core.crypto import (
 from yunzheng.core.errors import (
     RateLimited,
 )
+from yunzheng.core.ratelimit import seconds_until, window_limit
 from yunzheng.elicense import verifier
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
 from yunzheng.elicense.models import (
@@ -58,14 +58,16 @@ def _rate_limited(*, ip_hash: str, channel: str, now: dt.datetime) -> RateLimite
             cursor.execute(
                 "SELECT pg_advisory_xact_lock(%s, %s)", [0x454C4943 - 2**31, int(ip_hash[:8], 16) - 2**31]
             )
-    recent = list(
-        VerificationAttempt.objects.filter(ip_hash=ip_hash, counted=True, at__gt=now - window)
-        .order_by("-at")
-        .values_list("at", flat=True)[:limit]
+    free_at = window_limit(
+        VerificationAttempt.objects.filter(ip_hash=ip_hash, counted=True),
+        window=window,
+        limit=limit,
+        now=now,
+        field="at",
     )
-    if len(recent) < limit:
+    if free_at is None:
         return None
-    retry_after = max(1, math.ceil((recent[-1] + window - now).total_seconds()))
+    retry_after = seconds_until(free_at, now)
     VerificationAttempt.objects.create(
         at=now,
         ip_hash=ip_hash,

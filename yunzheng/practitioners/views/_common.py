@@ -6,13 +6,12 @@ import datetime as dt
 from typing import Any
 
 from django.core import signing
-from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from yunzheng.accounts.models import User
+from yunzheng.core.auth import current_user
 from yunzheng.core.errors import NotFound
 from yunzheng.practitioners import catalogue, selectors
 from yunzheng.practitioners.models import (
@@ -20,13 +19,6 @@ from yunzheng.practitioners.models import (
 )
 
 AGREED_SESSION_KEY = "office_agreed_services"
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    if not isinstance(user, User):
-        raise DjangoPermissionDenied
-    return user
 
 
 def _today() -> dt.date:
@@ -42,7 +34,7 @@ def _service_or_404(slug: str) -> catalogue.ServiceDefinition:
 
 def _own_case(request: HttpRequest, pk: int) -> ServiceCase:
     try:
-        return selectors.case_for_applicant(user=_user(request), case_id=pk)
+        return selectors.case_for_applicant(user=current_user(request), case_id=pk)
     except NotFound:
         raise Http404 from None
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.models import User
+from yunzheng.core.auth import current_user
 from yunzheng.core.crypto import mask_id_number
 from yunzheng.core.errors import DomainError
 from yunzheng.practitioners import catalogue, selectors, services
@@ -40,7 +41,6 @@ from yunzheng.practitioners.views._common import (
     _service_or_404,
     _steps,
     _today,
-    _user,
 )
 from yunzheng.practitioners.views.mine import _case_context
 
@@ -109,7 +109,7 @@ def _agree(
 @require_http_methods(["GET", "POST"])
 def service_certificate(request: HttpRequest, slug: str) -> HttpResponse:
     definition = _service_or_404(slug)
-    user = _user(request)
+    user = current_user(request)
     if definition.case_type not in request.session.get(AGREED_SESSION_KEY, {}):
         messages.warning(request, _("Read the business instructions and agree to them first."))
         return redirect("practitioners:service_detail", slug=slug)
@@ -157,7 +157,7 @@ def _own_draft(request: HttpRequest, pk: int) -> ServiceCase:
 @require_http_methods(["GET", "POST"])
 def case_info(request: HttpRequest, pk: int) -> HttpResponse:
     case = _own_draft(request, pk)
-    user = _user(request)
+    user = current_user(request)
     definition = catalogue.service(case.case_type)
     info = services.personal_info(case)
     details = dict(case.details)
@@ -229,7 +229,7 @@ def case_delivery(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.case_delivery_save(
                 case=case,
-                applicant=_user(request),
+                applicant=current_user(request),
                 method=form.cleaned_data["method"],
                 recipient=form.cleaned_data["recipient"],
                 phone=form.cleaned_data["phone"],
@@ -293,7 +293,7 @@ def case_materials(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             try:
                 services.case_material_upload(
-                    case=case, applicant=_user(request), kind=kind, upload=form.cleaned_data["file"]
+                    case=case, applicant=current_user(request), kind=kind, upload=form.cleaned_data["file"]
                 )
             except DomainError as error:
                 errors[kind] = [error.message]
@@ -330,7 +330,7 @@ def case_review(request: HttpRequest, pk: int) -> HttpResponse:
     problems: list[str] = []
     if request.method == "POST":
         try:
-            submitted = services.case_submit(case=case, applicant=_user(request))
+            submitted = services.case_submit(case=case, applicant=current_user(request))
         except DomainError as error:
             problems = [detail.message for detail in error.details] or [error.message]
         else:
@@ -354,6 +354,6 @@ def case_review(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def case_discard(request: HttpRequest, pk: int) -> HttpResponse:
     case = _own_draft(request, pk)
-    services.case_draft_discard(case=case, applicant=_user(request))
+    services.case_draft_discard(case=case, applicant=current_user(request))
     messages.success(request, _("The draft was deleted."))
     return redirect("practitioners:my_cases")

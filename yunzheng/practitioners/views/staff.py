@@ -13,9 +13,9 @@ from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
-from yunzheng.accounts.guards import staff_required
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
 from yunzheng.practitioners import selectors, services
@@ -30,7 +30,7 @@ from yunzheng.practitioners.models import (
     CaseType,
     ServiceCase,
 )
-from yunzheng.practitioners.views._common import _shown_token, _today, _user
+from yunzheng.practitioners.views._common import _shown_token, _today
 from yunzheng.practitioners.views.mine import _case_context, _timeline_rows
 from yunzheng.practitioners.workflow import Action
 
@@ -40,7 +40,7 @@ from yunzheng.practitioners.workflow import Action
 
 
 def _office_staff(request: HttpRequest) -> User:
-    user = _user(request)
+    user = current_user(request)
     try:
         services.office_scope(user)
     except PermissionDenied as denied:
@@ -121,7 +121,7 @@ def _staff_case(request: HttpRequest, pk: int) -> ServiceCase:
 def staff_case(request: HttpRequest, pk: int) -> HttpResponse:
     """One case in full (viewing it is audited: it holds personal data), with its actions."""
     case = _staff_case(request, pk)
-    staff = _user(request)
+    staff = current_user(request)
     reason_form = ReasonForm()
     approve_form = ApproveForm()
     complete_form = CompleteForm()
