@@ -207,8 +207,8 @@ def test_clerk_of_another_city_or_department_cannot_see_the_case(
     police_client = Client()
     staff_login(police_client, police)
     assert police_client.get("/office/staff/").status_code == 403
-    # A public user is sent to the staff login.
-    assert _client(driver).get("/office/staff/").status_code == 302
+    # A logged-in public user has the wrong role: refused (core.auth.staff_required).
+    assert _client(driver).get("/office/staff/").status_code == 403
 
 
 # --------------------------------------------------------------------------------------------
