@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from yunzheng.accounts.guards import staff_required
 from yunzheng.accounts.models import StaffProfile
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.core import calendar_years
+from yunzheng.core.auth import staff_required
 from yunzheng.core.errors import DomainError, PermissionDenied
 from yunzheng.core.models import StatutoryCalendarYear
 from yunzheng.core.workdays import missing_next_year
