@@ -7,7 +7,7 @@ a company's members (their own alarms). Rules are written by transport staff of 
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
@@ -15,28 +15,19 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
 from yunzheng.accounts.auth import user_auth
-from yunzheng.accounts.models import User
 from yunzheng.alarms import access, selectors, services
 from yunzheng.alarms.dryrun import rule_dry_run
 from yunzheng.alarms.error_codes import AlarmErrorCode as Code
 from yunzheng.alarms.models import Alarm, AlarmRule
-from yunzheng.core.errors import NotFound, PermissionDenied, ValidationFailed
+from yunzheng.core.auth import current_user
+from yunzheng.core.errors import NotFound, ValidationFailed
 from yunzheng.exchange.spec.validation import BEIJING
 
 router = Router(tags=["alarms"])
 
 
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.auth)  # type: ignore[attr-defined]
-
-
 def _viewer(request: HttpRequest) -> access.AlarmViewer:
-    user = _user(request)
-    verified = getattr(user, "is_verified", None)
-    is_staff = access.staff_profile_of(user) is not None
-    if is_staff and getattr(request, "user_token", None) is None and verified is not None and not verified():
-        raise PermissionDenied(Code.OUT_OF_SCOPE, "Complete the staff second factor first.")
-    return access.viewer_for(user)
+    return access.viewer_for(current_user(request))
 
 
 class AlarmQuery(Schema):
@@ -138,7 +129,7 @@ class AnswerIn(Schema):
 @router.post("/{alarm_id}/acknowledge", response=AlarmOut, auth=user_auth)
 def acknowledge(request: HttpRequest, alarm_id: int, payload: NoteIn) -> dict[str, Any]:
     _viewer(request)
-    alarm = services.alarm_acknowledge(user=_user(request), alarm_id=alarm_id, note=payload.note)
+    alarm = services.alarm_acknowledge(user=current_user(request), alarm_id=alarm_id, note=payload.note)
     return _out(alarm, company_view=False)
 
 
@@ -146,7 +137,7 @@ def acknowledge(request: HttpRequest, alarm_id: int, payload: NoteIn) -> dict[st
 def assign(request: HttpRequest, alarm_id: int, payload: AssignIn) -> dict[str, Any]:
     _viewer(request)
     alarm = services.alarm_assign(
-        user=_user(request),
+        user=current_user(request),
         alarm_id=alarm_id,
         assignee_id=payload.assignee,
         note=payload.note,
@@ -157,14 +148,14 @@ def assign(request: HttpRequest, alarm_id: int, payload: AssignIn) -> dict[str, 
 @router.post("/{alarm_id}/close", response=AlarmOut, auth=user_auth)
 def close(request: HttpRequest, alarm_id: int, payload: NoteIn) -> dict[str, Any]:
     _viewer(request)
-    alarm = services.alarm_close(user=_user(request), alarm_id=alarm_id, note=payload.note)
+    alarm = services.alarm_close(user=current_user(request), alarm_id=alarm_id, note=payload.note)
     return _out(alarm, company_view=False)
 
 
 @router.post("/{alarm_id}/answer", auth=user_auth, summary="A company's explanation or correction")
 def answer(request: HttpRequest, alarm_id: int, payload: AnswerIn) -> dict[str, Any]:
     event = services.alarm_company_answer(
-        user=_user(request),
+        user=current_user(request),
         alarm_id=alarm_id,
         kind=payload.kind,
         text=payload.text,
@@ -225,27 +216,27 @@ def _rule_out(rule: AlarmRule) -> dict[str, Any]:
 
 @router.get("/rules", response=list[RuleOut], auth=user_auth, summary="Alarm rules of the caller's region")
 def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_rule_out(r) for r in selectors.rules_for(_user(request))]
+    return [_rule_out(r) for r in selectors.rules_for(current_user(request))]
 
 
 @router.post("/rules", response={201: RuleOut}, auth=user_auth, summary="Create a rule (version 1)")
 def create_rule(request: HttpRequest, payload: RuleIn) -> Status:
     fields = payload.dict()
     fields["enabled"] = bool(fields["enabled"])
-    rule = services.rule_create(user=_user(request), **fields)
+    rule = services.rule_create(user=current_user(request), **fields)
     return Status(201, _rule_out(rule))
 
 
 @router.put("/rules/{rule_id}", response=RuleOut, auth=user_auth, summary="Change a rule (a new version)")
 def update_rule(request: HttpRequest, rule_id: int, payload: RuleIn) -> dict[str, Any]:
-    rule = services.rule_update(user=_user(request), rule_id=rule_id, **payload.dict())
+    rule = services.rule_update(user=current_user(request), rule_id=rule_id, **payload.dict())
     return _rule_out(rule)
 
 
 @router.post("/rules/{rule_id}/enabled", response=RuleOut, auth=user_auth, summary="Switch a rule on or off")
 def enable_rule(request: HttpRequest, rule_id: int, payload: EnableIn) -> dict[str, Any]:
     rule = services.rule_set_enabled(
-        user=_user(request),
+        user=current_user(request),
         rule_id=rule_id,
         enabled=payload.enabled,
         note=payload.note,
@@ -256,7 +247,7 @@ def enable_rule(request: HttpRequest, rule_id: int, payload: EnableIn) -> dict[s
 @router.post("/rules/{rule_id}/dry-run", auth=user_auth, summary="What the rule would have raised on a day")
 def dry_run(request: HttpRequest, rule_id: int, payload: DryRunIn) -> dict[str, Any]:
     """Default day: yesterday (Beijing)."""
-    rule = selectors.rule_for(_user(request), rule_id)
+    rule = selectors.rule_for(current_user(request), rule_id)
     if rule is None:
         raise NotFound(Code.NOT_FOUND, "No such rule in your region.")
     day = payload.day or (timezone.now().astimezone(BEIJING).date() - timedelta(days=1))

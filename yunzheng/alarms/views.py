@@ -7,7 +7,7 @@ Like api.py: validate (forms), call a selector or a service, render. Visibility 
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -19,20 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from yunzheng.accounts.guards import staff_required
-from yunzheng.accounts.models import User
 from yunzheng.alarms import access, exports, selectors, services
 from yunzheng.alarms.dryrun import rule_dry_run
 from yunzheng.alarms.forms import ActionForm, AnswerForm, RuleForm
 from yunzheng.alarms.kinds import default_params
 from yunzheng.alarms.models import Alarm, AlarmEvent, RuleKind, Severity
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError
 from yunzheng.exchange.spec.validation import BEIJING
-
-
-def _user(request: HttpRequest) -> User:
-    return cast(User, request.user)
 
 
 def _viewer(request: HttpRequest) -> access.AlarmViewer:
@@ -71,7 +66,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "severities": Severity.choices,
             "kinds": RuleKind.choices,
-            "notifications": selectors.unread_notifications(_user(request)),
+            "notifications": selectors.unread_notifications(current_user(request)),
             "can_write_rules": viewer.is_transport,
         },
     )
@@ -107,7 +102,7 @@ def act(request: HttpRequest, alarm_id: int) -> HttpResponse:
         messages.error(request, _("Choose an action."))
         return HttpResponseRedirect(target)
     data = form.cleaned_data
-    user = _user(request)
+    user = current_user(request)
     try:
         if data["action"] == "acknowledge":
             services.alarm_acknowledge(user=user, alarm_id=alarm_id, note=data["note"])
@@ -135,9 +130,9 @@ def act(request: HttpRequest, alarm_id: int) -> HttpResponse:
 @require_POST
 def duty(request: HttpRequest) -> HttpResponse:
     try:
-        services.duty_set(user=_user(request), on_duty=request.POST.get("on_duty") == "1")
+        services.duty_set(user=current_user(request), on_duty=request.POST.get("on_duty") == "1")
         if request.POST.get("read"):
-            services.notifications_mark_read(user=_user(request))
+            services.notifications_mark_read(user=current_user(request))
     except DomainError as exc:
         messages.error(request, exc.message)
     return HttpResponseRedirect(reverse("alarms:desk"))
@@ -181,14 +176,14 @@ def _rules_user(request: HttpRequest) -> None:
 @require_GET
 def rules(request: HttpRequest) -> HttpResponse:
     _rules_user(request)
-    return render(request, "alarms/rules.html", {"rules": selectors.rules_for(_user(request))})
+    return render(request, "alarms/rules.html", {"rules": selectors.rules_for(current_user(request))})
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     _rules_user(request)
-    user = _user(request)
+    user = current_user(request)
     rule = selectors.rule_for(user, rule_id) if rule_id else None
     if rule_id and rule is None:
         raise Http404(_("No such rule in your region."))
@@ -274,7 +269,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
 def rule_enabled(request: HttpRequest, rule_id: int) -> HttpResponse:
     try:
         services.rule_set_enabled(
-            user=_user(request),
+            user=current_user(request),
             rule_id=rule_id,
             enabled=request.POST.get("enabled") == "1",
             note=request.POST.get("note", "")[:200],
@@ -311,7 +306,7 @@ def company_detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             services.alarm_company_answer(
-                user=_user(request),
+                user=current_user(request),
                 alarm_id=alarm.pk,
                 kind=form.cleaned_data["kind"],
                 text=form.cleaned_data["text"],

@@ -11,6 +11,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from yunzheng.accounts.auth import user_auth
 from yunzheng.core import workdays
+from yunzheng.core.auth import current_staff
 
 router = Router(tags=["platform"])
 
@@ -108,16 +109,10 @@ class CalendarConfirmOut(Schema):
 
 
 def _calendar_staff(request: HttpRequest) -> Any:
-    from yunzheng.core.errors import PermissionDenied
     from yunzheng.web.calendar_pages import require_calendar_maintainer
 
-    user = request.auth  # type: ignore[attr-defined]
+    user = current_staff(request)
     require_calendar_maintainer(user)
-    is_verified = getattr(request.user, "is_verified", None)
-    if getattr(request, "user_token", None) is not None or is_verified is None or not is_verified():
-        raise PermissionDenied(
-            "staff.second_factor_required", _("Log in as staff with your authenticator first.")
-        )
     return user
 
 
