@@ -541,7 +541,7 @@ def withdraw_pass(request: HttpRequest, application_id: int, payload: ReasonIn) 
 
 @router.get("/staff/traffic-passes", response=list[PassOut], auth=staff_auth, summary="Pass queue (staff)")
 def pass_queue(request: HttpRequest, status: str = "submitted", overdue: bool = False) -> list[PassOut]:
-    staff = currentcurrent_staff(request)
+    staff = current_staff(request)
     queue = selectors.application_queue(staff_user=staff, status=status, overdue_only=overdue)
     return [_pass_out(a) for a in queue.prefetch_related("transitions")[:200]]
 
@@ -564,7 +564,7 @@ def data_review_pass(request: HttpRequest, application_id: int, payload: ReasonI
     "/staff/traffic-passes/{application_id}/approve", response=PassOut, auth=staff_auth, summary="Approve"
 )
 def approve_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -> PassOut:
-    staff = currentcurrent_staff(request)
+    staff = current_staff(request)
     application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
     return _pass_out(traffic_pass_approve(application=application, staff_user=staff, reason=payload.reason))
 
@@ -573,7 +573,7 @@ def approve_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -
     "/staff/traffic-passes/{application_id}/reject", response=PassOut, auth=staff_auth, summary="Reject"
 )
 def reject_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -> PassOut:
-    staff = currentcurrent_staff(request)
+    staff = current_staff(request)
     application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
     return _pass_out(traffic_pass_reject(application=application, staff_user=staff, reason=payload.reason))
 
@@ -582,7 +582,7 @@ def reject_pass(request: HttpRequest, application_id: int, payload: ReasonIn) ->
     "/staff/traffic-passes/{application_id}/revoke", response=PassOut, auth=staff_auth, summary="Revoke"
 )
 def revoke_pass(request: HttpRequest, application_id: int, payload: ReasonIn) -> PassOut:
-    staff = currentcurrent_staff(request)
+    staff = current_staff(request)
     application = selectors.application_for_staff(staff_user=staff, application_id=application_id)
     return _pass_out(traffic_pass_revoke(application=application, staff_user=staff, reason=payload.reason))
 
@@ -598,7 +598,7 @@ _STATUS_ACTIONS = {
     "/staff/licences/{lid}/{action}", response=LicenceOut, auth=staff_auth, summary="Revoke/suspend/reinstate"
 )
 def change_licence_status(request: HttpRequest, lid: str, action: str, payload: ReasonIn) -> dict[str, Any]:
-    staff = currentcurrent_staff(request)
+    staff = current_staff(request)
     licence = selectors.licence_for_staff(staff_user=staff, lid=lid)
     change = _STATUS_ACTIONS.get(action)
     if change is None:
@@ -619,7 +619,7 @@ def index(
     type: str = "",
     status: str = "",
 ) -> list[dict[str, Any]]:
-    staff = currentcurrent_staff(request)
+    staff = current_staff(request)
     if holder_id_number:
         record_audit(
             actor=Actor.for_user(staff),
@@ -665,12 +665,12 @@ def _report_out(report: selectors.ScopedSyncReport) -> SyncReportOut:
     summary="Latest consistency check",
 )
 def sync_report(request: HttpRequest) -> Status | SyncReportOut:
-    report = selectors.latest_sync_report(staff_user=currentcurrent_staff(request))
+    report = selectors.latest_sync_report(staff_user=current_staff(request))
     return Status(204, None) if report is None else _report_out(report)
 
 
 @router.post("/sync-check", response=SyncReportOut, auth=staff_auth, summary="Run the consistency check now")
 def run_sync_check(request: HttpRequest) -> SyncReportOut:
-    staff = currentcurrent_staff(request)
+    staff = current_staff(request)
     run = sync_check_run(actor=Actor.for_user(staff))
     return _report_out(selectors.scoped_sync_report(run=run, staff_user=staff))

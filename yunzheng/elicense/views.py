@@ -21,6 +21,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yunzheng.accounts.auth import client_ip
 from yunzheng.accounts.guards import real_name_required
+from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
@@ -545,21 +546,23 @@ def _material_response(
 @login_required
 def pass_material(request: HttpRequest, application_id: int, material_id: int) -> HttpResponse:
     try:
-        application = selectors.application_for_user(user=_user(request), application_id=application_id)
+        application = selectors.application_for_user(
+            user=current_user(request), application_id=application_id
+        )
     except NotFound as error:
         raise _not_found(error) from None
-    return _material_response(application, material_id, viewer=_user(request))
+    return _material_response(application, material_id, viewer=current_user(request))
 
 
 @staff_required
 def staff_pass_material(request: HttpRequest, application_id: int, material_id: int) -> HttpResponse:
     try:
         application = selectors.application_for_staff(
-            staff_user=_user(request), application_id=application_id
+            staff_user=current_user(request), application_id=application_id
         )
     except NotFound as error:
         raise _not_found(error) from None
-    return _material_response(application, material_id, viewer=_user(request))
+    return _material_response(application, material_id, viewer=current_user(request))
 
 
 @staff_required
