@@ -16,6 +16,19 @@ arrive < pay) and end shortly before "now".
 * ``zero_duration_trip`` - every 10th trip arrives at its departure time (valid per field rules);
 * ``unix_epoch_time`` - PositionTime sent as unix seconds (accepted, normalised);
 * ``unknown_driver`` - every 10th match names a driver absent from baseInfoDriver.
+
+``incidents`` switches on one occurrence of each situation the real-time alarms watch for
+(docs/adr/0060-alarms-real-time-rules.md), so a demo or a test sees every kind of alarm:
+
+* ``sos`` - the first trip carrying passengers: its vehicle reports WarnStatus bit 0 (JT/T 808 emergency) for
+  the middle third of the ride;
+* ``fare_spike`` - the first paid trip is charged six times its fare;
+* ``outside_city`` - the first order is created, matched and paid in another city (OnArea);
+* ``unlicensed_driver`` - the first match names a driver no registry knows;
+* ``out_of_city`` - an extra vehicle carries passengers 40 minutes outside the city's extent;
+* ``long_drive`` - an extra vehicle drives 4 h 15 min without a stop;
+* ``stale_feed`` - an extra vehicle in service (空驶) goes silent 40 minutes before the end;
+* ``clustering`` - 25 extra vehicles gather within 100 m two minutes before the end.
 """
 
 from __future__ import annotations
@@ -33,6 +46,18 @@ from yunzheng.exchange.spec.samples import valid_record
 from yunzheng.exchange.spec.validation import BEIJING
 
 FAULTS = frozenset({"swapped_lat_lon", "zero_duration_trip", "unix_epoch_time", "unknown_driver"})
+INCIDENTS = frozenset(
+    {
+        "sos",
+        "fare_spike",
+        "outside_city",
+        "unlicensed_driver",
+        "out_of_city",
+        "long_drive",
+        "stale_feed",
+        "clustering",
+    }
+)
 
 Event = tuple[str, dict[str, Any]]
 
@@ -53,6 +78,9 @@ CITIES: dict[int, City] = {
     440300: City(440300, "深圳市", "粤B", (113_900_000, 114_150_000), (22_500_000, 22_620_000)),
 }
 
+#: Where the outside_city incident takes an order: a county of another city nearby.
+NEIGHBOUR = {330100: 330302, 110100: 120101, 310100: 330106, 440300: 440103}
+
 _PLACES = ("地铁站", "购物中心", "小区南门", "写字楼", "医院", "火车站", "公园", "大学东门")
 _ROADS = ("文三路", "天目山路", "延安路", "解放路", "莫干山路", "庆春路", "江南大道", "滨盛路")
 
@@ -68,11 +96,15 @@ class SimulationPlan:
     position_interval: int = 5  # seconds between positions of a moving vehicle
     faults: frozenset[str] = frozenset()
     end: datetime | None = None  # the simulated period ends here (default: now)
+    incidents: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - FAULTS
         if unknown:
             raise ValueError(f"unknown faults {sorted(unknown)}; known: {sorted(FAULTS)}")
+        unknown = set(self.incidents) - INCIDENTS
+        if unknown:
+            raise ValueError(f"unknown incidents {sorted(unknown)}; known: {sorted(INCIDENTS)}")
         if self.city not in CITIES:
             raise ValueError(f"no city profile for {self.city}; known: {sorted(CITIES)}")
         if self.drivers < 1 or self.orders < 0 or not 0 <= self.cancel_share <= 1:
@@ -125,6 +157,14 @@ class _Generator:
         self._seq = 0
         self.drivers: list[_Driver] = []
         self.summary = SimulationSummary()
+        self._incidents_done: set[str] = set()
+
+    def incident(self, name: str) -> bool:
+        """True once for each switched-on incident (the first time it is asked)."""
+        if name in self.plan.incidents and name not in self._incidents_done:
+            self._incidents_done.add(name)
+            return True
+        return False
 
     # --- helpers ------------------------------------------------------------------------------
 
@@ -236,6 +276,7 @@ class _Generator:
         t0: datetime,
         t1: datetime,
         biz: int,
+        sos: bool = False,
     ) -> None:
         """Positions every position_interval seconds from a to b (a slightly curved path)."""
         seconds = max(0, int((t1 - t0).total_seconds()))
@@ -253,6 +294,7 @@ class _Generator:
                 stamp = int(when.timestamp())
             v_lon, v_lat = (lat, lon) if self.fault("swapped_lat_lon") else (lon, lat)
             common = {"PositionTime": stamp, "Speed": speed, "Direction": heading, "BizStatus": biz}
+            warn = 1 if sos and 1 / 3 <= f <= 2 / 3 else 0
             self.emit(
                 when,
                 "positionVehicle",
@@ -264,6 +306,7 @@ class _Generator:
                     "Latitude": v_lat,
                     "Encrypt": 1,
                     "OrderId": order_id,
+                    "WarnStatus": warn,
                     **common,
                 },
             )
@@ -295,9 +338,12 @@ class _Generator:
         while _km(origin, dest) < 2.0:
             dest = self.point()
         book_depart = created + timedelta(minutes=rng.choice((0, 0, 0, 15)))
+        # The outside_city incident: this order is taken in another city.
+        region = NEIGHBOUR[self.city.code] if self.incident("outside_city") else self.city.code
         create = self.rec(
             "orderCreate",
             created,
+            Address=region,
             OrderId=order_id,
             OrderTime=_dt14(created),
             DepartTime=_dt14(book_depart),
@@ -328,7 +374,7 @@ class _Generator:
             self.cancel(order_id, created, created + timedelta(seconds=rng.randint(60, 180)), "3", "3")
             return
         license_id = d.license_id
-        if self.fault("unknown_driver"):
+        if self.fault("unknown_driver") or self.incident("unlicensed_driver"):
             body = f"{self.city.code + 6}19800101{rng.randrange(1000):03d}"
             license_id = body + ric.calc_check_digit(body)
         self.emit(
@@ -337,6 +383,7 @@ class _Generator:
             self.rec(
                 "orderMatch",
                 matched,
+                Address=region,
                 OrderId=order_id,
                 LicenseId=license_id,
                 DriverPhone=d.phone,
@@ -380,7 +427,7 @@ class _Generator:
                 WaitMile=0.0,
             ),
         )
-        self.positions(d, order_id, origin, dest, depart, arrive, 1)
+        self.positions(d, order_id, origin, dest, depart, arrive, 1, sos=self.incident("sos"))
         self.emit(
             arrive,
             "operateArrive",
@@ -397,6 +444,8 @@ class _Generator:
             ),
         )
         fare = round(11.0 + max(0.0, km - 3.0) * 2.5 + drive / 60 * 0.5, 1)
+        if self.incident("fare_spike"):
+            fare = round(fare * 6, 1)
         paid = arrive + timedelta(seconds=rng.randint(20, 300))
         self.emit(
             paid,
@@ -404,6 +453,7 @@ class _Generator:
             self.rec(
                 "operatePay",
                 paid,
+                OnArea=region,
                 OrderId=order_id,
                 LicenseId=d.license_id,
                 VehicleNo=d.vehicle_no,
@@ -458,6 +508,76 @@ class _Generator:
         d.free_at = paid + timedelta(seconds=rng.randint(30, 300))
         self.summary.orders_completed += 1
 
+    # --- incidents of extra vehicles (not in the driver pool) --------------------------------------
+
+    def extra_position(self, plate: str, when: datetime, lon: int, lat: int, *, speed: int, biz: int) -> None:
+        self.emit(
+            when,
+            "positionVehicle",
+            {
+                "CompanyId": self.plan.company_id,
+                "VehicleNo": plate,
+                "VehicleRegionCode": self.city.code,
+                "PositionTime": _dt14(when),
+                "Longitude": lon,
+                "Latitude": lat,
+                "Encrypt": 1,
+                "OrderId": f"{plate[2:]}-{_d8(when)}",
+                "Speed": speed,
+                "Direction": 90,
+                "BizStatus": biz,
+                "WarnStatus": 0,
+            },
+        )
+
+    def extra_incidents(self) -> None:
+        c, end = self.city, self.end
+        if self.incident("out_of_city"):
+            # 1.5 degrees east of the urban area: outside the city's extent, still on land in China.
+            lon, lat = c.lon[1] + 1_500_000, (c.lat[0] + c.lat[1]) // 2
+            for k in range(0, 40 * 60 + 1, 30):
+                self.extra_position(
+                    f"{c.plate}X0001",
+                    end - timedelta(minutes=60) + timedelta(seconds=k),
+                    lon + k * 10,
+                    lat,
+                    speed=60,
+                    biz=1,
+                )
+        if self.incident("long_drive"):
+            lon, lat = self.point()
+            for k in range(0, int(4.25 * 3600) + 1, 60):
+                self.extra_position(
+                    f"{c.plate}X0002",
+                    end - timedelta(hours=4.25, minutes=5) + timedelta(seconds=k),
+                    lon + (k // 60 % 40) * 500,
+                    lat,
+                    speed=35,
+                    biz=1,
+                )
+        if self.incident("stale_feed"):
+            lon, lat = self.point()
+            for k in range(0, 20 * 60 + 1, 60):
+                self.extra_position(
+                    f"{c.plate}X0003",
+                    end - timedelta(minutes=60) + timedelta(seconds=k),
+                    lon,
+                    lat + k * 5,
+                    speed=20,
+                    biz=3,
+                )
+        if self.incident("clustering"):
+            lon, lat = self.point()
+            for k in range(25):
+                self.extra_position(
+                    f"{c.plate}X{100 + k:04d}",
+                    end - timedelta(minutes=2),
+                    lon + (k % 5) * 150,
+                    lat + (k // 5) * 150,
+                    speed=0,
+                    biz=3,
+                )
+
     def cancel(self, order_id: str, created: datetime, when: datetime, operator: str, code: str) -> None:
         reasons = {"1": "乘客行程有变", "2": "驾驶员无法按时到达", "3": "附近暂无可用车辆"}
         self.emit(
@@ -486,6 +606,7 @@ class _Generator:
         for d in self.drivers:
             when = min(self.end, max(d.free_at, self.end - timedelta(minutes=5)))
             self.logout(d, when)
+        self.extra_incidents()
         self.events.sort(key=lambda e: (e[0], e[1]))
         for _when, _seq, event in self.events:
             yield event
