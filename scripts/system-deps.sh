@@ -5,6 +5,7 @@
 #   gettext         compiling translations (make messages)
 #   pango           WeasyPrint's text layout (PDF licences, vouchers, bulletins)
 #   poppler-utils   pdftoppm: tests turn PDFs into images to decode their QR codes
+#   nats-server     exchange log mode: tests and benchmarks run a 3-node JetStream cluster
 set -euo pipefail
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
@@ -12,6 +13,7 @@ fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || missing+=(fonts-noto-cjk)
 command -v msgfmt >/dev/null 2>&1 || missing+=(gettext)
 ldconfig -p 2>/dev/null | grep -q "libpangoft2-1.0.so.0" || missing+=(libpango-1.0-0 libpangoft2-1.0-0)
 command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v nats-server >/dev/null 2>&1 || [ -x /usr/sbin/nats-server ] || missing+=(nats-server)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi

@@ -21,6 +21,7 @@ class ExchangeErrorCode(StrEnum):
     UNSUPPORTED_ENCODING = "unsupported_encoding"  # 415: Content-Encoding other than gzip/identity
     BODY_TOO_LARGE = "body_too_large"  # 413: body (or its decompressed form) over the limit
     TOO_MANY_RECORDS = "too_many_records"  # 413: more records than one request may carry
+    LOG_UNAVAILABLE = "log_unavailable"  # 503 + Retry-After: log mode, the log did not acknowledge
     # Envelope problems reuse the spec's codes (400/403) ------------------------------------------
     DECODE_ERROR = ErrorCode.DECODE_ERROR.value
     ENVELOPE_FIELD = ErrorCode.ENVELOPE_FIELD.value
@@ -29,3 +30,7 @@ class ExchangeErrorCode(StrEnum):
     # Read side ---------------------------------------------------------------------------------
     NOT_FOUND = "exchange.not_found"
     OUT_OF_SCOPE = "exchange.out_of_scope"
+    # Province feed (log mode) --------------------------------------------------------------------
+    FEED_NOT_AUTHENTICATED = "feed.not_authenticated"  # 401: no/unknown subscriber token
+    FEED_BAD_CURSOR = "feed.bad_cursor"  # 400: cursor is not now / a sequence / time:<ISO 8601>
+    FEED_UNAVAILABLE = "feed.unavailable"  # 404: log mode is off

@@ -224,13 +224,24 @@ def _claim(limit: int, now: datetime) -> list[ForwardingOutbox]:
 
 def _post(row: ForwardingOutbox) -> str | None:
     """POST the envelope; None on success (2xx), else the error text."""
-    sub = row.subscriber
+    return post_envelope(
+        url=row.subscriber.url,
+        token=row.subscriber.token or "",
+        envelope=personal_data.open_text(row.payload),
+        batch_ref=str(row.batch_id),
+    )
+
+
+def post_envelope(*, url: str, token: str, envelope: str, batch_ref: str) -> str | None:
+    """POST one JSON envelope to a subscriber; None on success (2xx), else the error text
+    (masked: a subscriber may echo records). Used by the outbox worker and, in log mode, by the
+    province consumers (``log/provinces.py``)."""
     timeout = float(getattr(settings, "EXCHANGE_FORWARD_TIMEOUT_SECONDS", 10))
-    headers = {"Content-Type": "application/json; charset=utf-8", "X-Yunzheng-Batch": str(row.batch_id)}
-    if sub.token:
-        headers["Authorization"] = f"Bearer {sub.token}"
+    headers = {"Content-Type": "application/json; charset=utf-8", "X-Yunzheng-Batch": batch_ref}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
     request = urllib.request.Request(  # noqa: S310 - subscriber URLs are configured by staff
-        sub.url, data=personal_data.open_text(row.payload).encode("utf-8"), headers=headers, method="POST"
+        url, data=envelope.encode("utf-8"), headers=headers, method="POST"
     )
     try:
         with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310
@@ -239,7 +250,7 @@ def _post(row: ForwardingOutbox) -> str | None:
                 return None
             return f"HTTP {response.status}"
     except urllib.error.HTTPError as exc:
-        return f"HTTP {exc.code}: {exc.read(500).decode('utf-8', 'replace')}"
+        return mask_personal_data(f"HTTP {exc.code}: {exc.read(500).decode('utf-8', 'replace')}")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         return f"{type(exc).__name__}: {exc}"
 

@@ -57,6 +57,8 @@ class IngestBatch(models.Model):
     rejected = models.PositiveIntegerField(_("rejected"), default=0)
     received_at = models.DateTimeField(_("received at"))
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    # Log mode: the message's Nats-Msg-Id (a content hash); unique, so a redelivery stores nothing.
+    log_msg_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         verbose_name = _("upload batch")

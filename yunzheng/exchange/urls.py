@@ -11,6 +11,8 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/", views.staff_overview, name="staff_overview"),
     path("staff/companies/<str:company_id>/", views.staff_company, name="staff_company"),
     path("staff/orders/<str:company_id>/<str:order_id>/", views.staff_order, name="staff_order"),
+    # Log mode: a provincial platform pulls its region's records with a cursor.
+    path("v1/feed", views.feed, name="feed"),
     # POST /exchange/v1/<category>/<name>, e.g. /exchange/v1/position/vehicle
     path("v1/<path:path>", views.upload, name="upload"),
 ]

@@ -25,6 +25,7 @@ from yunzheng.core.middleware import current_request_id
 from yunzheng.exchange import selectors
 from yunzheng.exchange.error_codes import ExchangeErrorCode
 from yunzheng.exchange.ingest import ingest_batch
+from yunzheng.exchange.log.errors import LogUnavailable
 from yunzheng.exchange.spec import get_spec
 from yunzheng.exchange.wire import WireError, decode_request
 
@@ -58,6 +59,15 @@ def upload(request: HttpRequest, path: str) -> HttpResponse:
         response = _error(exc.status, exc.code, exc.message, exc.details)
         if exc.status == 405:
             response["Allow"] = "POST"
+        return response
+    except LogUnavailable as exc:  # never a false acknowledgement: the company sends again later
+        logger.warning("exchange upload: log unavailable: %s", exc)
+        response = _error(
+            503,
+            ExchangeErrorCode.LOG_UNAVAILABLE,
+            "the exchange cannot store uploads right now; nothing was acknowledged, send the batch again",
+        )
+        response["Retry-After"] = str(exc.retry_after_seconds)
         return response
     except Exception:  # never an HTML 500: the company gets the request id to quote
         logger.exception("exchange upload failed")
@@ -119,6 +129,43 @@ def _upload(request: HttpRequest, path: str) -> HttpResponse:
     # a legacy uploader that only checks for 200 then notices a wholly broken feed.
     status = 422 if result.result == "rejected" else 200
     return _json(result.to_dict(), status)
+
+
+@require_GET
+def feed(request: HttpRequest) -> HttpResponse:
+    """``GET /exchange/v1/feed?cursor=now|<sequence>|time:<ISO 8601>&limit=N`` (log mode): the
+    records of the calling platform's region from the cursor, and the cursor to ask from next.
+    Authenticated by the subscriber's bearer token (the one the exchange sends when pushing)."""
+    from yunzheng.exchange import log
+
+    if not log.enabled():
+        return _error(404, ExchangeErrorCode.FEED_UNAVAILABLE, "the feed exists in log mode only")
+    from yunzheng.exchange.log import provinces
+
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    subscriber = provinces.subscriber_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if subscriber is None:
+        response = _error(401, ExchangeErrorCode.FEED_NOT_AUTHENTICATED, "send your platform's bearer token")
+        response["WWW-Authenticate"] = 'Bearer realm="exchange-feed"'
+        return response
+    try:
+        page = provinces.feed_page(
+            subscriber=subscriber,
+            cursor=request.GET.get("cursor", "now"),
+            limit=_int_param(request, "limit", 100, 1, provinces.MAX_PAGE),
+        )
+    except provinces.BadCursor as exc:
+        return _error(
+            400,
+            ExchangeErrorCode.FEED_BAD_CURSOR,
+            str(exc),
+            [{"field": "cursor", "code": ExchangeErrorCode.FEED_BAD_CURSOR, "message": str(exc)}],
+        )
+    except LogUnavailable as exc:
+        response = _error(503, ExchangeErrorCode.LOG_UNAVAILABLE, "the log is unavailable; ask again later")
+        response["Retry-After"] = str(exc.retry_after_seconds)
+        return response
+    return _json({"cursor": page.cursor, "messages": page.messages}, 200)
 
 
 # ---------------------------------------------------------------------------------------------

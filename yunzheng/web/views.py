@@ -31,7 +31,15 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         logger.exception("Health check: database unreachable")
         return JsonResponse({"status": "unavailable", "database": "error"}, status=503)
-    return JsonResponse({"status": "ok", "database": "ok", "vendor": connection.vendor})
+    body: dict[str, object] = {"status": "ok", "database": "ok", "vendor": connection.vendor}
+    from yunzheng.exchange.log.health import log_health
+
+    log = log_health()
+    if log is not None:  # log mode: the log's reachability and each consumer's lag, as details
+        body["exchange_log"] = log
+        if log["status"] != "ok":
+            body["status"] = "degraded"
+    return JsonResponse(body)
 
 
 def _error_page(request: HttpRequest, *, status: int) -> HttpResponse:

@@ -1,9 +1,12 @@
 """The ingest service: validate a batch, check ownership, store it durably, tell listeners.
 
 ``ingest_batch`` is the one write path of the exchange interface (the HTTP view, the tests and
-the benchmark's baseline all go through it). Two routes:
+the benchmark's baseline all go through it). Three routes:
 
 * another environment's registered route (``batch_routes``: the conformance sandbox);
+* log mode (``EXCHANGE_LOG_URL`` set): the accepted records are published to JetStream and the
+  batch is acknowledged once the log acknowledged them (``yunzheng.exchange.log``); the log
+  consumer later calls :func:`store_batch`;
 * direct: :func:`store_batch` writes in one transaction that commits before the caller answers.
 """
 
@@ -26,6 +29,7 @@ from yunzheng.exchange.ingest.plans import Record, _event_epochs, plan_for
 from yunzheng.exchange.ingest.result import IngestResult, check_ownership
 from yunzheng.exchange.ingest.stats import _upsert_stats
 from yunzheng.exchange.ingest.writers import _WRITERS, BULK, NAIVE
+from yunzheng.exchange.log.settings import enabled as log_enabled
 from yunzheng.exchange.models import EventRecord, IngestBatch, PositionRecord
 from yunzheng.exchange.partitions import ensure_partitions
 from yunzheng.exchange.spec import InterfaceSpec, RecordError, get_validator
@@ -50,8 +54,9 @@ def ingest_batch(
     """Validate, check ownership and store one batch; returns what the company is told.
 
     The envelope (CompanyId of the credential's company, IPCType) must already be checked.
-    Returns only once the valid records are durable (committed); valid records are kept even
-    when others are rejected.
+    Returns only once the valid records are durable (committed, or acknowledged by the log);
+    valid records are kept even when others are rejected. In log mode raises
+    ``yunzheng.exchange.log.LogUnavailable`` when the log did not acknowledge them.
     """
     company = credential.company
     checked = get_validator(interface).validate_batch(records)
@@ -72,6 +77,29 @@ def ingest_batch(
         company.supervision_company_id, checked.accepted, checked.rejected, records
     )
     received_at = timezone.now()
+
+    if log_enabled():
+        from yunzheng.exchange.log.publish import publish_batch  # imports nats-py: log mode only
+
+        published = publish_batch(
+            credential=credential,
+            interface=interface,
+            received=len(records),
+            valid=valid,
+            rejected=rejected,
+            wire_format=wire_format,
+            request_id=request_id,
+            received_at=received_at,
+        )
+        # batch_id is the log's sequence number of the batch's first message in log mode.
+        return IngestResult(
+            batch_id=published.first_sequence,
+            interface=interface.type,
+            received=len(records),
+            accepted=len(valid) - published.duplicates,
+            duplicates=published.duplicates,
+            rejected=rejected,
+        )
 
     batch_id, inserted = store_batch(
         company=company,
@@ -113,12 +141,14 @@ def store_batch(
     received_at: datetime,
     strategy: str | None = None,
     forward: bool = True,
+    log_msg_id: str | None = None,
 ) -> tuple[int, int]:
     """Store validated records of one batch in one transaction (committed on return): the batch
     row, the records (idempotent on their natural key and version), the forwarding outbox
     (``forward``; production only) and the day's statistics. Returns (batch id, new records).
 
-    Called by :func:`ingest_batch` (direct mode).
+    Called by :func:`ingest_batch` (direct mode) and by the log consumer (log mode, with the
+    message's ``log_msg_id``: unique, so a redelivered message is never stored twice).
     """
     plan = plan_for(interface)
     strategy = strategy or ingest_strategy()
@@ -142,6 +172,7 @@ def store_batch(
                 rejected=len(rejected),
                 received_at=received_at,
                 request_id=request_id[:64],
+                log_msg_id=log_msg_id,
             )
             inserted = 0
             if valid:

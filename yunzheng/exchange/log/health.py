@@ -1,0 +1,35 @@
+"""``/healthz`` details in log mode: is the log reachable, how far behind is each consumer."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from yunzheng.exchange.log.errors import LogUnavailable
+from yunzheng.exchange.log.settings import enabled
+
+logger = logging.getLogger(__name__)
+
+
+def log_health() -> dict[str, Any] | None:
+    """None without log mode; else {"status": "ok"|"unavailable", stream, consumers: {name: lag}}."""
+    if not enabled():
+        return None
+    from yunzheng.exchange.log.lag import log_status
+
+    try:
+        status = log_status()
+    except LogUnavailable as exc:
+        logger.warning("Health check: exchange log unavailable: %s", exc)
+        return {"status": "unavailable"}
+    return {
+        "status": "ok",
+        "stream": status.stream,
+        "messages": status.messages,
+        "last_sequence": status.last_sequence,
+        "replicas": status.replicas,
+        "consumers": {
+            c.consumer: {"pending": c.pending, "ack_pending": c.ack_pending, "exists": c.exists}
+            for c in status.consumers
+        },
+    }
