@@ -26,6 +26,7 @@ from yunzheng.exchange import selectors
 from yunzheng.exchange.error_codes import ExchangeErrorCode
 from yunzheng.exchange.ingest import ingest_batch
 from yunzheng.exchange.log.errors import LogUnavailable
+from yunzheng.exchange.log.health import log_health
 from yunzheng.exchange.spec import get_spec
 from yunzheng.exchange.wire import WireError, decode_request
 
@@ -190,7 +191,7 @@ def staff_overview(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "exchange/overview.html",
-        {"scope": scope, "companies": companies, "days": days},
+        {"scope": scope, "companies": companies, "days": days, "log_health": log_health()},
     )
 
 

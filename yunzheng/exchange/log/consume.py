@@ -44,12 +44,19 @@ async def _bind(settings: LogSettings, durable: str) -> Any:
     return await js.pull_subscribe_bind(durable=durable, stream=settings.stream)
 
 
+async def _drained(sub: Any) -> bool:
+    info = await sub.consumer_info()
+    return not (info.num_pending or info.num_ack_pending)
+
+
 async def _fetch(sub: Any, batch: int, wait: float) -> list[Any]:
     try:
         return list(await sub.fetch(batch, timeout=wait))
     except NatsTimeout:
         return []
 
+
+IDLE_GIVE_UP_SECONDS = 30.0
 
 _companies: dict[int, Company] = {}
 
@@ -107,31 +114,41 @@ def consume(
     stop: threading.Event | None = None,
     wait: float = 1.0,
 ) -> ConsumeReport:
-    """Pull, store and ack until ``stop`` is set (or, with ``until_idle``, until a fetch is empty)."""
+    """Pull, store and ack until ``stop`` is set (or, with ``until_idle``, until the consumer has
+    nothing pending: an empty fetch alone may only mean that its leader is being elected)."""
     settings = log_settings()
     durable = durable or settings.store_consumer
     report = ConsumeReport()
+    give_up = time.monotonic() + IDLE_GIVE_UP_SECONDS
     sub = runtime.run(_bind(settings, durable), timeout=settings.publish_timeout + 5)
     while stop is None or not stop.is_set():
         try:
             msgs = runtime.run(_fetch(sub, batch, wait), timeout=wait + settings.publish_timeout + 5)
-        except runtime.LogUnavailable as exc:
-            if until_idle:
+            if not msgs and until_idle and runtime.run(_drained(sub), timeout=settings.publish_timeout + 1):
+                break
+        except (runtime.LogUnavailable, NatsTimeout) as exc:
+            if until_idle and time.monotonic() > give_up:
                 raise
             logger.warning("exchange consume: %s; retrying", exc)
-            time.sleep(1)
+            time.sleep(0.5 if until_idle else 1)
             continue
         if not msgs:
-            if until_idle:
-                break
+            if until_idle and time.monotonic() > give_up:
+                raise runtime.LogUnavailable("the consumer still has pending messages it cannot fetch")
             close_old_connections()
             continue
+        give_up = time.monotonic() + IDLE_GIVE_UP_SECONDS
         for msg in msgs:
             msg_id = (msg.headers or {}).get("Nats-Msg-Id") or f"seq-{msg.metadata.sequence.stream}"
             count, inserted, stored = store_message(msg.data, msg_id)
             # Acknowledged only now that the transaction committed; a lost ack means a redelivery,
             # which store_message recognises.
-            runtime.run(msg.ack_sync(timeout=settings.publish_timeout), timeout=settings.publish_timeout + 1)
+            try:
+                runtime.run(
+                    msg.ack_sync(timeout=settings.publish_timeout), timeout=settings.publish_timeout + 1
+                )
+            except (runtime.LogUnavailable, NatsTimeout) as exc:
+                logger.warning("exchange consume: ack lost (%s); the redelivery will be skipped", exc)
             report.messages += 1
             report.records += count
             report.stored += inserted

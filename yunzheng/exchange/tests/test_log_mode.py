@@ -122,6 +122,10 @@ def test_an_acknowledged_batch_is_in_the_database_after_the_consumer_ran(
     # with personal fields travels sealed (see messages.LogBatch.sealed).
     lag = {c.consumer: c.behind for c in log_status().consumers}
     assert lag == {"store": 0}
+    health = uploader.client.get("/healthz").json()
+    assert health["status"] == "ok"
+    assert health["exchange_log"]["consumers"]["store"] == {"pending": 0, "ack_pending": 0, "exists": True}
+    assert health["exchange_log"]["replicas"] == 3
 
 
 @pytest.mark.django_db
@@ -155,6 +159,10 @@ def test_with_the_log_down_the_upload_answers_503_with_retry_after(uploader: Upl
     assert answer["Retry-After"] == "5"
     assert answer.json()["error"]["code"] == "log_unavailable"
     assert IngestBatch.objects.count() == 0
+    health = uploader.client.get("/healthz")
+    assert health.status_code == 200  # the database answers; the log's state is a detail
+    assert health.json()["status"] == "degraded"
+    assert health.json()["exchange_log"] == {"status": "unavailable"}
 
 
 class _Receiver:
@@ -225,10 +233,15 @@ def test_a_stopped_province_catches_up_from_its_cursor(
     assert sorted(set(got)) == ["浙A10004", "浙A10005"]
     assert len(got) == 7
     assert (
-        uploader.client.get("/exchange/v1/feed", {"cursor": page["cursor"]}, HTTP_AUTHORIZATION=zj).json()["messages"] == []
+        uploader.client.get("/exchange/v1/feed", {"cursor": page["cursor"]}, HTTP_AUTHORIZATION=zj).json()[
+            "messages"
+        ]
+        == []
     )
     since = (NOW - timedelta(minutes=5)).isoformat()
-    by_time = uploader.client.get("/exchange/v1/feed", {"cursor": f"time:{since}"}, HTTP_AUTHORIZATION=zj).json()
+    by_time = uploader.client.get(
+        "/exchange/v1/feed", {"cursor": f"time:{since}"}, HTTP_AUTHORIZATION=zj
+    ).json()
     assert len(by_time["messages"]) == 2
     now = uploader.client.get("/exchange/v1/feed", {"cursor": "now"}, HTTP_AUTHORIZATION=zj).json()
     assert (now["cursor"], now["messages"]) == (page["cursor"], [])
