@@ -9,7 +9,7 @@ behind a load balancer). Printed: acknowledged records, rows stored for them (mu
 0 lost; the unique keys make duplicates impossible, and rows are counted per acknowledged batch),
 acknowledged records/s, p50/p99 of the acknowledgement and of the end-to-end lag (acknowledged ->
 row visible in PostgreSQL). First, the raw JetStream publish-acknowledgement rate with 1 and 3
-replicas on the same cluster (the figure of ADR 0060).
+replicas on the same cluster (the figure of ADR 0008).
 """
 
 from __future__ import annotations

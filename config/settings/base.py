@@ -144,7 +144,7 @@ LOGGING = {
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 
-# Exchange log mode (docs/adr/0060-exchange-log-jetstream.md): comma-separated nats://host:port of
+# Exchange log mode (docs/adr/0008-exchange-log-jetstream.md): comma-separated nats://host:port of
 # a NATS JetStream cluster. Empty (the default, `make run`): the direct path writes the database.
 EXCHANGE_LOG_SERVERS: list[str] = env_list("EXCHANGE_LOG_URL")
 EXCHANGE_LOG_STREAM = env_str("EXCHANGE_LOG_STREAM", "YZX")

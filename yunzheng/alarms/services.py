@@ -3,7 +3,7 @@
 Rules: each change writes a new ``AlarmRuleVersion`` and an audit entry. Incidents are opened and
 closed by the engine through :func:`alarm_signals_apply` (recorded as ``AlarmEvent``s; not in the
 hash-chained audit log, which serialises every append and would put a global lock on the ingest
-path - see ADR 0060); every human action (acknowledge, assign, close, note, company answer) is
+path - see ADR 0008); every human action (acknowledge, assign, close, note, company answer) is
 audited as well as recorded on the alarm.
 """
 

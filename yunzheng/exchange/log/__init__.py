@@ -1,4 +1,4 @@
-"""Log mode: the exchange on a replicated log (NATS JetStream), docs/adr/0060-exchange-log-jetstream.md.
+"""Log mode: the exchange on a replicated log (NATS JetStream), docs/adr/0008-exchange-log-jetstream.md.
 
 Enabled by ``EXCHANGE_LOG_URL`` (comma-separated ``nats://host:port``). Ingest nodes validate and
 publish (``publish``), acknowledging a batch only after JetStream did; ``manage.py
