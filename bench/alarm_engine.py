@@ -11,7 +11,7 @@ Part 1 - rule evaluation alone, one core, in memory (what the engine costs per r
   periodic kinds only keep state per record). The baseline in the same run is the engine with no
   rule at all (parsing the time and keeping each vehicle's state): the ratio is the rules' cost.
   Generation happens before timing.
-Part 2 - latency on the real path (PostgreSQL database ``yz_alarm_bench``, schema recreated):
+Part 2 - latency on the real path (PostgreSQL database ``<BENCH_DB_PREFIX>_alarms``, recreated):
   SOS positions uploaded through the exchange HTTP view (Django test client, no socket); for each
   upload the time to the acknowledgement, the share spent evaluating alarms after the commit, and
   whether the alarm already exists when the response arrives.
@@ -21,22 +21,17 @@ Prints a table and rewrites its section of docs/benchmarks.md (unless --no-docs)
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import random
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-DOCS = REPO / "docs" / "benchmarks.md"
-SECTION_START = "<!-- bench/alarm_engine.py: start -->"
-SECTION_END = "<!-- bench/alarm_engine.py: end -->"
-PG_URL = "postgres://postgres@127.0.0.1:5432"
-DB_NAME = "yz_alarm_bench"
+import _common
+
+DB_NAME = _common.database_name("alarms")
 
 HZ = 330100
 SH = (121_470_000, 31_230_000)
@@ -176,7 +171,7 @@ def all_rules() -> list[Any]:
 
 def run_engine(
     specs: list[Any], batches: list[list[dict[str, Any]]], interface: str
-) -> tuple[float, int, int]:
+) -> tuple[float, int, float]:
     from yunzheng.alarms.engine import OPEN, Engine
 
     engine = Engine(specs)
@@ -184,7 +179,8 @@ def run_engine(
     states: dict[str, dict[str, Any]] = {}
     signals: list[Any] = []
     count = 0
-    started = time.perf_counter()
+    started = time.process_time()  # CPU seconds of this process: the per-core figure
+    wall = time.perf_counter()
     for batch in batches:
         engine.process(
             company_pk=1,
@@ -196,15 +192,12 @@ def run_engine(
             out=signals,
         )
         count += len(batch)
-    elapsed = time.perf_counter() - started
-    return count / elapsed, sum(1 for s in signals if s.action == OPEN), len(states)
+    elapsed = time.process_time() - started
+    wall = time.perf_counter() - wall
+    return count / elapsed, sum(1 for s in signals if s.action == OPEN), count / wall
 
 
 def part_one(args: argparse.Namespace) -> dict[str, Any]:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    django.setup()
     start = int(time.time()) - 6 * 3600
     pos = positions(args.vehicles, args.positions, start)
     matches, pays = orders(args.orders, start)
@@ -216,19 +209,6 @@ def part_one(args: argparse.Namespace) -> dict[str, Any]:
     results["matches"] = best(lambda: run_engine(specs, matches, "orderMatch"))
     results["pays"] = best(lambda: run_engine(specs, pays, "operatePay"))
     return results
-
-
-def prepare_database() -> None:
-    """A fresh PostgreSQL database for part 2; DATABASE_URL is set before Django starts."""
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone():
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-    with psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
-    os.environ["DATABASE_URL"] = f"{PG_URL}/{DB_NAME}"
 
 
 def part_two(args: argparse.Namespace) -> dict[str, Any]:
@@ -301,7 +281,7 @@ def part_two(args: argparse.Namespace) -> dict[str, Any]:
             visible += 1
     hooks.register_records_listener("alarms", live.on_stored_batch)
     connections["default"].close()
-    q = lambda xs, p: sorted(xs)[min(len(xs) - 1, int(len(xs) * p))] * 1000  # noqa: E731
+    q = lambda xs, p: _common.percentile(xs, p) * 1000  # noqa: E731
     return {
         "uploads": len(ack),
         "ack_p50": q(ack, 0.5),
@@ -315,51 +295,81 @@ def part_two(args: argparse.Namespace) -> dict[str, Any]:
 
 def render(args: argparse.Namespace, one: dict[str, Any], two: dict[str, Any] | None) -> str:
     base = one["positions_baseline"][0]
-    rows = [
-        "| stream | records/s (one core) | vs no-rule baseline | incidents opened |",
-        "| --- | ---: | ---: | ---: |",
-        f"| positionVehicle, no rule (baseline: time + state only) | {base:,.0f} | 1.00 | 0 |",
-        f"| positionVehicle, all 8 kinds | {one['positions'][0]:,.0f} | {one['positions'][0] / base:.2f} | "
-        f"{one['positions'][1]:,} |",
-        f"| orderMatch, all 8 kinds | {one['matches'][0]:,.0f} | | {one['matches'][1]:,} |",
-        f"| operatePay, all 8 kinds | {one['pays'][0]:,.0f} | | {one['pays'][1]:,} |",
+    rows: list[list[object]] = [
+        [
+            "positionVehicle, no rule (baseline: time + state only)",
+            f"{base:,.0f}",
+            f"{one['positions_baseline'][2]:,.0f}",
+            "1.00×",
+            0,
+        ],
+        [
+            "positionVehicle, all 8 kinds",
+            f"{one['positions'][0]:,.0f}",
+            f"{one['positions'][2]:,.0f}",
+            _common.ratio(one["positions"][0], base),
+            f"{one['positions'][1]:,}",
+        ],
+        [
+            "orderMatch, all 8 kinds",
+            f"{one['matches'][0]:,.0f}",
+            f"{one['matches'][2]:,.0f}",
+            "",
+            f"{one['matches'][1]:,}",
+        ],
+        [
+            "operatePay, all 8 kinds",
+            f"{one['pays'][0]:,.0f}",
+            f"{one['pays'][2]:,.0f}",
+            "",
+            f"{one['pays'][1]:,}",
+        ],
     ]
-    machine = f"Machine: {platform.machine()}, Python {platform.python_version()}"
     volume = f"{args.positions:,} positions of {args.vehicles:,} vehicles, {args.orders:,} orders"
     text = [
-        f"{machine}, 2 cores shared by eight engineers (numbers are noisy). {volume}; best of {args.repeat}.",
+        "## Alarm rule engine (`bench/alarm_engine.py`)",
         "",
-        *rows,
+        f"{_common.machine_note()}. {volume}; best of {args.repeat}; rule evaluation alone (one "
+        "thread), state and registry answers in memory. Per CPU second = the process's own CPU time (one "
+        "core); per wall second suffers from the other engineers' load.",
+        "",
+        _common.table(
+            [
+                "stream",
+                "records per CPU second",
+                "records per wall second",
+                "vs no-rule baseline",
+                "incidents opened",
+            ],
+            rows,
+        ),
     ]
     if two:
-        ack = f"{two['ack_p50']:.1f} | {two['ack_p99']:.1f}"
-        evaluation = f"{two['eval_p50']:.1f} | {two['eval_p99']:.1f}"
         text += [
             "",
-            "SOS latency on the real path (PostgreSQL, HTTP view, 100-position batches, "
-            f"{two['uploads']} uploads):",
+            "SOS latency on the real path (PostgreSQL, exchange HTTP view via the Django test client, "
+            f"100-position batches, {two['uploads']} uploads, every other one with bit 0 set):",
             "",
-            "| measure | p50 ms | p99 ms |",
-            "| --- | ---: | ---: |",
-            f"| upload to acknowledgement (validation, COPY commit, alarm evaluation) | {ack} |",
-            f"| of which alarm evaluation after the commit (state lock, rules, alarm write) | {evaluation} |",
+            _common.table(
+                ["measure", "p50 ms", "p99 ms"],
+                [
+                    [
+                        "upload to acknowledgement (validation, COPY commit, alarm evaluation)",
+                        f"{two['ack_p50']:.1f}",
+                        f"{two['ack_p99']:.1f}",
+                    ],
+                    [
+                        "of which alarm evaluation after the commit (state lock, rules, alarm write)",
+                        f"{two['eval_p50']:.1f}",
+                        f"{two['eval_p99']:.1f}",
+                    ],
+                ],
+            ),
             "",
             f"SOS alarms present when the acknowledgement arrived: {two['sos_visible']} of "
             f"{two['sos_expected']} (evaluation runs after the commit and before the answer).",
         ]
     return "\n".join(text)
-
-
-def update_docs(text: str) -> None:
-    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    section = f"{SECTION_START}\n{text}\n{SECTION_END}"
-    if SECTION_START in current and SECTION_END in current:
-        before, rest = current.split(SECTION_START, 1)
-        _, after = rest.split(SECTION_END, 1)
-        current = before + section + after
-    else:
-        current = current.rstrip() + "\n\n## Alarm rule engine (`bench/alarm_engine.py`)\n\n" + section + "\n"
-    DOCS.write_text(current, encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -373,13 +383,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-docs", action="store_true")
     args = parser.parse_args(argv)
     if not args.no_latency:
-        prepare_database()
+        _common.recreate_database(DB_NAME)
+    _common.setup_django(DB_NAME)
     one = part_one(args)
     two = None if args.no_latency else part_two(args)
     text = render(args, one, two)
     print(text)
     if not args.no_docs:
-        update_docs(text)
+        _common.write_docs_section("alarm_engine.py", text)
     return 0
 
 
