@@ -19,6 +19,7 @@ urlpatterns = [
     path("conformance/", include("yunzheng.conformance.urls")),
     path("supervision/alarms/", include("yunzheng.alarms.urls")),
     path("supervision/", include("yunzheng.supervision.urls")),
+    path("registries/", include("yunzheng.registries.urls")),
     # The ministry interface: POST /exchange/v1/<category>/<name> (JSON or protobuf).
     path("exchange/", include("yunzheng.exchange.urls")),
     # Electronic licences: public verification pages live under /verify/ (elicense.urls).

@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "yunzheng.supervision",
     "yunzheng.elicense",
     "yunzheng.alarms",
+    "yunzheng.registries",
 ]
 
 MIDDLEWARE = [

@@ -418,6 +418,9 @@ class VehicleTransportCertificate(models.Model):
 
 
 class VehicleViolation(models.Model):
+    # The record number in the reporting authority's system: the natural key of imports.
+    reference = models.CharField(_("record number"), max_length=40, unique=True, null=True, blank=True)
+    region_code = models.CharField(_("region"), max_length=6, blank=True)
     plate_number = models.CharField(_("plate number"), max_length=10, db_index=True)
     occurred_on = models.DateField(_("date"))
     description = models.CharField(_("description"), max_length=200)

@@ -11,6 +11,7 @@ renderers; its QR link opens elicense's public verification page. No QR format i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -28,41 +29,70 @@ CERTIFICATE_SOURCE = "practitioners.certificate"
 VOUCHER_SOURCE = "practitioners.credit_assessment"
 
 
-def _category_labels(certificate: QualificationCertificate) -> list[str]:
-    # Short Chinese names for the QR essentials, whatever language the request is in.
-    names = {
-        CertificateCategory.CRUISING_TAXI: "巡游出租汽车驾驶员",
-        CertificateCategory.RIDE_HAILING: "网络预约出租汽车驾驶员",
-        CertificateCategory.PASSENGER: "道路旅客运输驾驶员",
-        CertificateCategory.FREIGHT: "道路货物运输驾驶员",
+# Short Chinese names for the QR essentials, whatever language the request is in.
+_CATEGORY_NAMES = {
+    CertificateCategory.CRUISING_TAXI: "巡游出租汽车驾驶员",
+    CertificateCategory.RIDE_HAILING: "网络预约出租汽车驾驶员",
+    CertificateCategory.PASSENGER: "道路旅客运输驾驶员",
+    CertificateCategory.FREIGHT: "道路货物运输驾驶员",
+}
+
+
+def certificate_data_for(
+    *,
+    number: str,
+    categories: Iterable[str],
+    issuing_authority: str,
+    first_issued_on: dt.date,
+    service_unit: str,
+    version: int,
+) -> dict[str, Any]:
+    """The licence details of a certificate (valid category codes in any order)."""
+    return {
+        "certificate_number": number,
+        "categories": [_CATEGORY_NAMES[CertificateCategory(code)] for code in sorted(categories)],
+        "issuing_authority": issuing_authority,
+        "first_issued_on": first_issued_on.isoformat(),
+        "service_unit": service_unit,
+        "registry_version": version,
     }
-    return [
-        names[CertificateCategory(grant.category)]
-        for grant in certificate.grants.order_by("category")
-        if grant.status == grant.Status.VALID
-    ]
 
 
 def _certificate_data(certificate: QualificationCertificate) -> dict[str, Any]:
-    return {
-        "certificate_number": certificate.number,
-        "categories": _category_labels(certificate),
-        "issuing_authority": certificate.issuing_authority,
-        "first_issued_on": certificate.first_issued_on.isoformat(),
-        "service_unit": certificate.service_unit,
-        "registry_version": certificate.version,
+    return certificate_data_for(
+        number=certificate.number,
+        categories=[
+            grant.category for grant in certificate.grants.all() if grant.status == grant.Status.VALID
+        ],
+        issuing_authority=certificate.issuing_authority,
+        first_issued_on=certificate.first_issued_on,
+        service_unit=certificate.service_unit,
+        version=certificate.version,
+    )
+
+
+def licence_status_for(certificate_status: str) -> str | None:
+    """The licence status a certificate's registry status imposes (None: follow the event)."""
+    imposed: dict[str, str] = {
+        QualificationCertificate.Status.SUSPENDED: "suspended",
+        QualificationCertificate.Status.REVOKED: "revoked",
+        QualificationCertificate.Status.CANCELLED: "revoked",
     }
+    return imposed.get(certificate_status)
 
 
 def certificate_licence_sync(
     *, certificate: QualificationCertificate, event: str, actor: Actor, reason: str, now: dt.datetime
 ) -> ElectronicLicence:
-    """Create or update the electronic qualification certificate mirroring `certificate`."""
-    status = None
-    if certificate.status == QualificationCertificate.Status.SUSPENDED:
-        status = "suspended"
-    elif certificate.status == QualificationCertificate.Status.CANCELLED:
+    """Create or update the electronic qualification certificate mirroring `certificate`.
+
+    The registry decides: a suspended, revoked or cancelled certificate imposes that status on its
+    licence whatever the event, so a later renewal or replacement never revives a revoked one."""
+    status = licence_status_for(certificate.status)
+    if certificate.status == QualificationCertificate.Status.CANCELLED:
         event, status = "cancel", None
+    elif certificate.status == QualificationCertificate.Status.REVOKED and event not in ("revoke", "cancel"):
+        event = "change"
     return licence_sync(
         source_type=CERTIFICATE_SOURCE,
         source_id=certificate.pk,
@@ -103,7 +133,7 @@ def credit_voucher_sync(*, assessment: CreditAssessment, actor: Actor, now: dt.d
         data={
             "certificate_number": certificate.number,
             "grade": assessment.grade,
-            "categories": _category_labels(certificate),
+            "categories": _certificate_data(certificate)["categories"],
             "cycle_year": assessment.cycle_year,
             "authority": assessment.authority,
         },

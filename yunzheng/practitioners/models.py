@@ -90,6 +90,8 @@ class QualificationCertificate(models.Model):
         SUSPENDED = "suspended", pgettext_lazy("certificate status", "Suspended")
         CANCELLED = "cancelled", pgettext_lazy("certificate status", "Cancelled")
         EXPIRED = "expired", pgettext_lazy("certificate status", "Expired")
+        # Revoked by the authority (吊销): final, never revived by a renewal, replacement or import.
+        REVOKED = "revoked", pgettext_lazy("certificate status", "Revoked")
 
     number = models.CharField(_("certificate number"), max_length=32, unique=True)
     holder_name = EncryptedCharField(_("holder"))

@@ -1,0 +1,468 @@
+"""Bulk feed of qualification certificates from the provinces' systems (registry_import).
+
+Idempotent by the certificate number: a row whose record is already identical is `unchanged`, a
+row that differs updates the certificate (new version, audited, its electronic licence follows in
+the same transaction), a new number is created with its electronic licence. Rows are validated one
+by one; a bad row is rejected with field, code and message and the good rows are kept.
+
+New certificates are written in bulk (certificates, category grants, then elicense's
+`licences_issue_bulk`), with one audit entry per batch; updates go through the per-record path
+with per-record audit, because each is a registry event of its own (suspension, revocation, ...).
+A revoked certificate is final: no import revives it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from stdnum.cn import ric
+
+from yunzheng.accounts.models import User
+from yunzheng.core import bulk_import
+from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.bulk_import import ImportReport, RowInvalid
+from yunzheng.core.crypto import lookup_hash
+from yunzheng.core.errors import ValidationFailed
+from yunzheng.core.ids import region_code_exists, validate_resident_id
+from yunzheng.elicense.bulk import NewLicence, licences_issue_bulk
+from yunzheng.elicense.models import LicenceType
+from yunzheng.practitioners import licences
+from yunzheng.practitioners.models import (
+    CertificateCategory,
+    CertificateCategoryGrant,
+    QualificationCertificate,
+)
+
+KIND = "qualification-certificates"
+COLUMNS = (
+    "certificate_number",
+    "id_number",
+    "name",
+    "categories",
+    "issuing_authority",
+    "region_code",
+    "first_issued_on",
+    "valid_from",
+    "valid_until",
+    "service_unit",
+    "status",
+)
+STATUSES = ("valid", "suspended", "revoked", "cancelled")
+BATCH_SIZE = 2000
+Status = QualificationCertificate.Status
+
+
+@dataclass(frozen=True)
+class CertificateRow:
+    row: int
+    number: str
+    id_number: str
+    id_hash: str
+    name: str
+    categories: tuple[str, ...]
+    issuing_authority: str
+    region_code: str
+    first_issued_on: dt.date
+    valid_from: dt.date
+    valid_until: dt.date
+    service_unit: str
+    status: str
+
+
+@functools.lru_cache(maxsize=4096)
+def _region_exists(code: str) -> bool:
+    return region_code_exists(code)
+
+
+@functools.lru_cache(maxsize=65536)
+def _prefix_problem(prefix: str, language: str | None) -> tuple[str, str] | None:
+    """Region and birth-date problems of an ID number, by its first 14 characters (region and
+    birth date), so that the same region and birthday are looked up in stdnum's tables once."""
+    body = prefix + "000"
+    try:
+        validate_resident_id(body + ric.calc_check_digit(body + "0"))
+    except ValidationFailed as error:
+        detail = error.details[0] if error.details else None
+        return (detail.code, detail.message) if detail else (error.code, str(error.message))
+    return None
+
+
+def _resident_id(raw: str) -> str:
+    """validate_resident_id (python-stdnum checksum, region, birth date) with the region and
+    birth-date part cached: same answers, a fraction of the cost on a 100,000-row file."""
+    number = raw.strip().upper()
+    shaped = len(number) == 18 and number.isascii() and number[:17].isdigit()
+    if not shaped or not (number[17].isdigit() or number[17] == "X"):
+        try:
+            validate_resident_id(raw)
+        except ValidationFailed as error:
+            detail = error.details[0] if error.details else None
+            raise RowInvalid(
+                "id_number",
+                detail.code if detail else error.code,
+                detail.message if detail else error.message,
+            ) from None
+        raise RowInvalid(
+            "id_number", "id_number.format", _("An ID number is 17 digits followed by a digit or X.")
+        )
+    if ric.calc_check_digit(number) != number[-1]:
+        raise RowInvalid(
+            "id_number",
+            "id_number.checksum",
+            _("The ID number's check character does not match; please check each digit."),
+        )
+    problem = _prefix_problem(number[:14], translation.get_language())
+    if problem is not None:
+        raise RowInvalid("id_number", problem[0], problem[1])
+    return number
+
+
+def _parse(row_number: int, row: Mapping[str, str], hashes: dict[str, str]) -> CertificateRow:
+    values = dict(row)
+    number = bulk_import.text(values, "certificate_number", max_length=32)
+    if not number.isascii() or not number.replace("-", "").isalnum():
+        raise RowInvalid(
+            "certificate_number",
+            "certificate.number_format",
+            _("A certificate number has letters, digits and hyphens only."),
+        )
+    raw_id = bulk_import.text(values, "id_number", max_length=18)
+    id_number = _resident_id(raw_id)
+    id_hash = hashes.get(id_number)
+    if id_hash is None:
+        id_hash = hashes[id_number] = lookup_hash(id_number)
+    name = bulk_import.text(values, "name", max_length=50)
+    categories = tuple(
+        sorted({part.strip() for part in (values.get("categories") or "").split("|") if part.strip()})
+    )
+    if not categories:
+        raise RowInvalid("categories", "import.required", _("This column is required."))
+    unknown = [c for c in categories if c not in CertificateCategory.values]
+    if unknown:
+        raise RowInvalid(
+            "categories",
+            "certificate.category_unknown",
+            _("Unknown category %(value)s; use %(allowed)s.")
+            % {"value": unknown[0][:40], "allowed": "|".join(CertificateCategory.values)},
+        )
+    authority = bulk_import.text(values, "issuing_authority", max_length=100)
+    region_code = bulk_import.text(values, "region_code", max_length=6)
+    if not _region_exists(region_code):
+        raise RowInvalid(
+            "region_code",
+            "region.unknown",
+            _("%(value)s is not a GB/T 2260 region code.") % {"value": region_code},
+        )
+    first_issued_on = bulk_import.required_date(values, "first_issued_on")
+    valid_from = bulk_import.required_date(values, "valid_from")
+    valid_until = bulk_import.required_date(values, "valid_until")
+    if valid_until < valid_from:
+        raise RowInvalid(
+            "valid_until", "validity.ends_before_start", _("The validity cannot end before it starts.")
+        )
+    if first_issued_on > valid_from:
+        raise RowInvalid(
+            "first_issued_on",
+            "validity.first_issue_after_start",
+            _("A certificate is first issued on or before the start of its current validity."),
+        )
+    return CertificateRow(
+        row=row_number,
+        number=number,
+        id_number=id_number,
+        id_hash=id_hash,
+        name=name,
+        categories=categories,
+        issuing_authority=authority,
+        region_code=region_code,
+        first_issued_on=first_issued_on,
+        valid_from=valid_from,
+        valid_until=valid_until,
+        service_unit=bulk_import.text(values, "service_unit", required=False, max_length=200),
+        status=bulk_import.choice(values, "status", STATUSES),
+    )
+
+
+def _record_of(certificate: QualificationCertificate, categories: Iterable[str]) -> tuple[Any, ...]:
+    return (
+        certificate.holder_name,
+        tuple(sorted(categories)),
+        certificate.issuing_authority,
+        certificate.region_code,
+        certificate.first_issued_on,
+        certificate.valid_from,
+        certificate.valid_until,
+        certificate.service_unit,
+        certificate.status,
+    )
+
+
+def _record_of_row(parsed: CertificateRow) -> tuple[Any, ...]:
+    return (
+        parsed.name,
+        parsed.categories,
+        parsed.issuing_authority,
+        parsed.region_code,
+        parsed.first_issued_on,
+        parsed.valid_from,
+        parsed.valid_until,
+        parsed.service_unit,
+        parsed.status,
+    )
+
+
+def certificates_import(
+    *,
+    rows: Iterable[Mapping[str, str]],
+    actor: Actor,
+    dry_run: bool = False,
+    region_prefix: str = "",
+    now: dt.datetime | None = None,
+) -> ImportReport:
+    """Validate and write qualification-certificate rows (see the module docstring).
+    `region_prefix`: the importing authority's scope ("" nationwide, "33" a province, "3301" a
+    city); rows of other regions are rejected."""
+    now = now or timezone.now()
+    report = ImportReport(kind=KIND)
+    batch: list[CertificateRow] = []
+    hashes: dict[str, str] = {}
+    seen: dict[str, str] = {}
+    for index, row in enumerate(rows, start=1):
+        report.rows += 1
+        try:
+            parsed = _parse(index, row, hashes)
+            if not parsed.region_code.startswith(region_prefix):
+                raise RowInvalid(
+                    "region_code", "region.out_of_scope", _("This region is outside your authority.")
+                )
+            owner = seen.get(parsed.number)
+            if owner is not None:
+                code = (
+                    "certificate.duplicate_row" if owner == parsed.id_hash else "certificate.owned_by_other"
+                )
+                raise RowInvalid(
+                    "certificate_number", code, _("This certificate number appears earlier in the file.")
+                )
+            seen[parsed.number] = parsed.id_hash
+        except RowInvalid as problem:
+            report.reject(index, problem.field, problem.code, problem.message)
+            continue
+        batch.append(parsed)
+        if len(batch) >= BATCH_SIZE:
+            _write_batch(batch, report=report, actor=actor, dry_run=dry_run, now=now)
+            batch = []
+    if batch:
+        _write_batch(batch, report=report, actor=actor, dry_run=dry_run, now=now)
+    report.rejected.sort(key=lambda problem: problem.row)
+    if not dry_run and (report.created or report.updated):
+        record_audit(
+            actor=actor,
+            action="registry.import",
+            target_type="registry",
+            target_id=KIND,
+            after={k: v for k, v in report.as_dict().items() if k != "rejected"}
+            | {"rejected": len(report.rejected)},
+        )
+    return report
+
+
+def _write_batch(
+    batch: list[CertificateRow], *, report: ImportReport, actor: Actor, dry_run: bool, now: dt.datetime
+) -> None:
+    with transaction.atomic():
+        existing_query = QualificationCertificate.objects.filter(number__in=[p.number for p in batch])
+        if not dry_run:
+            existing_query = existing_query.select_for_update()
+        existing = {certificate.number: certificate for certificate in existing_query}
+        grants: dict[int, list[str]] = {}
+        for grant in CertificateCategoryGrant.objects.filter(
+            certificate__in=list(existing.values()), status=CertificateCategoryGrant.Status.VALID
+        ).values_list("certificate_id", "category"):
+            grants.setdefault(grant[0], []).append(grant[1])
+        holders = dict(
+            User.objects.filter(
+                id_number_hash__in={p.id_hash for p in batch}, real_name_verified_at__isnull=False
+            ).values_list("id_number_hash", "pk")
+        )
+        new_rows: list[CertificateRow] = []
+        for parsed in batch:
+            current = existing.get(parsed.number)
+            if current is None:
+                new_rows.append(parsed)
+                continue
+            if current.holder_id_hash != parsed.id_hash:
+                report.reject(
+                    parsed.row,
+                    "certificate_number",
+                    "certificate.owned_by_other",
+                    _("This certificate number is registered to another person."),
+                )
+                continue
+            if _record_of(current, grants.get(current.pk, [])) == _record_of_row(parsed):
+                report.unchanged += 1
+                continue
+            if current.status == Status.REVOKED:
+                report.reject(
+                    parsed.row,
+                    "status",
+                    "certificate.revoked_final",
+                    _("This certificate was revoked; a revoked certificate cannot be changed or revived."),
+                )
+                continue
+            if not dry_run:
+                _update(current, parsed, grants.get(current.pk, []), holders, actor=actor, now=now)
+            report.updated += 1
+        report.created += len(new_rows)
+        if not dry_run and new_rows:
+            _create(new_rows, holders, actor=actor, now=now)
+
+
+def _create(rows: list[CertificateRow], holders: dict[str, int], *, actor: Actor, now: dt.datetime) -> None:
+    certificates = [
+        QualificationCertificate(
+            number=parsed.number,
+            holder_name=parsed.name,
+            holder_id_number=parsed.id_number,
+            holder_id_hash=parsed.id_hash,
+            holder_id=holders.get(parsed.id_hash),
+            issuing_authority=parsed.issuing_authority,
+            region_code=parsed.region_code,
+            first_issued_on=parsed.first_issued_on,
+            valid_from=parsed.valid_from,
+            valid_until=parsed.valid_until,
+            service_unit=parsed.service_unit,
+            status=parsed.status,
+        )
+        for parsed in rows
+    ]
+    QualificationCertificate.objects.bulk_create(certificates)
+    if any(certificate.pk is None for certificate in certificates):  # a backend without RETURNING
+        ids = dict(
+            QualificationCertificate.objects.filter(number__in=[c.number for c in certificates]).values_list(
+                "number", "pk"
+            )
+        )
+        for certificate in certificates:
+            certificate.pk = ids[certificate.number]
+    CertificateCategoryGrant.objects.bulk_create(
+        CertificateCategoryGrant(
+            certificate=certificate, category=category, granted_on=parsed.first_issued_on
+        )
+        for certificate, parsed in zip(certificates, rows, strict=True)
+        for category in parsed.categories
+    )
+    licences_issue_bulk(
+        items=[
+            NewLicence(
+                source_type=licences.CERTIFICATE_SOURCE,
+                source_id=str(certificate.pk),
+                licence_type=LicenceType.PRACTITIONER_QUALIFICATION,
+                holder_name=parsed.name,
+                issuer_region=parsed.region_code,
+                valid_from=parsed.valid_from,
+                valid_until=parsed.valid_until,
+                data=licences.certificate_data_for(
+                    number=parsed.number,
+                    categories=parsed.categories,
+                    issuing_authority=parsed.issuing_authority,
+                    first_issued_on=parsed.first_issued_on,
+                    service_unit=parsed.service_unit,
+                    version=1,
+                ),
+                holder_user_id=holders.get(parsed.id_hash),
+                holder_id_number=parsed.id_number,
+                holder_id_hash=parsed.id_hash,
+                status=licences.licence_status_for(parsed.status),
+            )
+            for certificate, parsed in zip(certificates, rows, strict=True)
+        ],
+        actor=actor,
+        reason="registry import",
+        now=now,
+    )
+
+
+_EVENT_FOR_STATUS = {
+    Status.SUSPENDED: "suspend",
+    Status.REVOKED: "revoke",
+    Status.CANCELLED: "cancel",
+}
+
+
+def _update(
+    certificate: QualificationCertificate,
+    parsed: CertificateRow,
+    current_categories: list[str],
+    holders: dict[str, int],
+    *,
+    actor: Actor,
+    now: dt.datetime,
+) -> None:
+    before = {
+        "status": certificate.status,
+        "valid_from": certificate.valid_from,
+        "valid_until": certificate.valid_until,
+        "categories": sorted(current_categories),
+        "issuing_authority": certificate.issuing_authority,
+        "service_unit": certificate.service_unit,
+        "version": certificate.version,
+    }
+    old_status = certificate.status
+    certificate.holder_name = parsed.name
+    certificate.issuing_authority = parsed.issuing_authority
+    certificate.region_code = parsed.region_code
+    certificate.first_issued_on = parsed.first_issued_on
+    certificate.valid_from = parsed.valid_from
+    certificate.valid_until = parsed.valid_until
+    certificate.service_unit = parsed.service_unit
+    certificate.status = parsed.status
+    if certificate.holder_id is None and parsed.id_hash in holders:
+        certificate.holder_id = holders[parsed.id_hash]
+    certificate.version += 1
+    certificate.save()
+    if set(current_categories) != set(parsed.categories):
+        grants = {grant.category: grant for grant in certificate.grants.all()}
+        for category, grant in grants.items():
+            if category not in parsed.categories and grant.status == grant.Status.VALID:
+                grant.status, grant.cancelled_on = grant.Status.CANCELLED, now.date()
+                grant.save(update_fields=["status", "cancelled_on"])
+        for category in parsed.categories:
+            existing = grants.get(category)
+            if existing is None:
+                CertificateCategoryGrant.objects.create(
+                    certificate=certificate, category=category, granted_on=parsed.valid_from
+                )
+            elif existing.status != existing.Status.VALID:
+                existing.status, existing.cancelled_on = existing.Status.VALID, None
+                existing.save(update_fields=["status", "cancelled_on"])
+    if parsed.status != old_status:
+        event = _EVENT_FOR_STATUS.get(Status(parsed.status), "reinstate")
+    else:
+        event = "change"
+    record_audit(
+        actor=actor,
+        action="office.certificate.import_update",
+        target_type="qualification_certificate",
+        target_id=certificate.pk,
+        before=before,
+        after={
+            "status": certificate.status,
+            "valid_from": certificate.valid_from,
+            "valid_until": certificate.valid_until,
+            "categories": list(parsed.categories),
+            "issuing_authority": certificate.issuing_authority,
+            "service_unit": certificate.service_unit,
+            "version": certificate.version,
+        },
+        reason="registry import",
+    )
+    licences.certificate_licence_sync(
+        certificate=certificate, event=event, actor=actor, reason="registry import", now=now
+    )

@@ -1,0 +1,86 @@
+"""Staff upload page: a file (CSV or XLSX), the same report as the command and the API."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods
+
+from yunzheng.accounts.guards import staff_required
+from yunzheng.core.audit import Actor
+from yunzheng.core.errors import DomainError
+from yunzheng.registries.access import import_region_prefix
+from yunzheng.registries.importing import (
+    KIND_NAMES,
+    MAX_FILE_BYTES,
+    import_kind,
+    registry_import,
+    template_csv,
+)
+
+KIND_LABELS = {
+    "qualification-certificates": gettext_lazy("Qualification certificates"),
+    "vehicles": gettext_lazy("Vehicles and road transport certificates"),
+    "violations": gettext_lazy("Traffic violations"),
+    "annual-inspections": gettext_lazy("Annual vehicle inspections"),
+}
+
+
+class UploadForm(forms.Form):
+    kind = forms.ChoiceField(
+        label=gettext_lazy("Registry"), choices=[(k, KIND_LABELS[k]) for k in KIND_NAMES]
+    )
+    file = forms.FileField(label=gettext_lazy("File (.csv UTF-8 or .xlsx)"))
+    dry_run = forms.BooleanField(label=gettext_lazy("Check only, do not save"), required=False)
+
+
+def _region_prefix(request: HttpRequest) -> str:
+    try:
+        return import_region_prefix(request.user)
+    except DomainError:
+        raise DjangoPermissionDenied from None
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def upload(request: HttpRequest) -> HttpResponse:
+    region_prefix = _region_prefix(request)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    report = None
+    if request.method == "POST" and form.is_valid():
+        upload_file = form.cleaned_data["file"]
+        if upload_file.size > MAX_FILE_BYTES:
+            form.add_error("file", gettext_lazy("The file is larger than 64 MB."))
+        else:
+            try:
+                report = registry_import(
+                    kind=form.cleaned_data["kind"],
+                    content=upload_file.read(),
+                    actor=Actor.for_user(request.user),
+                    dry_run=form.cleaned_data["dry_run"],
+                    region_prefix=region_prefix,
+                ).as_dict()
+            except DomainError as error:
+                detail = error.details[0] if error.details else None
+                form.add_error("file", detail.message if detail else error.message)
+    return render(
+        request,
+        "registries/upload.html",
+        {"form": form, "report": report, "kinds": [(k, KIND_LABELS[k]) for k in KIND_NAMES]},
+    )
+
+
+@staff_required
+@require_GET
+def template(request: HttpRequest, kind: str) -> HttpResponse:
+    _region_prefix(request)
+    try:
+        chosen = import_kind(kind)
+    except DomainError:
+        raise DjangoPermissionDenied from None
+    response = HttpResponse(template_csv(chosen), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{chosen.name}-template.csv"'
+    return response
