@@ -29,12 +29,8 @@ from yunzheng.elicense.models import (
     LicenceNumberSequence,
     MinistryIndexEntry,
 )
-from yunzheng.elicense.services import (
-    _status_after,
-    _validate_sync,
-    licence_content_hash,
-    today_in_china,
-)
+from yunzheng.elicense.services import today_in_china
+from yunzheng.elicense.services.sync import _status_after, _validate_sync, licence_content_hash
 
 
 @dataclass(frozen=True)
