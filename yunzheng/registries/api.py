@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema
 
-from yunzheng.accounts.auth import user_auth
 from yunzheng.core.audit import Actor
-from yunzheng.core.errors import PermissionDenied
+from yunzheng.core.auth import current_staff, staff_auth
 from yunzheng.registries.access import import_region_prefix
 from yunzheng.registries.importing import import_kind, registry_import_rows
 
@@ -46,20 +44,15 @@ class TemplateOut(Schema):
 
 
 def _staff(request: HttpRequest) -> Any:
-    user = request.auth  # type: ignore[attr-defined]
+    user = current_staff(request)
     import_region_prefix(user)
-    is_verified = getattr(request.user, "is_verified", None)
-    if getattr(request, "user_token", None) is not None or is_verified is None or not is_verified():
-        raise PermissionDenied(
-            "staff.second_factor_required", _("Log in as staff with your authenticator first.")
-        )
     return user
 
 
 @router.post(
     "/imports/{kind}",
     response=ReportOut,
-    auth=user_auth,
+    auth=staff_auth,
     summary="Import a batch of registry rows (idempotent by natural key; per-row errors)",
 )
 def import_batch(request: HttpRequest, kind: str, payload: BatchIn) -> dict[str, Any]:

@@ -9,8 +9,8 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from yunzheng.accounts.guards import staff_required
 from yunzheng.core.audit import Actor
+from yunzheng.core.auth import staff_required
 from yunzheng.core.errors import DomainError
 from yunzheng.registries.access import import_region_prefix
 from yunzheng.registries.importing import (

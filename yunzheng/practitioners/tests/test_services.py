@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from yunzheng.accounts.models import StaffProfile, User
 from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -440,7 +441,8 @@ def test_submission_before_an_unknown_year_leaves_the_due_date_open(
     assert case.due_on is None
     assert case.accept_due_on is None
     assert services.case_deadlines_refresh() == 0  # still unknown
-    year = StatutoryCalendarYear.objects.create(year=2027, notice="test notice")
+    # Entered and confirmed (maker-checker, core.calendar_years): only a confirmed year counts.
+    year = StatutoryCalendarYear.objects.create(year=2027, notice="test notice", confirmed_at=timezone.now())
     StatutoryCalendarDay.objects.create(
         calendar_year=year, date=dt.date(2027, 1, 1), kind="holiday", name="元旦"
     )
