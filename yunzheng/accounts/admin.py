@@ -5,20 +5,26 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from yunzheng.accounts import services
 from yunzheng.accounts.models import (
     Company,
     CompanyCredential,
     CompanyMembership,
     PolicyAcceptance,
     RealNameVerification,
+    StaffCredentialToken,
     StaffProfile,
     User,
 )
+from yunzheng.core.audit import Actor
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
+from yunzheng.core.errors import DomainError
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -49,11 +55,36 @@ class UserAdmin(admin.ModelAdmin):
     ]
     fields = [*readonly_fields, "is_active"]
 
+    actions = ["issue_enrolment_link", "issue_password_reset_link"]
+
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def _issue(self, request: HttpRequest, queryset: QuerySet[User], purpose: str, url_name: str) -> None:
+        """One-time links (audited) shown once to the administrator, who hands them over."""
+        for user in queryset:
+            try:
+                token = services.staff_credential_link_issue(
+                    user=user, purpose=purpose, issued_by=Actor.for_user(request.user)
+                )
+            except DomainError as error:
+                messages.error(request, f"{user.username}: {error.message}")
+                continue
+            link = request.build_absolute_uri(reverse(url_name, kwargs={"token": token}))
+            messages.success(request, f"{user.username}: {link}")
+
+    @admin.action(description=_("Issue a one-time authenticator enrolment link"))
+    def issue_enrolment_link(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._issue(request, queryset, StaffCredentialToken.Purpose.ENROL, "accounts:staff_enrol")
+
+    @admin.action(description=_("Issue a one-time password reset link"))
+    def issue_password_reset_link(self, request: HttpRequest, queryset: QuerySet[User]) -> None:
+        self._issue(
+            request, queryset, StaffCredentialToken.Purpose.PASSWORD_RESET, "accounts:staff_password_reset"
+        )
 
     @admin.display(description=_("mobile phone"))
     def masked_phone(self, obj: User) -> str:

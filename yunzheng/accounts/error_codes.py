@@ -48,6 +48,11 @@ class AccountsErrorCode(StrEnum):
     STAFF_LOGIN_FAILED = "staff_login.failed"
     STAFF_OTP_WRONG = "staff_login.otp_wrong"
     STAFF_OTP_THROTTLED = "staff_login.otp_throttled"
+    STAFF_LOCKED_OUT = "staff_login.locked_out"
+    STAFF_NO_DEVICE = "staff_login.no_device"
+    STAFF_LINK_INVALID = "staff_link.invalid"
+    STAFF_PASSWORD_MISMATCH = "staff_password.mismatch"  # noqa: S105 (an error code)
+    STAFF_PASSWORD_WEAK = "staff_password.weak"  # noqa: S105 (an error code)
 
     # Companies
     COMPANY_ALREADY_REGISTERED = "company.already_registered"

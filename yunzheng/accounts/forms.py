@@ -119,3 +119,27 @@ class RejectForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
     )
+
+
+class CurrentPasswordForm(forms.Form):
+    password = forms.CharField(label=_("Your current password"), widget=forms.PasswordInput, max_length=128)
+
+
+class NewPasswordForm(forms.Form):
+    new_password1 = forms.CharField(
+        label=_("New password"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=128,
+    )
+    new_password2 = forms.CharField(
+        label=_("New password again"),
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        max_length=128,
+    )
+
+
+class PasswordChangeForm(NewPasswordForm):
+    old_password = forms.CharField(
+        label=_("Your current password"), widget=forms.PasswordInput, max_length=128
+    )
+    field_order = ["old_password", "new_password1", "new_password2"]

@@ -388,3 +388,49 @@ class StaffProfile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user.get_username()} ({self.get_department_display()}, {self.get_level_display()})"
+
+
+class StaffCredentialToken(models.Model):
+    """A one-time link an administrator issues to a staff member: enrol an authenticator, or set a
+    new password. Only the hash is kept; the link is shown once to the administrator."""
+
+    class Purpose(models.TextChoices):
+        ENROL = "enrol", _("Authenticator enrolment")
+        PASSWORD_RESET = "password_reset", _("Password reset")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="credential_tokens")
+    purpose = models.CharField(_("purpose"), max_length=16, choices=Purpose.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    issued_by = models.CharField(_("issued by"), max_length=128)
+    created_at = models.DateTimeField(_("created at"))
+    expires_at = models.DateTimeField(_("expires at"))
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("staff credential link")
+        verbose_name_plural = _("staff credential links")
+
+    def __str__(self) -> str:
+        return f"{self.purpose} #{self.pk}"
+
+
+class StaffLoginFailure(models.Model):
+    """A wrong password or authenticator code at the staff login: counted per account (hash of the
+    username, which need not exist) and per client address to lock guessing out."""
+
+    class Stage(models.TextChoices):
+        PASSWORD = "password", _("password")
+        TOTP = "totp", _("authenticator code")
+
+    username_hash = models.CharField(max_length=64, db_index=True)
+    client_ip = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    stage = models.CharField(max_length=8, choices=Stage.choices)
+    created_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        verbose_name = _("staff login failure")
+        verbose_name_plural = _("staff login failures")
+
+    def __str__(self) -> str:
+        return f"{self.stage} failure #{self.pk}"

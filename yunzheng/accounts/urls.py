@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from . import staff_credential_views, views
 
 app_name = "accounts"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -30,6 +30,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/login/", views.staff_login, name="staff_login"),
     path("staff/otp/", views.staff_otp, name="staff_otp"),
     path("staff/", views.staff_home, name="staff_home"),
+    path("staff/enrol/<str:token>/", staff_credential_views.staff_enrol, name="staff_enrol"),
+    path(
+        "staff/reset/<str:token>/", staff_credential_views.staff_password_reset, name="staff_password_reset"
+    ),
+    path("staff/password/", staff_credential_views.staff_password_change, name="staff_password_change"),
     path("staff/real-name/", views.staff_realname_queue, name="staff_realname_queue"),
     path("staff/real-name/<int:pk>/", views.staff_realname_detail, name="staff_realname_detail"),
     path("staff/real-name/<int:pk>/photo/", views.staff_realname_photo, name="staff_realname_photo"),

@@ -3,12 +3,10 @@ and the staff login and real-name review. Views parse forms and call services; n
 
 from __future__ import annotations
 
-import base64
 import time
 from typing import Any
 from urllib.parse import urlencode
 
-import segno
 from django.contrib import messages
 from django.contrib.auth import login as auth_login
 from django.contrib.auth import logout as auth_logout
@@ -49,7 +47,6 @@ from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 STAFF_PENDING_USER = "accounts_staff_pending_user"
 STAFF_PENDING_AT = "accounts_staff_pending_at"
-STAFF_SETUP_DEVICE = "accounts_staff_setup_device"
 STAFF_PENDING_SECONDS = 300
 
 
@@ -440,6 +437,7 @@ def staff_login(request: HttpRequest) -> HttpResponse:
                 request=request,
                 username=form.cleaned_data["username"],
                 password=form.cleaned_data["password"],
+                client_ip=client_ip(request),
             )
         except DomainError as error:
             add_domain_error(form, error)
@@ -447,7 +445,6 @@ def staff_login(request: HttpRequest) -> HttpResponse:
             request.session.cycle_key()
             request.session[STAFF_PENDING_USER] = user.pk
             request.session[STAFF_PENDING_AT] = time.time()
-            request.session.pop(STAFF_SETUP_DEVICE, None)
             target = reverse("accounts:staff_otp")
             next_url = _safe_next(request, "")
             return HttpResponseRedirect(target + ("?" + urlencode({"next": next_url}) if next_url else ""))
@@ -465,41 +462,28 @@ def _pending_staff_user(request: HttpRequest) -> User | None:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def staff_otp(request: HttpRequest) -> HttpResponse:
-    """Step 2: the TOTP code; a staff member without a device first sets one up (QR code)."""
+    """Step 2: the TOTP code of the enrolled device. Without one, the page says to ask an
+    administrator for an enrolment link: a device is never set up at login."""
     user = _pending_staff_user(request)
     if user is None:
         messages.error(request, _("Please enter your username and password first."))
         return redirect("accounts:staff_login")
-    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    setup_device: TOTPDevice | None = None
-    if device is None:
-        setup_id = request.session.get(STAFF_SETUP_DEVICE)
-        setup_device = TOTPDevice.objects.filter(pk=setup_id, user=user, confirmed=False).first()
-        if setup_device is None:
-            setup_device = services.staff_totp_device_create(user=user)
-            request.session[STAFF_SETUP_DEVICE] = setup_device.pk
+    enrolled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
     form = OtpForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    if enrolled and request.method == "POST" and form.is_valid():
         try:
             verified_device = services.staff_otp_verify(
-                user=user, token=form.cleaned_data["token"], device=device or setup_device
+                user=user, token=form.cleaned_data["token"], client_ip=client_ip(request)
             )
         except DomainError as error:
             add_domain_error(form, error)
         else:
-            for key in (STAFF_PENDING_USER, STAFF_PENDING_AT, STAFF_SETUP_DEVICE):
+            for key in (STAFF_PENDING_USER, STAFF_PENDING_AT):
                 request.session.pop(key, None)
             user.otp_device = verified_device  # type: ignore[attr-defined]  # django_otp picks it up on login
             auth_login(request, user, backend=MODEL_BACKEND)
             return HttpResponseRedirect(_safe_next(request, reverse("accounts:staff_home")))
-    context: dict[str, Any] = {
-        "form": form,
-        "setup": setup_device is not None,
-        "next": _safe_next(request, ""),
-    }
-    if setup_device is not None:
-        context["qr_svg"] = segno.make(setup_device.config_url, error="m").svg_inline(scale=5)
-        context["secret"] = base64.b32encode(setup_device.bin_key).decode("ascii")
+    context: dict[str, Any] = {"form": form, "enrolled": enrolled, "next": _safe_next(request, "")}
     return render(request, "accounts/staff_otp.html", context)
 
 

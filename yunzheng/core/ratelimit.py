@@ -40,3 +40,25 @@ def window_limit(
 def seconds_until(moment: dt.datetime, now: dt.datetime) -> int:
     """Whole seconds to wait (at least 1), for Retry-After and messages."""
     return max(1, math.ceil((moment - now).total_seconds()))
+
+
+def lockout_until(
+    queryset: Any,
+    *,
+    threshold: int,
+    base: dt.timedelta,
+    longest: dt.timedelta,
+    window: dt.timedelta,
+    now: dt.datetime,
+    field: str = "created_at",
+) -> dt.datetime | None:
+    """A lockout that grows: once `threshold` failures (rows of `queryset`) fall within `window`,
+    the key is locked for `base` after the latest failure, doubling with each failure beyond the
+    threshold (capped at `longest`). None when not locked at `now`."""
+    moments = list(queryset.filter(**{f"{field}__gt": now - window}).values_list(field, flat=True))
+    if len(moments) < threshold:
+        return None
+    extra = len(moments) - threshold
+    length = min(longest, base * (2 ** min(extra, 30)))
+    until: dt.datetime = max(moments) + length
+    return until if until > now else None

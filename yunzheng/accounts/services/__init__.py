@@ -70,6 +70,16 @@ from yunzheng.accounts.services.staff import (
     staff_totp_device_create,
     staff_user_create,
 )
+from yunzheng.accounts.services.staff_security import (
+    staff_credential_link_find,
+    staff_credential_link_issue,
+    staff_enrolment_finish,
+    staff_enrolment_start,
+    staff_login_failure_record,
+    staff_login_guard,
+    staff_password_change,
+    staff_password_reset,
+)
 from yunzheng.accounts.services.tokens import (
     USER_TOKEN_PREFIX,
     IssuedUserToken,
@@ -111,8 +121,16 @@ __all__ = [
     "sms_code_request",
     "sms_limits",
     "sms_login",
+    "staff_credential_link_find",
+    "staff_credential_link_issue",
+    "staff_enrolment_finish",
+    "staff_enrolment_start",
+    "staff_login_failure_record",
+    "staff_login_guard",
     "staff_otp_verify",
+    "staff_password_change",
     "staff_password_check",
+    "staff_password_reset",
     "staff_region_validate",
     "staff_totp_device_create",
     "staff_user_create",

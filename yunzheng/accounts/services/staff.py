@@ -15,6 +15,11 @@ from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.models import StaffProfile, User
 from yunzheng.accounts.scopes import staff_profile_of
 from yunzheng.accounts.services._common import seconds_until
+from yunzheng.accounts.services.staff_security import (
+    staff_login_failure_record,
+    staff_login_failures_clear,
+    staff_login_guard,
+)
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.errors import RateLimited, ValidationFailed
 from yunzheng.core.ids import region_code_exists
@@ -97,10 +102,16 @@ def staff_totp_device_create(
     return device
 
 
-def staff_password_check(*, request: HttpRequest, username: str, password: str) -> User:
-    """First step of a staff login. Same answer for every failure, so usernames can't be probed."""
+def staff_password_check(
+    *, request: HttpRequest, username: str, password: str, client_ip: str | None = None
+) -> User:
+    """First step of a staff login. Same answer for every failure, so usernames can't be probed.
+    Locked-out accounts and addresses are refused before the password is even checked; each wrong
+    password counts (`staff_security`)."""
+    staff_login_guard(username=username, client_ip=client_ip)
     user = authenticate(request, username=username, password=password)
     if not isinstance(user, User) or staff_profile_of(user) is None or user.kind != User.Kind.STAFF:
+        staff_login_failure_record(username=username, client_ip=client_ip, stage="password")
         raise ValidationFailed.single(
             field="password",
             code=Code.STAFF_LOGIN_FAILED,
@@ -109,17 +120,21 @@ def staff_password_check(*, request: HttpRequest, username: str, password: str) 
     return user
 
 
-def staff_otp_verify(*, user: User, token: str, device: TOTPDevice | None = None) -> TOTPDevice:
-    """Second step: check a TOTP code against the user's device (confirming it on first use).
+def staff_otp_verify(*, user: User, token: str, client_ip: str | None = None) -> TOTPDevice:
+    """Second step: check a TOTP code against the user's confirmed device. A device is enrolled
+    only through an administrator's link (`staff_security.staff_enrolment_*`), never here.
 
-    django-otp throttles wrong codes per device (exponential back-off) and refuses a code twice.
+    django-otp throttles wrong codes per device (exponential back-off) and refuses a code twice;
+    wrong codes also count towards the account and address lockout.
     """
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
-        device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if device is None or device.user_id != user.pk:
         raise ValidationFailed.single(
-            field="token", code=Code.STAFF_OTP_WRONG, message=_("Set up your authenticator first.")
+            field="token",
+            code=Code.STAFF_NO_DEVICE,
+            message=_("Your authenticator is not set up. Ask your administrator for an enrolment link."),
         )
+    staff_login_guard(username=user.username, client_ip=client_ip)
     allowed, details = device.verify_is_allowed()
     if not allowed:
         locked_until = (details or {}).get("locked_until")
@@ -134,14 +149,12 @@ def staff_otp_verify(*, user: User, token: str, device: TOTPDevice | None = None
     if not well_formed:
         device.throttle_increment()  # verify_token counts its own failures
     if not well_formed or not device.verify_token(token):
+        staff_login_failure_record(username=user.username, client_ip=client_ip, stage="totp")
         raise ValidationFailed.single(
             field="token", code=Code.STAFF_OTP_WRONG, message=_("The authenticator code is wrong.")
         )
     with transaction.atomic():
-        if not device.confirmed:
-            device.confirmed = True
-            device.save(update_fields=["confirmed"])
-            TOTPDevice.objects.filter(user=user).exclude(pk=device.pk).delete()
+        staff_login_failures_clear(username=user.username)
         record_audit(
             actor=Actor.for_user(user),
             action="staff.login",

@@ -163,22 +163,18 @@ def test_a_totp_code_works_only_once() -> None:
         services.staff_otp_verify(user=user, token=code)
 
 
-def test_first_login_sets_up_a_device_with_a_qr_code(client: Client) -> None:
+def test_first_login_never_sets_up_a_device(client: Client) -> None:
+    """Whoever knows the password cannot enrol their own authenticator (issue #14)."""
     user = staff("hz-transport")
     client.post("/accounts/staff/login/", {"username": "hz-transport", "password": STAFF_PASSWORD})
-    page = client.get("/accounts/staff/otp/")
-    html = page.content.decode()
-    assert "<svg" in html
-    assert 'data-testid="totp-secret"' in html
-    device = TOTPDevice.objects.get(user=user)
-    assert not device.confirmed
-    assert client.get("/accounts/staff/otp/").content.decode().count("<svg") == 1
-    assert TOTPDevice.objects.filter(user=user).count() == 1  # reloading keeps the same device
-    response = client.post("/accounts/staff/otp/", {"token": totp_now(device)})
-    assert response["Location"] == "/accounts/staff/"
-    device.refresh_from_db()
-    assert device.confirmed
-    assert client.get("/accounts/staff/").status_code == 200
+    html = client.get("/accounts/staff/otp/").content.decode()
+    assert "<svg" not in html
+    assert 'data-testid="totp-secret"' not in html
+    assert 'data-testid="staff-no-device"' in html
+    assert not TOTPDevice.objects.filter(user=user).exists()
+    response = client.post("/accounts/staff/otp/", {"token": "123456"})
+    assert response.status_code == 200
+    assert client.get("/accounts/staff/").status_code == 302
 
 
 def test_the_password_step_expires(client: Client) -> None:
