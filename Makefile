@@ -32,7 +32,7 @@ setup: $(VENV)/.run-deps
 run: setup serve
 
 serve: $(VENV)/.run-deps
-	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/gunicorn config.wsgi \
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/gunicorn config.wsgi --config config/gunicorn.py \
 	  --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile -
 
 test: $(VENV)/.dev-deps

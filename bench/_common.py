@@ -215,6 +215,28 @@ def stop_server(server: subprocess.Popen[Any]) -> None:
         server.wait(timeout=5)
 
 
+def child_pids(pid: int) -> list[int]:
+    """Direct children of a process (a gunicorn arbiter's workers)."""
+    try:
+        return [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def cpu_seconds(pids: Iterable[int]) -> float:
+    """User + system CPU time used so far by these processes (from /proc): a cost that, unlike
+    wall-clock time, other work on a shared machine does not inflate."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15 of stat)
+    return total / ticks
+
+
 def process_tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (a gunicorn arbiter and its workers), in MB."""
     total = 0

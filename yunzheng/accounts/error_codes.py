@@ -38,6 +38,7 @@ class AccountsErrorCode(StrEnum):
     REAL_NAME_FIELD_REQUIRED = "real_name.field_required"
     REAL_NAME_REASON_REQUIRED = "real_name.reason_required"
     REAL_NAME_TOO_MANY_UPLOADS = "real_name.too_many_uploads"
+    REAL_NAME_OCR_BUSY = "real_name.ocr_busy"
     REAL_NAME_NOT_FOUND = "real_name.not_found"
 
     # Staff

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from django.utils.translation import gettext_lazy as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from yunzheng.core.errors import ValidationFailed
 
@@ -94,20 +94,29 @@ def _corrupt(*, field: str) -> ValidationFailed:
     )
 
 
-def _too_many_pixels(*, field: str, width: int | None = None, height: int | None = None) -> ValidationFailed:
+def _too_many_pixels(
+    *, field: str, max_pixels: int, width: int | None = None, height: int | None = None
+) -> ValidationFailed:
     return ValidationFailed.single(
         field=field,
         code="upload.too_many_pixels",
         message=_("The image has too many pixels; the limit is %(max_megapixels)s megapixels.")
-        % {"max_megapixels": MAX_PIXELS // 1_000_000},
+        % {"max_megapixels": max_pixels // 1_000_000},
         width=width,
         height=height,
-        max_pixels=MAX_PIXELS,
+        max_pixels=max_pixels,
     )
 
 
-def _decode(data: bytes, *, field: str) -> Image.Image:
-    """Open, check the header and fully decode; every failure becomes its own ValidationFailed."""
+def _decode(data: bytes, *, field: str, max_pixels: int, max_side: int | None) -> Image.Image:
+    """Open, check the header and fully decode; every failure becomes its own ValidationFailed.
+
+    With `max_side`, a JPEG is decoded at the smallest DCT scale (1/2, 1/4, 1/8) that still covers
+    it (Pillow's draft mode: a 48-megapixel photo costs the memory and time of a 3-megapixel one).
+    """
+    # WeasyPrint sets this process-wide flag to True when it is imported (for its own images);
+    # then Pillow would fill a truncated upload with grey instead of failing. Uploads never want that.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     with warnings.catch_warnings():
         # Pillow only warns between MAX_IMAGE_PIXELS and twice that; treat the warning as fatal.
         warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -120,14 +129,14 @@ def _decode(data: bytes, *, field: str) -> Image.Image:
                 message=_("Only PNG and JPEG images are accepted."),
             ) from None
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_many_pixels(field=field) from None
+            raise _too_many_pixels(field=field, max_pixels=max_pixels) from None
         # Pillow signals malformed input with many exception types (SyntaxError, struct.error, ...),
         # so, like Django's forms.ImageField, anything else from the parser means "corrupt".
         except Exception:
             raise _corrupt(field=field) from None
         width, height = header.size
-        if width * height > MAX_PIXELS:  # from the header alone: no pixel memory allocated yet
-            raise _too_many_pixels(field=field, width=width, height=height)
+        if width * height > max_pixels:  # from the header alone: no pixel memory allocated yet
+            raise _too_many_pixels(field=field, max_pixels=max_pixels, width=width, height=height)
         if width < MIN_SIDE or height < MIN_SIDE:
             raise ValidationFailed.single(
                 field=field,
@@ -143,9 +152,13 @@ def _decode(data: bytes, *, field: str) -> Image.Image:
         try:
             header.verify()  # structural checks (PNG chunk CRCs); leaves the image unusable
             image = _open(data)  # so decode from a second open
+            if max_side is not None and max(width, height) > max_side:
+                # The size the kept image will have; draft picks the smallest scale covering it.
+                factor = max_side / max(width, height)
+                image.draft(None, (max(1, int(width * factor)), max(1, int(height * factor))))  # PNG: no-op
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise _too_many_pixels(field=field, width=width, height=height) from None
+            raise _too_many_pixels(field=field, max_pixels=max_pixels, width=width, height=height) from None
         except Exception:
             raise _corrupt(field=field) from None
     return image
@@ -168,14 +181,25 @@ def _pixels_for(image: Image.Image, *, output_format: Literal["PNG", "JPEG"]) ->
 
 
 def validate_image_upload(
-    data: bytes | Readable, *, field: str = "file", max_bytes: int = DEFAULT_MAX_BYTES
+    data: bytes | Readable,
+    *,
+    field: str = "file",
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    max_pixels: int = MAX_PIXELS,
+    max_side: int | None = None,
 ) -> CleanImage:
-    """Accept a PNG or JPEG upload and return it re-encoded without metadata, or raise ValidationFailed."""
+    """Accept a PNG or JPEG upload and return it re-encoded without metadata, or raise ValidationFailed.
+
+    `max_pixels` refuses larger images from their header alone; `max_side` scales what is kept
+    down to at most that many pixels on its longer side (decoding JPEGs downscaled).
+    """
     content = _read_limited(data, field=field, max_bytes=max_bytes)
     if not content:
         raise ValidationFailed.single(field=field, code="upload.empty", message=_("The file is empty."))
-    image = _decode(content, field=field)
+    image = _decode(content, field=field, max_pixels=max_pixels, max_side=max_side)
     output_format = _FORMAT_BY_PILLOW_FORMAT[str(image.format)]
+    if max_side is not None and max(image.size) > max_side:
+        image.thumbnail((max_side, max_side), reducing_gap=2.0)  # in place: keeps the EXIF orientation
     ImageOps.exif_transpose(image, in_place=True)  # bake the EXIF orientation into the pixels
     clean = _pixels_for(image, output_format=output_format)
     buffer = io.BytesIO()

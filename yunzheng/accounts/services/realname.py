@@ -20,7 +20,7 @@ from yunzheng.accounts.identity import (
     get_identity_backend,
 )
 from yunzheng.accounts.models import RealNameVerification, StaffProfile, User
-from yunzheng.accounts.ocr import IdCardFields, read_id_card_front
+from yunzheng.accounts.ocr import IdCardFields, OcrBusy, read_id_card_front
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.accounts.services._common import (
     minutes_from_seconds,
@@ -50,6 +50,13 @@ logger = logging.getLogger(__name__)
 # Departments whose staff review real-name submissions.
 REAL_NAME_REVIEW_DEPARTMENTS = (StaffProfile.Department.TRANSPORT, StaffProfile.Department.PUBLIC_SECURITY)
 _NAME = re.compile(r"[\u3400-\u9fff]+(?:·[\u3400-\u9fff]+)*")
+# ID photos: refused above 25 megapixels from the header alone (core's general cap is 40), and kept
+# at most 2560 px on the longer side, JPEGs decoded downscaled: a phone's 48-megapixel photo costs
+# the memory and time of a 3-megapixel one. A card stays legible far below that.
+REAL_NAME_PHOTO_MAX_PIXELS = 25_000_000
+REAL_NAME_PHOTO_MAX_SIDE = 2560
+# Seconds a client is told to wait when every OCR place of the worker is taken.
+OCR_BUSY_RETRY_SECONDS = 5
 
 
 def realname_photo_bytes(*, verification: RealNameVerification) -> bytes:
@@ -76,7 +83,11 @@ def realname_photo_upload(
 ) -> RealNameVerification:
     """Check the photo (by content), read it with OCR and keep it as a draft with prefill fields.
 
-    OCR runs before the transaction, so the ~2 s of CPU hold no database lock.
+    OCR runs before the transaction, so its CPU time holds no database lock, and in a bounded pool
+    (`ocr.read_id_card_front`): when the worker's OCR places are all taken the upload is refused
+    at once with `real_name.ocr_busy` (429, retry after a few seconds) rather than holding a thread.
+    A user keeps at most ACCOUNTS_REALNAME_OPEN_DRAFTS (3) unsubmitted photos: a new upload
+    discards the oldest beyond that (photos deleted, audited).
     """
     now = now_or_current(now)
     _require_can_start_verification(user)
@@ -92,9 +103,17 @@ def realname_photo_upload(
             % {"minutes": minutes_from_seconds(seconds)},
             retry_after_seconds=seconds,
         )
-    clean = validate_image_upload(upload, field="photo")
+    clean = validate_image_upload(
+        upload, field="photo", max_pixels=REAL_NAME_PHOTO_MAX_PIXELS, max_side=REAL_NAME_PHOTO_MAX_SIDE
+    )
     try:
         fields = read_id_card_front(clean.content).fields
+    except OcrBusy:
+        raise RateLimited(
+            Code.REAL_NAME_OCR_BUSY,
+            _("Many photos are being read right now. Please send yours again in a few seconds."),
+            retry_after_seconds=OCR_BUSY_RETRY_SECONDS,
+        ) from None
     except Exception:
         # The user can still type every field; staff see the photo.
         logger.exception("OCR of an ID photo failed")
@@ -118,10 +137,38 @@ def realname_photo_upload(
                 target_id=verification.pk,
                 after={"photo_sha256": clean.sha256, "ocr_read": not fields.is_empty},
             )
+            discarded = _discard_drafts_beyond_limit(user=user, keep=verification)
     except Exception:
         private_storage().delete(photo_name)
         raise
+    for name in discarded:
+        private_storage().delete(name)
     return verification
+
+
+def _discard_drafts_beyond_limit(*, user: User, keep: RealNameVerification) -> list[str]:
+    """Delete the user's oldest open drafts beyond the limit (inside the caller's transaction);
+    returns their photo names, deleted from storage once the transaction has committed."""
+    limit = max(1, setting_int("ACCOUNTS_REALNAME_OPEN_DRAFTS", 3))
+    drafts = list(
+        RealNameVerification.objects.select_for_update()
+        .filter(user=user, status=RealNameVerification.Status.DRAFT)
+        .exclude(pk=keep.pk)
+        .order_by("-created_at", "-pk")
+    )
+    stale = drafts[limit - 1 :]
+    if not stale:
+        return []
+    RealNameVerification.objects.filter(pk__in=[draft.pk for draft in stale]).delete()
+    for draft in stale:
+        record_audit(
+            actor=Actor.for_user(user),
+            action="real_name.draft_discard",
+            target_type="real_name_verification",
+            target_id=draft.pk,
+            after={"reason": "open_draft_limit", "limit": limit},
+        )
+    return [draft.photo_name for draft in stale if draft.photo_name]
 
 
 @dataclass(frozen=True)

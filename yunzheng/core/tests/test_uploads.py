@@ -254,3 +254,36 @@ def test_multi_picture_jpeg_from_a_camera_is_accepted_as_jpeg():
     clean = validate_image_upload(mpo)
     assert clean.format == "JPEG"
     assert Image.open(io.BytesIO(clean.content)).format == "JPEG"
+
+
+def test_truncated_jpeg_is_refused_even_after_weasyprint_is_imported():
+    # WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when it is imported.
+    import weasyprint  # noqa: F401
+    from PIL import ImageFile
+
+    ImageFile.LOAD_TRUNCATED_IMAGES = True  # as WeasyPrint leaves it
+    full = encode(photo((400, 300)), "JPEG")
+    assert rejected(full[: len(full) // 2]).code == "upload.corrupt"
+
+
+def test_lower_pixel_cap_is_checked_from_the_header():
+    from yunzheng.core.uploads import validate_image_upload
+
+    big = encode(Image.new("L", (3001, 1000)), "PNG")  # 3.001 megapixels, tiny file
+    with pytest.raises(ValidationFailed) as refused:
+        validate_image_upload(big, field="photo", max_pixels=3_000_000)
+    assert refused.value.code == "upload.too_many_pixels"
+    assert refused.value.details[0].params["max_pixels"] == 3_000_000
+    assert validate_image_upload(big, field="photo").width == 3001  # the general cap is higher
+
+
+def test_large_jpeg_is_decoded_downscaled_and_kept_at_the_maximum_side():
+    from yunzheng.core.uploads import _decode, validate_image_upload
+
+    data = encode(photo((4000, 3000)), "JPEG")
+    decoded = _decode(data, field="photo", max_pixels=40_000_000, max_side=1000)
+    assert decoded.size == (1000, 750)  # DCT scaling at 1/4: the full 12 megapixels never decoded
+    clean = validate_image_upload(data, field="photo", max_side=1000)
+    assert (clean.width, clean.height) == (1000, 750)
+    png = validate_image_upload(encode(photo((1600, 1200)), "PNG"), field="photo", max_side=1000)
+    assert (png.width, png.height) == (1000, 750)  # PNG decodes fully, then is scaled down
