@@ -65,3 +65,27 @@ def page(browser: Any, live_server: Any) -> Iterator[Any]:
     new_page = context.new_page()
     yield new_page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def jetstream() -> Iterator[Any]:
+    """A 3-node NATS JetStream cluster on free loopback ports, for the exchange's log-mode tests
+    (``nats-server`` from scripts/system-deps.sh); one per test worker."""
+    from yunzheng.exchange.log import runtime
+    from yunzheng.exchange.log.cluster import LocalCluster
+
+    cluster = LocalCluster(3).start()
+    try:
+        yield cluster
+    finally:
+        runtime.close()
+        cluster.stop()
+
+
+@pytest.fixture
+def log_mode(settings: Any, jetstream: Any) -> Any:
+    """Log mode on the session's cluster, with a clean stream and consumers."""
+    from yunzheng.exchange.log.cluster import use_fresh_stream
+
+    use_fresh_stream(settings, jetstream.urls)
+    return jetstream

@@ -9,11 +9,17 @@ are handed, after the same decoding and validation, to the route another app reg
 
 A route answers what the exchange ingest would answer (an ``IngestResult``). An environment with
 no route is refused rather than stored as supervision data.
+
+In log mode (``EXCHANGE_LOG_URL``) such batches go through the log as well: the ingest node
+publishes the batch as received to ``yzr.<environment>....`` and answers once the log has it;
+``exchange_consume`` then calls the route (durable consumer ``route-<environment>``), with
+``checked=None`` (the route validates again: same spec, same result) and the receipt time.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
@@ -32,6 +38,7 @@ class BatchRoute(Protocol):
         wire_format: str = ...,
         request_id: str = ...,
         checked: BatchResult | None = ...,
+        received_at: datetime | None = ...,
     ) -> IngestResult: ...
 
 
@@ -45,3 +52,7 @@ def register_batch_route(environment: str, route: BatchRoute) -> None:
 
 def batch_route_for(environment: str) -> BatchRoute | None:
     return _ROUTES.get(environment)
+
+
+def batch_route_environments() -> list[str]:
+    return sorted(_ROUTES)

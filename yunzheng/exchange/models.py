@@ -192,6 +192,18 @@ class BaseInfoCurrent(models.Model):
         return f"{self.interface:#06x} {self.natural_key}"
 
 
+class LogReceipt(models.Model):
+    """Log mode: a routed message (a sandbox batch) handed to its route, recorded in the route's
+    transaction; unique, so a redelivered message is skipped."""
+
+    msg_id = models.CharField(max_length=64, unique=True)
+    consumer = models.CharField(max_length=64)
+    processed_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"{self.consumer} {self.msg_id[:12]}"
+
+
 class UploadStat(models.Model):
     """Upload counters of one company, interface, environment and day (Beijing time)."""
 

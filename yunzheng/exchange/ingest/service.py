@@ -61,6 +61,31 @@ def ingest_batch(
     company = credential.company
     checked = get_validator(interface).validate_batch(records)
     route = batch_route_for(credential.environment)
+    if route is not None and log_enabled():
+        # Log mode: the route's app is a consumer of the log too (``exchange_consume``); the
+        # company is answered as production is, once the log acknowledged the batch.
+        from yunzheng.exchange.log.publish import publish_routed
+
+        valid, rejected = check_ownership(
+            company.supervision_company_id, checked.accepted, checked.rejected, records
+        )
+        published = publish_routed(
+            credential=credential,
+            interface=interface,
+            records=records,
+            wire_format=wire_format,
+            request_id=request_id,
+            received_at=timezone.now(),
+        )
+        duplicates = len(valid) if published.duplicates else 0
+        return IngestResult(
+            batch_id=published.first_sequence,
+            interface=interface.type,
+            received=len(records),
+            accepted=len(valid) - duplicates,
+            duplicates=duplicates,
+            rejected=rejected,
+        )
     if route is not None:
         return route(
             credential=credential,

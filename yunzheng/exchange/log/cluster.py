@@ -7,6 +7,7 @@ once); a killed node restarts on the same ports and store directory.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import signal
 import socket
@@ -14,6 +15,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -81,3 +83,30 @@ def wait_port(port: int, timeout: float = 10.0) -> None:
         except OSError:
             time.sleep(0.05)
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port}")
+
+
+def use_fresh_stream(settings: Any, urls: list[str], *, publish_timeout: float = 3) -> None:
+    """Point Django ``settings`` at ``urls`` and give the test a clean stream and consumers (a
+    new cluster elects its meta leader a moment after start: retried for up to 30 s)."""
+    from yunzheng.exchange.log import runtime
+    from yunzheng.exchange.log.settings import log_settings
+    from yunzheng.exchange.log.setup import log_setup
+
+    settings.EXCHANGE_LOG_SERVERS = urls
+    settings.EXCHANGE_LOG_PUBLISH_TIMEOUT_SECONDS = publish_timeout
+
+    async def drop() -> None:
+        js = await runtime.jetstream(urls, 3)
+        with contextlib.suppress(Exception):
+            await js.delete_stream(log_settings().stream)
+
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            runtime.run(drop(), timeout=10)
+            log_setup()
+            return
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)

@@ -7,6 +7,9 @@ only after that transaction committed. A message redelivered after a lost ack (o
 killed between commit and ack) finds its ``IngestBatch.log_msg_id`` and is acked without writing
 again: exactly-once effects on at-least-once delivery. After the commit the records listeners
 (``hooks``: alarms) are called, as on the direct path.
+
+The same processes hand routed batches (the conformance sandbox: ``batch_routes``) to their
+route, once each (``LogReceipt``, written in the route's transaction).
 """
 
 from __future__ import annotations
@@ -18,14 +21,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import IntegrityError, close_old_connections
+from django.core.exceptions import ImproperlyConfigured
+from django.db import IntegrityError, close_old_connections, transaction
 from nats.errors import TimeoutError as NatsTimeout
+from nats.js.errors import NotFoundError
 
-from yunzheng.accounts.models import Company
+from yunzheng.accounts.models import Company, CompanyCredential
+from yunzheng.exchange.batch_routes import batch_route_environments, batch_route_for
 from yunzheng.exchange.ingest.service import notify_stored, store_batch
 from yunzheng.exchange.log import messages, runtime
 from yunzheng.exchange.log.settings import LogSettings, log_settings
-from yunzheng.exchange.models import IngestBatch
+from yunzheng.exchange.log.setup import route_consumer
+from yunzheng.exchange.models import IngestBatch, LogReceipt
 from yunzheng.exchange.spec import ErrorCode, FieldError, RecordError, get_spec
 
 logger = logging.getLogger(__name__)
@@ -106,6 +113,49 @@ def store_message(data: bytes, msg_id: str) -> tuple[int, int, bool]:
     return len(records), inserted, True
 
 
+def route_message(data: bytes, msg_id: str, consumer: str) -> tuple[int, bool]:
+    """Hand one routed message (a sandbox batch) to its route, once; returns (records, handled now)."""
+    routed = messages.decode_routed(data)
+    route = batch_route_for(routed.environment)
+    if route is None:
+        raise ImproperlyConfigured(f"no batch route registered for {routed.environment!r}")
+    credential = CompanyCredential.objects.select_related("company").filter(pk=routed.credential).first()
+    if credential is None:  # deleted since: its test data has nowhere to go
+        logger.warning("exchange consume: credential %s of message %s is gone", routed.credential, msg_id)
+        return 0, False
+    records = routed.open_records()
+    try:
+        with transaction.atomic():
+            LogReceipt.objects.create(msg_id=msg_id, consumer=consumer)
+            route(
+                credential=credential,
+                interface=get_spec().interface(routed.interface),
+                records=records,
+                wire_format=routed.wire_format,
+                request_id=routed.request_id,
+                checked=None,
+                received_at=datetime.fromtimestamp(routed.received_at_us / 1_000_000, UTC),
+            )
+    except IntegrityError:
+        if LogReceipt.objects.filter(msg_id=msg_id).exists():
+            return len(records), False
+        raise
+    return len(records), True
+
+
+def _handle(consumer: str, store: bool, msg: Any, report: ConsumeReport) -> None:
+    msg_id = (msg.headers or {}).get("Nats-Msg-Id") or f"seq-{msg.metadata.sequence.stream}"
+    if store:
+        count, inserted, stored = store_message(msg.data, msg_id)
+    else:
+        count, stored = route_message(msg.data, msg_id, consumer)
+        inserted = count if stored else 0
+    report.messages += 1
+    report.records += count
+    report.stored += inserted
+    report.skipped += not stored
+
+
 def consume(
     *,
     durable: str | None = None,
@@ -114,43 +164,66 @@ def consume(
     stop: threading.Event | None = None,
     wait: float = 1.0,
 ) -> ConsumeReport:
-    """Pull, store and ack until ``stop`` is set (or, with ``until_idle``, until the consumer has
-    nothing pending: an empty fetch alone may only mean that its leader is being elected)."""
+    """Pull, store (or hand to a route) and ack until ``stop`` is set - or, with ``until_idle``,
+    until every consumer has nothing pending (an empty fetch alone may only mean that a leader is
+    being elected). Consumes ``durable`` only if given, else the store consumer and every
+    registered route's consumer."""
     settings = log_settings()
-    durable = durable or settings.store_consumer
+    names = [durable] if durable else [settings.store_consumer]
+    if not durable:
+        names += [route_consumer(env) for env in batch_route_environments()]
     report = ConsumeReport()
     give_up = time.monotonic() + IDLE_GIVE_UP_SECONDS
-    sub = runtime.run(_bind(settings, durable), timeout=settings.publish_timeout + 5)
-    while stop is None or not stop.is_set():
+    subs: list[tuple[str, bool, Any]] = []
+    for name in names:
         try:
-            msgs = runtime.run(_fetch(sub, batch, wait), timeout=wait + settings.publish_timeout + 5)
-            if not msgs and until_idle and runtime.run(_drained(sub), timeout=settings.publish_timeout + 1):
-                break
-        except (runtime.LogUnavailable, NatsTimeout) as exc:
-            if until_idle and time.monotonic() > give_up:
-                raise
-            logger.warning("exchange consume: %s; retrying", exc)
-            time.sleep(0.5 if until_idle else 1)
-            continue
-        if not msgs:
-            if until_idle and time.monotonic() > give_up:
-                raise runtime.LogUnavailable("the consumer still has pending messages it cannot fetch")
-            close_old_connections()
-            continue
-        give_up = time.monotonic() + IDLE_GIVE_UP_SECONDS
-        for msg in msgs:
-            msg_id = (msg.headers or {}).get("Nats-Msg-Id") or f"seq-{msg.metadata.sequence.stream}"
-            count, inserted, stored = store_message(msg.data, msg_id)
-            # Acknowledged only now that the transaction committed; a lost ack means a redelivery,
-            # which store_message recognises.
-            try:
-                runtime.run(
-                    msg.ack_sync(timeout=settings.publish_timeout), timeout=settings.publish_timeout + 1
+            subs.append(
+                (
+                    name,
+                    name == settings.store_consumer,
+                    runtime.run(_bind(settings, name), timeout=settings.publish_timeout + 5),
                 )
+            )
+        except NotFoundError:
+            logger.warning("exchange consume: no consumer %s; run exchange_log_setup", name)
+    if not subs:
+        raise ImproperlyConfigured("no log consumer to consume: run exchange_log_setup")
+    each_wait = wait / len(subs)
+    while stop is None or not stop.is_set():
+        got = 0
+        idle = True
+        for name, store, sub in subs:
+            try:
+                msgs = runtime.run(
+                    _fetch(sub, batch, each_wait), timeout=each_wait + settings.publish_timeout + 5
+                )
+                if not msgs and until_idle:
+                    idle = idle and runtime.run(_drained(sub), timeout=settings.publish_timeout + 1)
             except (runtime.LogUnavailable, NatsTimeout) as exc:
-                logger.warning("exchange consume: ack lost (%s); the redelivery will be skipped", exc)
-            report.messages += 1
-            report.records += count
-            report.stored += inserted
-            report.skipped += not stored
+                if until_idle and time.monotonic() > give_up:
+                    raise
+                logger.warning("exchange consume: %s; retrying", exc)
+                idle = False
+                time.sleep(0.5 if until_idle else 1)
+                continue
+            for msg in msgs:
+                _handle(name, store, msg, report)
+                # Acknowledged only now that the transaction committed; a lost ack means a
+                # redelivery, which the message id recognises.
+                try:
+                    runtime.run(
+                        msg.ack_sync(timeout=settings.publish_timeout), timeout=settings.publish_timeout + 1
+                    )
+                except (runtime.LogUnavailable, NatsTimeout) as exc:
+                    logger.warning("exchange consume: ack lost (%s); the redelivery will be skipped", exc)
+            got += len(msgs)
+        if got:
+            give_up = time.monotonic() + IDLE_GIVE_UP_SECONDS
+            continue
+        if until_idle:
+            if idle:
+                break
+            if time.monotonic() > give_up:
+                raise runtime.LogUnavailable("a consumer still has pending messages it cannot fetch")
+        close_old_connections()
     return report

@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 from nats.js.errors import NotFoundError
 
+from yunzheng.exchange.batch_routes import batch_route_environments
 from yunzheng.exchange.log import runtime
 from yunzheng.exchange.log.settings import LogSettings, log_settings
-from yunzheng.exchange.log.setup import province_consumer
+from yunzheng.exchange.log.setup import province_consumer, route_consumer
 from yunzheng.exchange.models import ForwardingSubscriber
 
 
@@ -61,6 +62,7 @@ def log_status() -> LogStatus:
     """The stream and every consumer's lag: the store consumer and one per active province."""
     settings = log_settings()
     wanted = [(settings.store_consumer, "database")]
+    wanted += [(route_consumer(env), env) for env in batch_route_environments()]
     wanted += [
         (province_consumer(pk), f"{name} ({prefix or '*'})")
         for pk, name, prefix in ForwardingSubscriber.objects.filter(active=True)

@@ -9,6 +9,8 @@ that did reach the log are de-duplicated when the company sends the batch again.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -141,3 +143,36 @@ def publish_batch(
     acks = runtime.run(_publish(settings, parts), timeout=settings.publish_timeout + 1)
     duplicates = sum(count for (_, _, _, count), ack in zip(parts, acks, strict=True) if ack.duplicate)
     return Published(first_sequence=min(a.seq for a in acks), duplicates=duplicates, messages=len(parts))
+
+
+def publish_routed(
+    *,
+    credential: CompanyCredential,
+    interface: InterfaceSpec,
+    records: Sequence[Any],
+    wire_format: str,
+    request_id: str,
+    received_at: datetime,
+) -> Published:
+    """Publish a batch of a routed environment (the sandbox) as received, for its route's consumer."""
+    settings = log_settings()
+    raw = messages.encode_records(list(records))
+    batch = messages.RoutedBatch(
+        credential=credential.pk,
+        environment=credential.environment,
+        interface=interface.type,
+        wire_format=wire_format,
+        received_at_us=int(received_at.timestamp() * 1_000_000),
+        sealed=personal_data.seal_text(raw.decode()),
+        request_id=request_id[:64],
+    )
+    digest = hashlib.sha256(f"{credential.pk}|{credential.environment}|{interface.type}|".encode())
+    digest.update(raw)
+    part = (
+        messages.routed_subject(credential.environment, interface, credential.company.supervision_company_id),
+        messages.encode(batch),
+        digest.hexdigest(),
+        len(records),
+    )
+    (ack,) = runtime.run(_publish(settings, [part]), timeout=settings.publish_timeout + 1)
+    return Published(first_sequence=ack.seq, duplicates=len(records) if ack.duplicate else 0, messages=1)

@@ -4,6 +4,8 @@ Idempotent: run it at every deployment. Consumers:
 
 * ``store`` (``EXCHANGE_LOG_STORE_CONSUMER``): every subject; ``manage.py exchange_consume``
   processes share it (a work queue over the stream), writing the database;
+* ``route-<environment>``: batches of routed environments (the conformance sandbox), handed to
+  the route by ``exchange_consume`` too;
 * ``province-<id>``: one per active forwarding subscriber, filtered to its region, created
   delivering new messages only (a new province does not receive the whole retention period).
 """
@@ -15,6 +17,7 @@ from dataclasses import dataclass
 from nats.js import api
 from nats.js.errors import NotFoundError
 
+from yunzheng.exchange.batch_routes import batch_route_environments
 from yunzheng.exchange.log import messages, runtime
 from yunzheng.exchange.log.settings import LogSettings, log_settings
 from yunzheng.exchange.models import ForwardingSubscriber
@@ -22,6 +25,10 @@ from yunzheng.exchange.models import ForwardingSubscriber
 
 def province_consumer(subscriber_id: int) -> str:
     return f"province-{subscriber_id}"
+
+
+def route_consumer(environment: str) -> str:
+    return f"route-{environment}"
 
 
 @dataclass(frozen=True)
@@ -35,7 +42,7 @@ class SetupReport:
 def _stream_config(settings: LogSettings, replicas: int) -> api.StreamConfig:
     return api.StreamConfig(
         name=settings.stream,
-        subjects=[f"{messages.SUBJECT_ROOT}.>"],
+        subjects=[f"{messages.SUBJECT_ROOT}.>", f"{messages.ROUTED_ROOT}.>"],
         retention=api.RetentionPolicy.LIMITS,
         storage=api.StorageType.FILE,
         num_replicas=replicas,
@@ -74,6 +81,9 @@ async def _setup(
         await js.add_stream(config)
         created = True
     wanted = [(settings.store_consumer, f"{messages.SUBJECT_ROOT}.>", False)]
+    wanted += [
+        (route_consumer(env), messages.routed_filter(env), False) for env in batch_route_environments()
+    ]
     wanted += [(province_consumer(pk), messages.region_filter(prefix), True) for pk, prefix in provinces]
     names = []
     for name, filter_subject, new_only in wanted:

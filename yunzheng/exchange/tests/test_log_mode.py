@@ -6,12 +6,10 @@ thread (so it writes inside the test's transaction), the provinces from a real H
 
 from __future__ import annotations
 
-import contextlib
 import http.server
 import os
 import threading
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +19,7 @@ from django.core.management import call_command
 
 from yunzheng.exchange import forwarding, hooks
 from yunzheng.exchange.log import runtime
-from yunzheng.exchange.log.cluster import LocalCluster, free_port
+from yunzheng.exchange.log.cluster import LocalCluster, free_port, use_fresh_stream
 from yunzheng.exchange.log.consume import consume, store_message
 from yunzheng.exchange.log.lag import log_status
 from yunzheng.exchange.log.provinces import push_once
@@ -54,44 +52,6 @@ def _stored(vehicle: str) -> int:
     return PositionRecord.objects.filter(vehicle_no=vehicle).count()
 
 
-@pytest.fixture(scope="session")
-def jetstream() -> Iterator[LocalCluster]:
-    cluster = LocalCluster(3).start()
-    try:
-        yield cluster
-    finally:
-        runtime.close()
-        cluster.stop()
-
-
-def _fresh_stream(settings: Any, urls: list[str]) -> None:
-    """A clean stream per test (a cluster elects its meta leader a moment after start)."""
-    settings.EXCHANGE_LOG_SERVERS = urls
-    settings.EXCHANGE_LOG_PUBLISH_TIMEOUT_SECONDS = 3
-
-    async def drop() -> None:
-        js = await runtime.jetstream(urls, 3)
-        with contextlib.suppress(Exception):
-            await js.delete_stream(log_settings().stream)
-
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            runtime.run(drop(), timeout=10)
-            log_setup()
-            return
-        except Exception:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.3)
-
-
-@pytest.fixture
-def log_mode(settings: Any, jetstream: LocalCluster) -> LocalCluster:
-    _fresh_stream(settings, jetstream.urls)
-    return jetstream
-
-
 @pytest.mark.django_db
 def test_an_acknowledged_batch_is_in_the_database_after_the_consumer_ran(
     uploader: Uploader, log_mode: LocalCluster
@@ -121,7 +81,7 @@ def test_an_acknowledged_batch_is_in_the_database_after_the_consumer_ran(
     # The log holds no personal data in clear: orderCreate carries none here, but an interface
     # with personal fields travels sealed (see messages.LogBatch.sealed).
     lag = {c.consumer: c.behind for c in log_status().consumers}
-    assert lag == {"store": 0}
+    assert lag == {"store": 0, "route-sandbox": 0}
     health = uploader.client.get("/healthz").json()
     assert health["status"] == "ok"
     assert health["exchange_log"]["consumers"]["store"] == {"pending": 0, "ack_pending": 0, "exists": True}
@@ -254,7 +214,7 @@ def test_a_stopped_province_catches_up_from_its_cursor(
 def test_killing_one_of_three_nodes_during_uploads_loses_nothing(uploader: Uploader, settings: Any) -> None:
     cluster = LocalCluster(3).start()
     try:
-        _fresh_stream(settings, cluster.urls)
+        use_fresh_stream(settings, cluster.urls)
 
         async def leader() -> str:
             js = await runtime.jetstream(cluster.urls, 3)
