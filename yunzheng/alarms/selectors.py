@@ -15,6 +15,7 @@ from yunzheng.alarms.models import (
     AlarmNotification,
     AlarmRule,
     AlarmRuleVersion,
+    DutyRoster,
     Severity,
 )
 
@@ -93,6 +94,12 @@ def unread_notifications(user: User, limit: int = 20) -> list[AlarmNotification]
     return list(
         AlarmNotification.objects.filter(recipient=user, read_at__isnull=True).select_related("alarm")[:limit]
     )
+
+
+def on_duty(user: User) -> bool:
+    """Staff are on duty unless they said otherwise (see services.duty_set)."""
+    found = DutyRoster.objects.filter(user=user).values_list("on_duty", flat=True).first()
+    return True if found is None else bool(found)
 
 
 def rules_for(user: User) -> QuerySet[AlarmRule]:

@@ -6,6 +6,7 @@ Like api.py: validate (forms), call a selector or a service, render. Visibility 
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -66,6 +67,7 @@ def desk(request: HttpRequest) -> HttpResponse:
             "kind": kind,
             "severities": Severity.choices,
             "kinds": RuleKind.choices,
+            "on_duty": selectors.on_duty(current_user(request)),
             "notifications": selectors.unread_notifications(current_user(request)),
             "can_write_rules": viewer.is_transport,
         },
@@ -130,7 +132,8 @@ def act(request: HttpRequest, alarm_id: int) -> HttpResponse:
 @require_POST
 def duty(request: HttpRequest) -> HttpResponse:
     try:
-        services.duty_set(user=current_user(request), on_duty=request.POST.get("on_duty") == "1")
+        if "on_duty" in request.POST:
+            services.duty_set(user=current_user(request), on_duty=request.POST.get("on_duty") == "1")
         if request.POST.get("read"):
             services.notifications_mark_read(user=current_user(request))
     except DomainError as exc:
@@ -259,7 +262,9 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             "rule": rule,
             "versions": selectors.rule_versions(rule) if rule else [],
             "dry_run": dry_run,
-            "kinds": RuleKind.choices,
+            "kind_defaults": [
+                (value, label, json.dumps(default_params(value))) for value, label in RuleKind.choices
+            ],
         },
     )
 

@@ -152,13 +152,22 @@ def test_desk_acknowledge_assign_close_and_export(uploader: Any) -> None:
     send(uploader, "positionVehicle", [position(uploader.company_id, bj(10, 5), warn=1)])
     assert Alarm.objects.filter(state="open").count() == 1
 
+    # Off duty: the next alarm is notified to the colleague on duty only.
+    client.post("/supervision/alarms/duty/", {"on_duty": "0"})
+    assert "duty-state" in client.get("/supervision/alarms/").content.decode()
+    send(uploader, "positionVehicle", [position(uploader.company_id, bj(10, 6), plate="浙A55555", warn=1)])
+    newest = Alarm.objects.latest("id")
+    notified = set(AlarmNotification.objects.filter(alarm=newest).values_list("recipient_id", flat=True))
+    assert colleague.pk in notified
+    assert city.pk not in notified
+
     csv = client.get("/supervision/alarms/export.csv?state=all")
     text = csv.content.decode("utf-8-sig")
     assert "浙A12345" in text
     assert "误触" in text
     xlsx = client.get("/supervision/alarms/export.xlsx?state=all")
     sheet = load_workbook(io.BytesIO(xlsx.content)).active
-    assert sheet.max_row == 3
+    assert sheet.max_row == 4
     assert AuditEntry.objects.filter(action="alarms.export").count() == 2
     assert response.status_code == 302
 
