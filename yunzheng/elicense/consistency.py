@@ -142,6 +142,7 @@ class Mismatch:
 @dataclass
 class ProvinceRates:
     province: str
+    licence_type: str = ""  # "" = every type together
     records: int = 0
     issued: int = 0
     licences: int = 0
@@ -171,8 +172,15 @@ class SyncReport:
         counted = Counter(m.kind for m in self.mismatches)
         return {kind: counted.get(kind, 0) for kind in KINDS}
 
+    by_type: dict[tuple[str, str], ProvinceRates] = field(default_factory=dict)
+
     def rates(self, province: str) -> ProvinceRates:
         return self.provinces.setdefault(province, ProvinceRates(province=province))
+
+    def type_rates(self, province: str, licence_type: str) -> ProvinceRates:
+        """Issuance, activation and data-compliance rates of one licence type in one province."""
+        key = (province, licence_type)
+        return self.by_type.setdefault(key, ProvinceRates(province=province, licence_type=licence_type))
 
 
 def _expected_status(record: RegistryRecord, today: dt.date) -> str:
@@ -221,10 +229,14 @@ def _compare(
 
 def _check_licence_rows(report: SyncReport, licences: Iterable[ElectronicLicence]) -> None:
     for licence in licences:
-        rates = report.rates(licence.issuer_province)
-        rates.licences += 1
-        rates.activated += licence.activated_at is not None
-        rates.compliant += not licence_data_problems(licence)
+        compliant = not licence_data_problems(licence)
+        for rates in (
+            report.rates(licence.issuer_province),
+            report.type_rates(licence.issuer_province, licence.licence_type),
+        ):
+            rates.licences += 1
+            rates.activated += licence.activated_at is not None
+            rates.compliant += compliant
         problems = []
         if licence.content_hash != licence_content_hash(licence):
             problems.append("licence content does not match its hash")
@@ -264,7 +276,9 @@ def sync_check(*, now: dt.datetime | None = None) -> SyncReport:
             seen.add(record.source_id)
             province = qr_payload.province_of(record.issuer_region)
             rates = report.rates(province)
+            type_rates = report.type_rates(province, adapter.licence_type)
             rates.records += 1
+            type_rates.records += 1
             licence = by_source.get((adapter.source_type, record.source_id))
             if licence is None:
                 report.mismatches.append(
@@ -279,6 +293,7 @@ def sync_check(*, now: dt.datetime | None = None) -> SyncReport:
                 )
                 continue
             rates.issued += 1
+            type_rates.issued += 1
             _compare(report, record, licence, source_type=adapter.source_type, now=now, today=today)
         for (source_type, source_id), licence in by_source.items():
             if source_type == adapter.source_type and source_id not in seen:
@@ -306,7 +321,8 @@ def sync_check_run(*, actor: Actor, now: dt.datetime | None = None) -> SyncCheck
             triggered_by=actor.label,
             counts=report.counts,
             mismatches=[asdict(m) for m in report.mismatches[:limit]],
-            provinces=[report.provinces[p].as_json() for p in sorted(report.provinces)],
+            provinces=[report.provinces[p].as_json() for p in sorted(report.provinces)]
+            + [report.by_type[key].as_json() for key in sorted(report.by_type)],
         )
         record_audit(
             actor=actor,

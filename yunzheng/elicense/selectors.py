@@ -18,6 +18,7 @@ from yunzheng.core.errors import NotFound
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
 from yunzheng.elicense.models import (
     ElectronicLicence,
+    LicenceType,
     MinistryIndexEntry,
     ShareCode,
     SyncCheckRun,
@@ -179,5 +180,13 @@ def scoped_sync_report(*, run: SyncCheckRun, staff_user: Any) -> ScopedSyncRepor
         counts[mismatch["kind"]] = counts.get(mismatch["kind"], 0) + 1
     if not prefix:
         counts = dict(run.counts)  # the ministry sees the full counts, even beyond the stored sample
-    provinces = [p for p in run.provinces if str(p.get("province", "")).startswith(prefix)]
+    # Rows with a licence_type are that type's rates in the province; without, every type together.
+    provinces = [
+        {
+            **p,
+            "licence_type_label": str(LicenceType(p["licence_type"]).label) if p.get("licence_type") else "",
+        }
+        for p in run.provinces
+        if str(p.get("province", "")).startswith(prefix)
+    ]
     return ScopedSyncReport(run=run, counts=counts, mismatches=mismatches, provinces=provinces)

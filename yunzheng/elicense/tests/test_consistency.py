@@ -113,7 +113,11 @@ def test_command_and_staff_report(keys, holder, truck):
     report = tianjin.get("/api/v1/elicense/sync-report").json()
     assert report["counts"]["authenticity"] == 1
     assert report["counts"]["validity"] == 1
-    assert [p["province"] for p in report["provinces"]] == ["120000"]
+    # The province's rates over every type, then per licence type.
+    assert [(p["province"], p["licence_type"]) for p in report["provinces"]] == [
+        ("120000", ""),
+        ("120000", "vehicle_transport_certificate"),
+    ]
     assert zhejiang.get("/api/v1/elicense/sync-report").json()["counts"]["validity"] == 0  # not its province
     page = tianjin.get("/elicense/staff/sync/")
     assert page.status_code == 200
