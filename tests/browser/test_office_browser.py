@@ -106,6 +106,8 @@ def test_renewal_with_uploads_accepted_and_approved_by_the_clerk(
     assert page.locator("input[name=name]").input_value() == "张伟"
     assert page.locator("input[name=phone]").input_value() == PHONE
     page.fill("input[name=address]", "浙江省杭州市西湖区文三路100号")
+    page.fill("input[name=licence_class]", "C1")  # the guide asks for the licence class and reason
+    page.fill("textarea[name=reason]", "证件即将到期")
     page.get_by_test_id("next").click()
     page.locator("input[name=method][value=mail]").check()
     page.fill("input[name=recipient]", "张伟")

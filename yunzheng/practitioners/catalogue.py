@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -18,8 +19,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from yunzheng.core.crypto import decrypt_field, encrypt_field, is_field_token
 from yunzheng.core.errors import ErrorDetail, ValidationFailed
-from yunzheng.core.ids import find_non_halfwidth
+from yunzheng.core.ids import find_non_halfwidth, validate_mobile
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import (
     CaseType,
@@ -40,6 +42,46 @@ VERIFIABLE_FIELDS: dict[str, Promise] = {
     "issuing_authority": gettext_lazy("Issuing authority"),
 }
 DATE_FIELDS = frozenset({"first_issued_on", "valid_from", "valid_until"})
+
+#: Driving-licence classes (准驾车型, GB/T and the Ministry of Public Security's rules); a licence
+#: may combine several, written one after the other (e.g. "A2D").
+LICENCE_CLASSES = (
+    "A1",
+    "A2",
+    "A3",
+    "B1",
+    "B2",
+    "C1",
+    "C2",
+    "C3",
+    "C4",
+    "C5",
+    "C6",
+    "D",
+    "E",
+    "F",
+    "M",
+    "N",
+    "P",
+)
+_LICENCE_CLASS = re.compile("(" + "|".join(sorted(LICENCE_CLASSES, key=len, reverse=True)) + ")")
+
+#: What an information change may change on the certificate (the guide's editable fields besides
+#: the reason): the licence class, the unit's phone, the address, the contact person and phone.
+CHANGE_INFO_FIELDS = ("licence_class", "unit_phone", "new_address", "new_contact_name", "new_contact_phone")
+
+
+def normalise_licence_class(raw: str) -> str | None:
+    """Upper-case half-width class codes without separators ("a2、d" -> "A2D"); None if invalid."""
+    text = unicodedata.normalize("NFKC", raw or "").upper()
+    text = re.sub(r"[\s,，、/;；+]", "", text)
+    if not text:
+        return None
+    parts = _LICENCE_CLASS.findall(text)
+    if "".join(parts) != text or len(set(parts)) != len(parts):
+        return None
+    return "".join(sorted(parts, key=LICENCE_CLASSES.index))
+
 
 REPLACEMENT_REASONS: dict[str, Promise] = {
     "lost": gettext_lazy("Lost"),
@@ -217,27 +259,56 @@ def valid_categories(certificate: QualificationCertificate) -> list[str]:
     ]
 
 
-def required_materials(
-    *, case_type: str, details: Mapping[str, Any], certificate_categories: list[str]
-) -> list[str]:
-    """The material kinds a case must have before submission (cancellation depends on the choice)."""
+def material_lists(case_type: str, region_code: str = "") -> tuple[list[str], list[str], str]:
+    """(required, optional, source) of a service in the province of ``region_code``: the list the
+    province's staff maintain, else the national list of this catalogue (source "national")."""
+    from yunzheng.practitioners.models import ProvinceMaterialList
+
     definition = service(case_type)
-    kinds = [str(kind) for kind in definition.materials]
+    if region_code:
+        province = region_code[:2] + "0000"
+        own = ProvinceMaterialList.objects.filter(province_code=province, case_type=case_type).first()
+        if own is not None:
+            return list(own.required), list(own.optional), province
+    return (
+        [str(kind) for kind in definition.materials],
+        [str(kind) for kind in definition.optional_materials],
+        "national",
+    )
+
+
+def required_materials(
+    *,
+    case_type: str,
+    details: Mapping[str, Any],
+    certificate_categories: list[str],
+    region_code: str = "",
+) -> list[str]:
+    """The material kinds a case must have before submission, in the province of the certificate
+    (cancellation depends on the choice)."""
+    kinds, _optional, _source = material_lists(case_type, region_code)
     if case_type == CaseType.CANCELLATION:
         cancelled = set(details.get("categories") or [])
         if not set(certificate_categories) <= cancelled:
-            kinds += [M.CERT_INFO_PAGE, M.VIOLATION_PAGE]
+            kinds += [k for k in (M.CERT_INFO_PAGE, M.VIOLATION_PAGE) if k not in kinds]
     return kinds
 
 
 def allowed_materials(
-    *, case_type: str, details: Mapping[str, Any], certificate_categories: list[str]
+    *,
+    case_type: str,
+    details: Mapping[str, Any],
+    certificate_categories: list[str],
+    region_code: str = "",
 ) -> list[str]:
-    definition = service(case_type)
+    _required, optional, _source = material_lists(case_type, region_code)
     kinds = required_materials(
-        case_type=case_type, details=details, certificate_categories=certificate_categories
+        case_type=case_type,
+        details=details,
+        certificate_categories=certificate_categories,
+        region_code=region_code,
     )
-    return kinds + [str(kind) for kind in definition.optional_materials if kind not in kinds]
+    return kinds + [kind for kind in optional if kind not in kinds]
 
 
 # --------------------------------------------------------------------------------------------
@@ -280,6 +351,23 @@ def clean_details(
             error(key, Code.FIELD_REQUIRED, _("This field is required."))
         return value
 
+    def licence_class(*, required: bool) -> str:
+        value = _text(raw, "licence_class", limit=20)
+        if not value:
+            if required:
+                error("licence_class", Code.FIELD_REQUIRED, _("Enter the licence class (e.g. C1 or A2D)."))
+            return ""
+        normalised = normalise_licence_class(value)
+        if normalised is None:
+            error(
+                "licence_class",
+                Code.LICENCE_CLASS_INVALID,
+                _("Enter licence classes such as C1, B2 or A2D (%(classes)s).")
+                % {"classes": " ".join(LICENCE_CLASSES)},
+            )
+            return value
+        return normalised
+
     cleaned: dict[str, Any] = {}
     kind = CaseType(case_type)
     if kind == CaseType.CREDIT_ASSESSMENT:
@@ -299,6 +387,11 @@ def clean_details(
         cleaned["cycle_year"] = year
         # Individuals may leave the company empty.
         cleaned["service_company"] = _text(raw, "service_company", limit=200)
+    if kind in (CaseType.RENEWAL, CaseType.REPLACEMENT):
+        # The guide asks for the licence class (准驾车型) with renewal and replacement.
+        cleaned["licence_class"] = licence_class(required=True)
+    if kind == CaseType.RENEWAL:
+        cleaned["reason"] = required("reason", limit=300)
     elif kind == CaseType.REPLACEMENT:
         reason = _text(raw, "replacement_reason", limit=16)
         if reason not in REPLACEMENT_REASONS:
@@ -326,14 +419,46 @@ def clean_details(
         update_name = str(raw.get("update_name", "")).lower() in ("1", "true", "on", "yes")
         if update_name and account_name and account_name == certificate.holder_name:
             error("update_name", Code.NOTHING_CHANGES, _("The certificate already shows your verified name."))
-        if not update_name and not new_address:
+        new_class = licence_class(required=False)
+        unit_phone = _text(raw, "unit_phone", limit=20)
+        if unit_phone and not _phone_like(unit_phone):
+            error(
+                "unit_phone",
+                Code.PHONE_INVALID,
+                _("Enter a phone number with digits only (area code allowed)."),
+            )
+        contact_name = _text(raw, "new_contact_name", limit=40)
+        contact_phone = _text(raw, "new_contact_phone", limit=200)
+        if contact_phone and is_field_token(contact_phone):  # as stored, re-checked on submission
+            contact_phone = decrypt_field(contact_phone)
+        if contact_phone:
+            try:
+                contact_phone = validate_mobile(contact_phone, field="new_contact_phone")
+            except ValidationFailed as failed:
+                errors.extend(failed.details)
+        changes = {
+            "licence_class": new_class and new_class != certificate.licence_class,
+            "unit_phone": unit_phone and unit_phone != certificate.service_unit_phone,
+            "new_address": bool(new_address),
+            "new_contact_name": contact_name and contact_name != (certificate.contact_name or ""),
+            "new_contact_phone": contact_phone and contact_phone != (certificate.contact_phone or ""),
+        }
+        if not update_name and not any(changes.values()) and not errors:
             error(
                 "new_address",
                 Code.NOTHING_CHANGES,
-                _("Say what should change: the name, the address or both."),
+                _(
+                    "Say what should change: the name, the licence class, the unit's phone, the address, "
+                    "the contact person or the contact phone."
+                ),
             )
         cleaned["update_name"] = update_name
+        cleaned["licence_class"] = new_class
+        cleaned["unit_phone"] = unit_phone
         cleaned["new_address"] = new_address
+        cleaned["new_contact_name"] = contact_name
+        # A phone number is personal data: kept encrypted in the case (core.crypto), masked on pages.
+        cleaned["new_contact_phone"] = encrypt_field(contact_phone) if contact_phone else ""
         cleaned["reason"] = required("reason", limit=300)
     elif kind == CaseType.CANCELLATION:
         chosen = raw.get("categories") or []

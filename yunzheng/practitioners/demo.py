@@ -331,7 +331,10 @@ def load_demo() -> list[DemoLogin]:
     if not ServiceCase.objects.filter(applicant=users["巴特尔"]).exists():
         bater = users["巴特尔"]
         withdrawn = _apply(
-            bater, certificates["巴特尔"], CaseType.REPLACEMENT, {"replacement_reason": "damaged"}
+            bater,
+            certificates["巴特尔"],
+            CaseType.REPLACEMENT,
+            {"replacement_reason": "damaged", "licence_class": "A2"},
         )
         services.case_withdraw(case=withdrawn, applicant=bater, reason="证件已找回")
         _apply(

@@ -27,6 +27,7 @@ class OfficeErrorCode(StrEnum):
     FORM_INCOMPLETE = "case.form_incomplete"
     FIELD_REQUIRED = "case.field_required"
     PHONE_INVALID = "case.phone_invalid"
+    LICENCE_CLASS_INVALID = "case.licence_class_invalid"
     DATE_INVALID = "case.date_invalid"
     NOTHING_CHANGES = "case.nothing_changes"
     CYCLE_YEAR_INVALID = "case.cycle_year_invalid"
@@ -48,4 +49,5 @@ class OfficeErrorCode(StrEnum):
 
     # Staff
     DEPARTMENT_NOT_ALLOWED = "office.department_not_allowed"
+    MATERIAL_LIST_INVALID = "office.material_list_invalid"
     OUT_OF_SCOPE = "office.out_of_scope"

@@ -71,7 +71,13 @@ class PersonalForm(forms.Form):
                 max_length=200,
                 required=False,
             )
+        elif kind == CaseType.RENEWAL:
+            self.fields["licence_class"] = _licence_class_field(required=True)
+            self.fields["reason"] = forms.CharField(
+                label=_("Reason for the renewal"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
+            )
         elif kind == CaseType.REPLACEMENT:
+            self.fields["licence_class"] = _licence_class_field(required=True)
             self.fields["replacement_reason"] = forms.ChoiceField(
                 label=_("Reason"),
                 choices=list(catalogue.REPLACEMENT_REASONS.items()),
@@ -87,8 +93,21 @@ class PersonalForm(forms.Form):
             self.fields["update_name"] = forms.BooleanField(
                 label=_("Show my verified name on the certificate"), required=False
             )
+            self.fields["licence_class"] = _licence_class_field(required=False)
+            self.fields["unit_phone"] = forms.CharField(
+                label=_("Phone of the service unit"), max_length=20, required=False
+            )
             self.fields["new_address"] = forms.CharField(
                 label=_("New address"), max_length=120, required=False
+            )
+            self.fields["new_contact_name"] = forms.CharField(
+                label=_("New contact person"), max_length=40, required=False
+            )
+            self.fields["new_contact_phone"] = forms.CharField(
+                label=_("New contact phone"),
+                max_length=20,
+                required=False,
+                widget=forms.TextInput(attrs={"inputmode": "tel"}),
             )
             self.fields["reason"] = forms.CharField(
                 label=_("Reason for the change"), max_length=300, widget=forms.Textarea(attrs={"rows": 2})
@@ -122,6 +141,15 @@ class PersonalForm(forms.Form):
     def detail_values(self) -> dict[str, Any]:
         personal = {"name", "phone", "contact_name", "address"}
         return {key: value for key, value in self.cleaned_data.items() if key not in personal}
+
+
+def _licence_class_field(*, required: bool) -> forms.CharField:
+    return forms.CharField(
+        label=_("Licence class (准驾车型)"),
+        max_length=20,
+        required=required,
+        help_text=_("As on the driving licence, e.g. C1, B2 or A2D."),
+    )
 
 
 class DeliveryForm(forms.Form):

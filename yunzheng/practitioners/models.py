@@ -114,6 +114,10 @@ class QualificationCertificate(models.Model):
     valid_until = models.DateField(_("valid until"))
     service_unit = models.CharField(_("service unit"), max_length=200, blank=True)
     service_unit_phone = models.CharField(_("service unit phone"), max_length=32, blank=True)
+    # The holder's driving-licence class (准驾车型), e.g. "C1" or "A2D".
+    licence_class = models.CharField(_("licence class"), max_length=20, blank=True)
+    contact_name = EncryptedCharField(_("contact person"), null=True, blank=True)
+    contact_phone = EncryptedCharField(_("contact phone"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.VALID)
     # Increases with every change of the registry record (an electronic licence mirrors it).
     version = models.PositiveIntegerField(_("version"), default=1)
@@ -412,3 +416,29 @@ class CaseTransition(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.from_state} -> {self.to_state}"
+
+
+class ProvinceMaterialList(models.Model):
+    """The materials a province asks for one service, maintained by that province's staff; a
+    service without one uses the national list of ``catalogue.SERVICES``."""
+
+    province_code = models.CharField(_("province"), max_length=6)
+    case_type = models.CharField(_("service"), max_length=32, choices=CaseType.choices)
+    required = models.JSONField(_("required materials"), default=list)
+    optional = models.JSONField(_("optional materials"), default=list)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(_("updated at"))
+
+    class Meta:
+        verbose_name = _("provincial material list")
+        verbose_name_plural = _("provincial material lists")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["province_code", "case_type"], name="practitioners_material_list_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province_code}/{self.case_type}"

@@ -42,6 +42,10 @@ from yunzheng.practitioners.services.handling import (
     case_reject,
     case_return_for_supplement,
 )
+from yunzheng.practitioners.services.materials import (
+    province_material_list_reset,
+    province_material_list_set,
+)
 from yunzheng.practitioners.services.personal import (
     Delivery,
     PersonalInfo,
@@ -82,6 +86,8 @@ __all__ = [
     "office_scope",
     "personal_info",
     "personal_prefill",
+    "province_material_list_reset",
+    "province_material_list_set",
     "required_materials_for",
     "scope_codes",
 ]

@@ -327,14 +327,21 @@ def _certificate_categories(case: ServiceCase) -> list[str]:
 
 
 def required_materials_for(case: ServiceCase) -> list[str]:
+    """The materials the certificate's province asks for (the national list by default)."""
     return catalogue.required_materials(
-        case_type=case.case_type, details=case.details, certificate_categories=_certificate_categories(case)
+        case_type=case.case_type,
+        details=case.details,
+        certificate_categories=_certificate_categories(case),
+        region_code=case.region_code,
     )
 
 
 def allowed_materials_for(case: ServiceCase) -> list[str]:
     return catalogue.allowed_materials(
-        case_type=case.case_type, details=case.details, certificate_categories=_certificate_categories(case)
+        case_type=case.case_type,
+        details=case.details,
+        certificate_categories=_certificate_categories(case),
+        region_code=case.region_code,
     )
 
 

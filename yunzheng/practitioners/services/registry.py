@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.crypto import lookup_hash, mask_name
+from yunzheng.core.crypto import decrypt_field, lookup_hash, mask_name, mask_phone
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.core.ids import region_code_exists, validate_resident_id
 from yunzheng.practitioners import licences
@@ -30,7 +30,12 @@ from yunzheng.practitioners.services._common import CERTIFICATE_VALIDITY_YEARS, 
 # The registry
 # --------------------------------------------------------------------------------------------
 
-_PERSONAL_FIELDS = {"holder_name": mask_name, "holder_address": lambda value: "***" if value else ""}
+_PERSONAL_FIELDS = {
+    "holder_name": mask_name,
+    "holder_address": lambda value: "***" if value else "",
+    "contact_name": mask_name,
+    "contact_phone": mask_phone,
+}
 
 
 def _audit_value(name: str, value: Any) -> Any:
@@ -110,9 +115,12 @@ def _apply_to_registry(case: ServiceCase, *, staff: User, actor: Actor, grade: s
     elif kind == CaseType.RENEWAL:
         valid_from = today
         valid_until = add_years(valid_from, CERTIFICATE_VALIDITY_YEARS) - dt.timedelta(days=1)
+        renewed: dict[str, Any] = {"valid_from": valid_from, "valid_until": valid_until}
+        if details.get("licence_class"):
+            renewed["licence_class"] = details["licence_class"]
         _certificate_update(
             certificate,
-            changes={"valid_from": valid_from, "valid_until": valid_until},
+            changes=renewed,
             actor=actor,
             reason=reason,
             case=case,
@@ -120,6 +128,15 @@ def _apply_to_registry(case: ServiceCase, *, staff: User, actor: Actor, grade: s
             event="issue",
         )
     elif kind == CaseType.REPLACEMENT:
+        if details.get("licence_class") and details["licence_class"] != certificate.licence_class:
+            _certificate_update(
+                certificate,
+                changes={"licence_class": details["licence_class"]},
+                actor=actor,
+                reason=reason,
+                case=case,
+                now=now,
+            )
         certificate.version += 1
         certificate.save(update_fields=["version", "updated_at"])
         record_audit(
@@ -148,6 +165,14 @@ def _apply_to_registry(case: ServiceCase, *, staff: User, actor: Actor, grade: s
             changes["holder_name"] = case.applicant.real_name
         if details.get("new_address"):
             changes["holder_address"] = details["new_address"]
+        if details.get("licence_class"):
+            changes["licence_class"] = details["licence_class"]
+        if details.get("unit_phone"):
+            changes["service_unit_phone"] = details["unit_phone"]
+        if details.get("new_contact_name"):
+            changes["contact_name"] = details["new_contact_name"]
+        if details.get("new_contact_phone"):
+            changes["contact_phone"] = decrypt_field(details["new_contact_phone"])
         _certificate_update(certificate, changes=changes, actor=actor, reason=reason, case=case, now=now)
     elif kind == CaseType.CANCELLATION:
         chosen = set(details.get("categories") or [])

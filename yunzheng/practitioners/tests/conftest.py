@@ -189,8 +189,8 @@ def signing_keys(db: Any) -> None:
 
 DETAILS: dict[str, Callable[[dt.date], dict[str, Any]]] = {
     CaseType.CREDIT_ASSESSMENT: lambda today: {"cycle_year": today.year - 1, "service_company": ""},
-    CaseType.RENEWAL: lambda today: {},
-    CaseType.REPLACEMENT: lambda today: {"replacement_reason": "lost"},
+    CaseType.RENEWAL: lambda today: {"licence_class": "C1", "reason": "证件即将到期"},
+    CaseType.REPLACEMENT: lambda today: {"replacement_reason": "lost", "licence_class": "C1"},
     CaseType.CHANGE_UNIT: lambda today: {
         "new_unit": "杭州曹操出行科技有限公司",
         "unit_phone": "0571-85001111",

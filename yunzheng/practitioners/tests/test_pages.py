@@ -69,7 +69,14 @@ def test_wizard_renewal_from_instructions_to_submission(
     assert 'value="13900000001"' in info_page  # phone prefilled from the account
     response = client.post(
         f"/office/cases/{case.pk}/info/",
-        {"name": "冒名", "phone": "13900000001", "contact_name": "张伟", "address": "浙江省杭州市西湖区1号"},
+        {
+            "name": "冒名",
+            "phone": "13900000001",
+            "contact_name": "张伟",
+            "address": "浙江省杭州市西湖区1号",
+            "licence_class": "c1",
+            "reason": "证件即将到期",
+        },
     )
     assert response["Location"] == f"/office/cases/{case.pk}/delivery/"
     response = client.post(
@@ -243,7 +250,7 @@ def test_api_application_from_draft_to_withdrawal(
                 "phone": "13900000001",
                 "address": "杭州",
                 "contact_name": "张伟",
-                "details": {"replacement_reason": "lost"},
+                "details": {"replacement_reason": "lost", "licence_class": "C1"},
             }
         ),
         content_type="application/json",

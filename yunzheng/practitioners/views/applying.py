@@ -30,6 +30,7 @@ from yunzheng.practitioners.forms import (
 )
 from yunzheng.practitioners.models import (
     CaseState,
+    CaseType,
     DeliveryMethod,
     MaterialKind,
     ServiceCase,
@@ -164,11 +165,19 @@ def case_info(request: HttpRequest, pk: int) -> HttpResponse:
     # A verification request stores its claims as {"claimed": {field: value}}; the form names
     # them claimed_<field>.
     claimed = details.pop("claimed", None) or {}
+    certificate = case.certificate
+    # Prefilled from the certificate: the credit assessment's service company is the certificate's
+    # service unit; renewal and replacement show the recorded licence class.
+    prefill: dict[str, Any] = {"licence_class": certificate.licence_class}
+    if case.case_type == CaseType.CREDIT_ASSESSMENT:
+        prefill["service_company"] = certificate.service_unit
+    details.pop("new_contact_phone", None)  # stored encrypted; the applicant types it again
     initial = {
         "name": user.real_name or "",
         "phone": info.phone,
         "contact_name": info.contact_name,
         "address": info.address,
+        **prefill,
         **details,
         **{f"claimed_{field}": value for field, value in claimed.items()},
     }
@@ -255,10 +264,16 @@ def case_delivery(request: HttpRequest, pk: int) -> HttpResponse:
 def _material_rows(case: ServiceCase, errors: dict[str, list[str]] | None = None) -> list[dict[str, Any]]:
     categories = catalogue.valid_categories(case.certificate)
     required = catalogue.required_materials(
-        case_type=case.case_type, details=case.details, certificate_categories=categories
+        case_type=case.case_type,
+        details=case.details,
+        certificate_categories=categories,
+        region_code=case.region_code,
     )
     allowed = catalogue.allowed_materials(
-        case_type=case.case_type, details=case.details, certificate_categories=categories
+        case_type=case.case_type,
+        details=case.details,
+        certificate_categories=categories,
+        region_code=case.region_code,
     )
     current = selectors.current_materials(case)
     return [

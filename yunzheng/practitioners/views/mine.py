@@ -17,7 +17,7 @@ from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.scopes import region_name
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.auth import current_user
-from yunzheng.core.crypto import mask_name, mask_phone
+from yunzheng.core.crypto import decrypt_field, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound
 from yunzheng.elicense.api import public_base_url
 from yunzheng.practitioners import catalogue, licences, selectors, services
@@ -45,8 +45,14 @@ def _case_context(case: ServiceCase) -> dict[str, Any]:
             (_("Assessment cycle"), str(details.get("cycle_year", ""))),
             (_("Service company"), details.get("service_company") or "—"),
         ]
+    elif case.case_type == CaseType.RENEWAL:
+        detail_rows += [
+            (_("Licence class (准驾车型)"), details.get("licence_class", "")),
+            (_("Reason for the renewal"), details.get("reason", "")),
+        ]
     elif case.case_type == CaseType.REPLACEMENT:
         reason = details.get("replacement_reason", "")
+        detail_rows.append((_("Licence class (准驾车型)"), details.get("licence_class", "")))
         detail_rows.append((_("Reason"), str(catalogue.REPLACEMENT_REASONS.get(reason, reason))))
     elif case.case_type == CaseType.CHANGE_UNIT:
         detail_rows += [
@@ -57,8 +63,18 @@ def _case_context(case: ServiceCase) -> dict[str, Any]:
     elif case.case_type == CaseType.CHANGE_INFO:
         if details.get("update_name"):
             detail_rows.append((_("Name"), _("Show my verified name on the certificate")))
+        if details.get("licence_class"):
+            detail_rows.append((_("Licence class (准驾车型)"), details["licence_class"]))
+        if details.get("unit_phone"):
+            detail_rows.append((_("Phone of the service unit"), details["unit_phone"]))
         if details.get("new_address"):
             detail_rows.append((_("New address"), details["new_address"]))
+        if details.get("new_contact_name"):
+            detail_rows.append((_("New contact person"), mask_name(details["new_contact_name"])))
+        if details.get("new_contact_phone"):
+            detail_rows.append(
+                (_("New contact phone"), mask_phone(decrypt_field(details["new_contact_phone"])))
+            )
         detail_rows.append((_("Reason for the change"), details.get("reason", "")))
     elif case.case_type == CaseType.CANCELLATION:
         detail_rows.append(
