@@ -69,6 +69,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "yunzheng.web.context_processors.statutory_calendar",
+                "yunzheng.web.navigation.header",
             ],
         },
     },

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from config.env import database_from_env, env_str
+from config.env import database_from_env, env_bool, env_str
 
 from .base import *  # noqa: F403
 from .base import VAR_DIR
 
-DEBUG = True
+# Not DEBUG: a visitor (on a phone, too) gets the platform's own error pages, never Django's
+# technical ones; whitenoise serves the collected static files either way (`make setup` collects).
+DEBUG = env_bool("DEBUG", default=False)
 # Static files as in production (collected by `make run`, hashed names, compressed, cached for a
 # year): DEBUG would otherwise make WhiteNoise re-scan the app folders and send `max-age=0`.
 WHITENOISE_AUTOREFRESH = False

@@ -4,12 +4,14 @@ a photo of an ID card, sees the OCR prefill in the form, and ends up real-name v
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser.helpers import log_out
 from yunzheng.accounts.models import RealNameVerification, User
 from yunzheng.accounts.tests.factories import id_card_image, id_number
 from yunzheng.core.crypto import lookup_hash
@@ -43,7 +45,7 @@ def test_new_user_from_sms_login_to_verified_account(page: Any, settings: Any, t
     page.get_by_label("短信验证码").fill(str(messages[0].params["code"]))
     assert page.get_by_test_id("agree").is_checked()
     page.get_by_test_id("login").click()
-    page.wait_for_url("**/accounts/real-name/")
+    page.wait_for_url(re.compile(r"/accounts/real-name/\?next="))
     assert User.objects.filter(phone_hash=lookup_hash(PHONE)).count() == 1
 
     # 3. Upload the photo of the portrait side; OCR fills the form.
@@ -53,7 +55,7 @@ def test_new_user_from_sms_login_to_verified_account(page: Any, settings: Any, t
     )
     started = time.perf_counter()
     page.get_by_test_id("upload-photo").click(timeout=120_000)  # OCR: seconds, more on a busy machine
-    page.wait_for_url("**/accounts/real-name/*/confirm/", timeout=120_000)
+    page.wait_for_url(re.compile(r"/accounts/real-name/\d+/confirm/"), timeout=120_000)
     print(f"\n[browser] upload + OCR round trip {time.perf_counter() - started:.2f} s")
     form = page.get_by_test_id("realname-form")
     assert form.get_by_label("姓名").input_value() == "张三丰"
@@ -66,7 +68,10 @@ def test_new_user_from_sms_login_to_verified_account(page: Any, settings: Any, t
 
     # 4. Submit the checked fields: the trusted-ocr backend approves at once.
     page.get_by_test_id("submit-realname").click()
-    page.wait_for_url("**/accounts/real-name/")
+    # The next step: back to the driver's home, which shows the new status.
+    page.wait_for_url("**/home/driver/")
+    assert "已实名" in page.get_by_test_id("realname-status").inner_text()
+    page.goto("/accounts/real-name/")
     page.get_by_test_id("realname-verified").wait_for()
     assert page.get_by_test_id("masked-id-number").inner_text() == "3301**********" + number[-4:]
     assert "已实名" in page.get_by_test_id("realname-verified").inner_text()
@@ -80,7 +85,7 @@ def test_new_user_from_sms_login_to_verified_account(page: Any, settings: Any, t
     # 5. The account page says so too; logging out ends the session.
     page.goto("/accounts/")
     assert page.get_by_test_id("real-name-status").inner_text() == "已实名"
-    page.get_by_test_id("logout").click()
+    log_out(page)
     page.wait_for_url("**/")
     page.goto("/accounts/")
     page.wait_for_url("**/accounts/login/**")

@@ -3,7 +3,10 @@ verifications and companies, staff only what their scope covers."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import QuerySet
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
@@ -85,3 +88,17 @@ def company_credentials(*, company: Company) -> QuerySet[CompanyCredential]:
 
 def company_members(*, company: Company) -> QuerySet[CompanyMembership]:
     return company.memberships.select_related("user").order_by("created_at")
+
+
+def realname_review_counts(*, staff_user: User) -> tuple[int, int]:
+    """Workbench badge: submissions waiting, and those waiting longer than one working day
+    (the promise the applicant is shown). PermissionDenied for departments that do not review."""
+    from yunzheng.core.workdays import WorkingCalendar
+
+    pending = realname_review_queue(staff_user=staff_user)
+    # The latest submission day that is already overdue today: one working day after it is past.
+    calendar, day = WorkingCalendar(), timezone.localdate()
+    while calendar.add_working_days(day, 1) >= timezone.localdate():
+        day -= dt.timedelta(days=1)
+    overdue = pending.filter(submitted_at__date__lte=day).count()
+    return pending.count(), overdue

@@ -68,7 +68,7 @@ def _safe_next(request: HttpRequest, default: str) -> str:
 @require_http_methods(["GET", "POST"])
 def login_view(request: HttpRequest) -> HttpResponse:
     """Phone + SMS code, one page, no JavaScript needed: "send code" and "log in" are two buttons."""
-    next_url = _safe_next(request, reverse("accounts:home"))
+    next_url = _safe_next(request, reverse("web:my_home"))
     if request.user.is_authenticated and request.method == "GET":
         return HttpResponseRedirect(next_url)
     form = LoginForm(request.POST or None)
@@ -90,8 +90,14 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 auth_login(request, result.user, backend=MODEL_BACKEND)
                 if result.created:
                     messages.success(request, _("Welcome! Your account has been created."))
-                if not result.user.is_real_name_verified and next_url == reverse("accounts:home"):
-                    return redirect("accounts:realname")
+                if not result.user.is_real_name_verified and next_url in (
+                    reverse("web:my_home"),
+                    reverse("web:driver_home"),
+                ):
+                    # Straight to verification, and back to the home afterwards.
+                    return HttpResponseRedirect(
+                        reverse("accounts:realname") + "?" + urlencode({"next": next_url})
+                    )
                 return HttpResponseRedirect(next_url)
         except DomainError as error:
             add_domain_error(form, error)
@@ -482,7 +488,7 @@ def staff_otp(request: HttpRequest) -> HttpResponse:
                 request.session.pop(key, None)
             user.otp_device = verified_device  # type: ignore[attr-defined]  # django_otp picks it up on login
             auth_login(request, user, backend=MODEL_BACKEND)
-            return HttpResponseRedirect(_safe_next(request, reverse("accounts:staff_home")))
+            return HttpResponseRedirect(_safe_next(request, reverse("web:workbench")))
     context: dict[str, Any] = {"form": form, "enrolled": enrolled, "next": _safe_next(request, "")}
     return render(request, "accounts/staff_otp.html", context)
 

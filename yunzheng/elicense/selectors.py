@@ -8,7 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
@@ -190,3 +190,20 @@ def scoped_sync_report(*, run: SyncCheckRun, staff_user: Any) -> ScopedSyncRepor
         if str(p.get("province", "")).startswith(prefix)
     ]
     return ScopedSyncReport(run=run, counts=counts, mismatches=mismatches, provinces=provinces)
+
+
+def application_queue_counts(*, staff_user: Any) -> tuple[int, int]:
+    """Workbench badge: traffic-pass applications waiting for review, and those past due."""
+    waiting = application_queue(staff_user=staff_user)
+    return waiting.count(), waiting.filter(due_date__lt=today_in_china()).count()
+
+
+def licences_of_company(*, company: Any) -> list[tuple[str, int]]:
+    """(licence type, how many) of a company's electronic licences, whatever their status."""
+    rows = (
+        ElectronicLicence.objects.filter(holder_company=company)
+        .values_list("licence_type")
+        .annotate(n=Count("pk"))
+        .order_by("licence_type")
+    )
+    return [(kind, n) for kind, n in rows]

@@ -317,3 +317,29 @@ def user_label(user: User | None) -> str:
     if user is None:
         return ""
     return user.get_short_name()
+
+
+@dataclass(frozen=True)
+class WorkbenchCounts:
+    steps: int
+    steps_overdue: int
+    reviews: int
+    reviews_overdue: int
+    acts_as_party: bool  # False: this staff member has no part in licensing
+
+
+def staff_workbench_counts(user: Any) -> WorkbenchCounts:
+    """Workbench badges: open steps this office must act on and department reviews waiting for
+    this department's opinion, each with how many are past their statutory due date."""
+    scope = scope_of(user)
+    if scope is None or staff_party(scope) is None:
+        return WorkbenchCounts(0, 0, 0, 0, acts_as_party=False)
+    on = today()
+    steps, reviews = staff_queue(scope=scope), department_queue(scope=scope)
+    return WorkbenchCounts(
+        steps=steps.count(),
+        steps_overdue=steps.filter(due_on__lt=on).count(),
+        reviews=reviews.count(),
+        reviews_overdue=reviews.filter(due_on__lt=on).count(),
+        acts_as_party=True,
+    )

@@ -437,8 +437,32 @@ class ProvinceMaterialList(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["province_code", "case_type"], name="practitioners_material_list_once"
+
+
+class BusinessContact(models.Model):
+    """联系我们: a provincial business manager drivers may call, kept by that province's staff."""
+
+    province_code = models.CharField(_("province (GB/T 2260)"), max_length=6, db_index=True)
+    name = models.CharField(_("full name"), max_length=50)
+    unit = models.CharField(_("unit"), max_length=100, blank=True)
+    # A work telephone of a public office, not personal data.
+    phone = models.CharField(_("telephone"), max_length=30)
+    hours = models.CharField(_("office hours"), max_length=100, blank=True)
+    updated_at = models.DateTimeField(_("updated at"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("business contact")
+        verbose_name_plural = _("business contacts")
+        ordering = ("province_code", "pk")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(province_code__regex=r"^\d{2}0000$"),
+                name="practitioners_contact_province_code",
             )
         ]
 
     def __str__(self) -> str:
         return f"{self.province_code}/{self.case_type}"
+
+
+        return f"{self.province_code} {self.name}"

@@ -11,7 +11,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -26,6 +26,7 @@ from yunzheng.practitioners.models import (
     CaseMaterial,
     CaseState,
     CaseTransition,
+    CaseType,
     CreditAssessment,
     QualificationCertificate,
     ServiceCase,
@@ -259,3 +260,35 @@ def applicant_actions(case: ServiceCase) -> list[workflow.Action]:
 
 def staff_actions(case: ServiceCase) -> list[workflow.Action]:
     return workflow.allowed_actions(case_type=case.case_type, state=case.state, role=workflow.Role.STAFF)
+
+
+@dataclass(frozen=True)
+class QueueCount:
+    waiting: int
+    overdue: int
+
+
+def staff_workbench_counts(*, staff_user: Any, today: dt.date | None = None) -> dict[str, QueueCount]:
+    """Workbench badges: certificate cases and information-verification requests waiting for the
+    authority, and how many of each are past their due date. PermissionDenied outside transport."""
+    today = today or timezone.localdate()
+    waiting = cases_for_staff(staff_user=staff_user).filter(state__in=ACTIONABLE_STATES)
+    verification = Q(case_type=CaseType.INFO_VERIFICATION)
+    overdue = Q(state__in=CLOCK_STATES, due_on__lt=today)
+    return {
+        "cases": QueueCount(
+            waiting=waiting.exclude(verification).count(),
+            overdue=waiting.exclude(verification).filter(overdue).count(),
+        ),
+        "verification": QueueCount(
+            waiting=waiting.filter(verification).count(),
+            overdue=waiting.filter(verification).filter(overdue).count(),
+        ),
+    }
+
+
+def case_counts_for_applicant(*, user: User) -> dict[str, int]:
+    """My Office badges: the applicant's cases by state (drafts included), states without cases
+    left out."""
+    rows = ServiceCase.objects.filter(applicant=user).values("state").annotate(n=Count("pk"))
+    return {row["state"]: row["n"] for row in rows}

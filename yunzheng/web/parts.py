@@ -15,12 +15,14 @@ class PlatformPart:
     name: Promise
     audience: Promise
     summary: Promise
+    url_name: str  # where the part starts (anonymous visitors are sent to the right login first)
 
 
 def platform_parts() -> list[PlatformPart]:
     return [
         PlatformPart(
             key="exchange",
+            url_name="exchange:staff_overview",
             name=pgettext_lazy("platform part", "Supervision data exchange"),
             audience=_("Ride-hailing companies and regulators"),
             summary=_(
@@ -31,6 +33,7 @@ def platform_parts() -> list[PlatformPart]:
         ),
         PlatformPart(
             key="conformance",
+            url_name="conformance:home",
             name=pgettext_lazy("platform part", "Access certification"),
             audience=_("Ride-hailing companies"),
             summary=_(
@@ -40,6 +43,7 @@ def platform_parts() -> list[PlatformPart]:
         ),
         PlatformPart(
             key="licensing",
+            url_name="licensing:home",
             name=pgettext_lazy("platform part", "Platform licensing"),
             audience=_("Companies and six provincial departments"),
             summary=_(
@@ -49,6 +53,7 @@ def platform_parts() -> list[PlatformPart]:
         ),
         PlatformPart(
             key="office",
+            url_name="practitioners:home",
             name=pgettext_lazy("platform part", "One-Network Office"),
             audience=_("Drivers and practitioners"),
             summary=_(
@@ -58,6 +63,7 @@ def platform_parts() -> list[PlatformPart]:
         ),
         PlatformPart(
             key="elicense",
+            url_name="elicense:verify",
             name=pgettext_lazy("platform part", "Electronic licences and passes"),
             audience=_("Holders, inspectors and other provinces"),
             summary=_(

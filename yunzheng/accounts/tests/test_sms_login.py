@@ -402,7 +402,8 @@ def test_web_login_flow_in_chinese_with_session_and_logout(client: Client) -> No
     assert "139****5678" in sent.content.decode()
     logged_in = client.post("/accounts/login/", {"phone": PHONE, "code": last_code(PHONE), "agree": "on"})
     assert logged_in.status_code == 302
-    assert logged_in["Location"] == "/accounts/real-name/"  # unverified users are sent to verify
+    # Unverified users are sent to verify, and back to their home afterwards.
+    assert logged_in["Location"] == "/accounts/real-name/?next=%2Fhome%2F"
     assert client.get("/api/v1/auth/me").json()["phone"] == "139****5678"  # the session works for the API
     home = client.get("/accounts/")
     assert "139****5678" in home.content.decode()
@@ -427,7 +428,7 @@ def test_web_login_redirects_only_to_local_next(client: Client) -> None:
         "/accounts/login/",
         {"phone": PHONE, "code": last_code(PHONE), "agree": "on", "next": "https://evil.example/"},
     )
-    assert response["Location"] == "/accounts/real-name/"
+    assert response["Location"] == "/accounts/real-name/?next=%2Fhome%2F"
 
 
 def test_policy_pages_show_the_texts(client: Client) -> None:
