@@ -437,6 +437,11 @@ class ProvinceMaterialList(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["province_code", "case_type"], name="practitioners_material_list_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.province_code}/{self.case_type}"
 
 
 class BusinessContact(models.Model):
@@ -462,7 +467,4 @@ class BusinessContact(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.province_code}/{self.case_type}"
-
-
         return f"{self.province_code} {self.name}"
