@@ -125,6 +125,13 @@ FIELD_ENCRYPTION_KEYS: dict[str, str] = {}
 FIELD_ENCRYPTION_ACTIVE_KEY_ID = ""
 FIELD_HASH_KEY = ""
 
+# Audit anchoring (core.audit_anchor): an SM2 key used for nothing else signs checkpoints of the
+# audit chain head; the public key verifies them; checkpoints are also appended (JSON lines) to a
+# file outside the database. See README "Audit checkpoints".
+AUDIT_CHECKPOINT_PRIVATE_KEY = env_str("AUDIT_CHECKPOINT_PRIVATE_KEY", "")
+AUDIT_CHECKPOINT_PUBLIC_KEY = env_str("AUDIT_CHECKPOINT_PUBLIC_KEY", "")
+AUDIT_CHECKPOINT_EXPORT = env_str("AUDIT_CHECKPOINT_EXPORT", "")
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

@@ -30,6 +30,8 @@ STORAGES = {
 FIELD_ENCRYPTION_KEYS = {"t1": "000102030405060708090a0b0c0d0e0f", "t0": "f0e0d0c0b0a090807060504030201000"}
 FIELD_ENCRYPTION_ACTIVE_KEY_ID = "t1"
 FIELD_HASH_KEY = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
+# A fixed, test-only audit checkpoint key (never used anywhere else).
+AUDIT_CHECKPOINT_PRIVATE_KEY = "0823b033377caeb83e63b3aa26de3c6f31ed45b4ddc941f7b9339ea786fda812"
 # Serve static files straight from the apps (no collectstatic before tests).
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True

@@ -1,4 +1,4 @@
-from yunzheng.core.models.audit import AuditEntry
+from yunzheng.core.models.audit import AuditCheckpoint, AuditEntry
 from yunzheng.core.models.calendar import StatutoryCalendarDay, StatutoryCalendarYear
 
-__all__ = ["AuditEntry", "StatutoryCalendarDay", "StatutoryCalendarYear"]
+__all__ = ["AuditCheckpoint", "AuditEntry", "StatutoryCalendarDay", "StatutoryCalendarYear"]

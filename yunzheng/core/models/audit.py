@@ -61,3 +61,23 @@ class AuditEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("The audit log is append-only: entries cannot be deleted.")
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement "the chain had `entry_count` entries ending in `entry_hash`" (see
+    `core.audit_anchor`). Kept here for convenience; the copy that counts is exported outside the
+    database, where whoever can rewrite the audit table cannot reach it."""
+
+    created_at = models.DateTimeField(_("time"))
+    entry_id = models.BigIntegerField(_("head entry"))
+    entry_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=160)
+
+    class Meta:
+        verbose_name = _("audit checkpoint")
+        verbose_name_plural = _("audit checkpoints")
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"checkpoint {self.pk} at entry {self.entry_id}"
