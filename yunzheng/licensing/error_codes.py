@@ -33,7 +33,9 @@ class LicensingErrorCode(StrEnum):
     REVIEWS_MISSING = "review.opinions_missing"
     ALREADY_EXTENDED = "review.already_extended"
     RECOMMENDATION_INVALID = "review.recommendation_invalid"
+    DECISION_INVALID = "review.decision_invalid"
     REVISION_NOT_OVERDUE = "review.revision_not_overdue"
+    REVISION_OVERDUE = "review.revision_overdue"
 
     # Test document, evaluations, licence
     TEST_DOCUMENT_MISSING = "test_document.missing"

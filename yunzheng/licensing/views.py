@@ -254,6 +254,10 @@ def _act(action: str, application: LicenceApplication, user: User, data: QueryDi
         services.capability_submit(application=application, user=user)
     elif action == Action.FORWARD_TO_PROVINCE:
         services.capability_forward(application=application, user=user)
+    elif action == Action.RETURN_CAPABILITY:
+        services.capability_initial_review(
+            application=application, user=user, decision="return", reason=reason
+        )
     elif action == Action.DISTRIBUTE:
         services.capability_distribute(application=application, user=user)
     elif action == Action.DEPARTMENT_REVIEW:

@@ -48,6 +48,7 @@ class Action(StrEnum):
     TEST_FAILED = "test_failed"
     SUBMIT_CAPABILITY = "submit_capability"
     FORWARD_TO_PROVINCE = "forward_to_province"
+    RETURN_CAPABILITY = "return_capability"
     DISTRIBUTE = "distribute"
     DEPARTMENT_REVIEW = "department_review"
     EXTEND = "extend"
@@ -79,6 +80,7 @@ ACTION_LABELS: dict[str, Promise] = {
     Action.TEST_FAILED: _("Tests failed"),
     Action.SUBMIT_CAPABILITY: _("Capability materials submitted to the city window"),
     Action.FORWARD_TO_PROVINCE: _("Materials passed to the province"),
+    Action.RETURN_CAPABILITY: _("Materials returned by the city's initial review"),
     Action.DISTRIBUTE: _("Distributed to the five departments"),
     Action.DEPARTMENT_REVIEW: _("Department opinion recorded"),
     Action.EXTEND: _("Review period extended"),
@@ -148,6 +150,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.TEST_RUN, Action.TEST_PASSED_RESUME, S.EVALUATIONS, P.MINISTRY, SYSTEM, paths=NATIONAL_ONLY),
     _t(S.CAPABILITY_MATERIALS, Action.SUBMIT_CAPABILITY, S.CAPABILITY_INTAKE, P.COMPANY, paths=NATIONAL_ONLY),
     _t(S.CAPABILITY_INTAKE, Action.FORWARD_TO_PROVINCE, S.CAPABILITY_REVIEW, P.CITY_TRANSPORT),
+    # The city's initial review (初审): accept (forward, above) or return with the reasons.
+    _t(
+        S.CAPABILITY_INTAKE,
+        Action.RETURN_CAPABILITY,
+        S.CAPABILITY_MATERIALS,
+        P.CITY_TRANSPORT,
+        reason_required=True,
+    ),
     _t(S.CAPABILITY_REVIEW, Action.DISTRIBUTE, S.CAPABILITY_REVIEW, P.PROVINCE_TRANSPORT),
     _t(S.CAPABILITY_REVIEW, Action.DEPARTMENT_REVIEW, S.CAPABILITY_REVIEW, *REVIEW_DEPARTMENTS),
     _t(S.CAPABILITY_REVIEW, Action.EXTEND, S.CAPABILITY_REVIEW, P.PROVINCE_TRANSPORT, reason_required=True),
@@ -161,7 +171,14 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     _t(S.CAPABILITY_REVIEW, Action.REJECT_CAPABILITY, S.REJECTED, P.PROVINCE_TRANSPORT, reason_required=True),
     _t(S.CAPABILITY_REVISION, Action.RESUBMIT_CAPABILITY, S.CAPABILITY_REVIEW, P.COMPANY),
-    _t(S.CAPABILITY_REVISION, Action.LAPSE_REVISION, S.REJECTED, P.PROVINCE_TRANSPORT, reason_required=True),
+    _t(
+        S.CAPABILITY_REVISION,
+        Action.LAPSE_REVISION,
+        S.REJECTED,
+        P.PROVINCE_TRANSPORT,
+        SYSTEM,  # the reminders command, when the week has passed
+        reason_required=True,
+    ),
     _t(S.EVALUATIONS, Action.SUBMIT_EVALUATIONS, S.LICENCE_DECISION, P.COMPANY),
     _t(S.LICENCE_DECISION, Action.GRANT, S.GRANTED, P.CITY_TRANSPORT),
     _t(S.LICENCE_DECISION, Action.REFUSE, S.REJECTED, P.CITY_TRANSPORT, reason_required=True),

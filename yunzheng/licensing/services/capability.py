@@ -31,6 +31,7 @@ from yunzheng.licensing.models import (
 )
 from yunzheng.licensing.services._common import _lock, _move, _now, _role, _setting, _text, notify
 from yunzheng.licensing.workflow import (
+    SYSTEM,
     Action,
 )
 
@@ -59,6 +60,37 @@ def capability_forward(
     now = _now(now)
     with transaction.atomic():
         _move(_lock(application), action=Action.FORWARD_TO_PROVINCE, user=user, now=now)
+
+
+def capability_initial_review(
+    *,
+    application: LicenceApplication,
+    user: User,
+    decision: str,
+    reason: str = "",
+    now: dt.datetime | None = None,
+) -> None:
+    """The city's initial review (初审) of the capability materials: ``accept`` forwards them to
+    the province (the 20-working-day clock starts), ``return`` sends them back to the company
+    with the reasons, which it sees and is told by SMS."""
+    if decision == "accept":
+        capability_forward(application=application, user=user, now=now)
+        return
+    if decision != "return":
+        raise ValidationFailed.single(
+            field="decision", code=Code.DECISION_INVALID, message=_("Accept or return the materials.")
+        )
+    now = _now(now)
+    with transaction.atomic():
+        locked = _lock(application)
+        _move(locked, action=Action.RETURN_CAPABILITY, user=user, now=now, reason=reason)
+        notify(
+            party=Party.COMPANY,
+            application=locked,
+            text=_("The city returned the capability materials of application #%(number)s: %(reason)s")
+            % {"number": locked.pk, "reason": reason.strip()},
+            now=now,
+        )
 
 
 def _review_stage(application: LicenceApplication) -> Stage:
@@ -258,13 +290,21 @@ def capability_decide(
 def capability_resubmit(
     *, application: LicenceApplication, user: User, now: dt.datetime | None = None
 ) -> Stage | None:
-    """The company resubmits revised materials within the week; the 20-day clock restarts today."""
+    """The company resubmits revised materials within the week; the 20-day clock restarts today.
+    After the week a resubmission is refused (the application lapses, see
+    :func:`capability_revisions_lapse_overdue`)."""
     now = _now(now)
     with transaction.atomic():
         locked = _lock(application)
         stage = selectors.open_stage(locked)
         if stage is None or stage.kind != Step.CAPABILITY_REVISION:
             raise Conflict(Code.TRANSITION_NOT_ALLOWED, _("No revision was requested."))
+        if stage.due_on is not None and selectors.today(now) > stage.due_on:
+            raise Conflict(
+                Code.REVISION_OVERDUE,
+                _("The week to resubmit ended on %(date)s; the application has lapsed.")
+                % {"date": stage.due_on.isoformat()},
+            )
         if not locked.materials.filter(
             kind=Material.Kind.CAPABILITY, uploaded_at__gte=stage.opened_at
         ).exists():
@@ -277,9 +317,10 @@ def capability_resubmit(
 
 
 def capability_revision_lapse(
-    *, application: LicenceApplication, user: User, reason: str, now: dt.datetime | None = None
+    *, application: LicenceApplication, user: User | None, reason: str, now: dt.datetime | None = None
 ) -> None:
-    """Close an application whose company did not resubmit within the week."""
+    """Close an application whose company did not resubmit within the week (province staff, or
+    the reminders command with ``user`` None)."""
     now = _now(now)
     with transaction.atomic():
         locked = _lock(application)
@@ -291,4 +332,34 @@ def capability_revision_lapse(
             or (selectors.today(now) <= stage.due_on)
         ):
             raise Conflict(Code.REVISION_NOT_OVERDUE, _("The company still has time to resubmit."))
-        _move(locked, action=Action.LAPSE_REVISION, user=user, now=now, reason=reason)
+        _move(
+            locked,
+            action=Action.LAPSE_REVISION,
+            user=user,
+            now=now,
+            reason=reason,
+            role=None if user is not None else SYSTEM,
+        )
+
+
+def capability_revisions_lapse_overdue(*, now: dt.datetime | None = None) -> int:
+    """Every application whose week to resubmit has passed lapses by itself (run by the reminders
+    command; no clerk needed). Returns how many lapsed."""
+    now = _now(now)
+    today = selectors.today(now)
+    lapsed = 0
+    overdue = Stage.objects.filter(
+        kind=Step.CAPABILITY_REVISION, status=Stage.Status.OPEN, due_on__lt=today
+    ).values_list("application_id", "due_on")
+    for application_id, due_on in overdue:
+        assert due_on is not None  # noqa: S101 - filtered by due_on__lt
+        application = LicenceApplication.objects.get(pk=application_id)
+        capability_revision_lapse(
+            application=application,
+            user=None,
+            reason=_("No revised materials by %(date)s (one week after the revision request).")
+            % {"date": due_on.isoformat()},
+            now=now,
+        )
+        lapsed += 1
+    return lapsed

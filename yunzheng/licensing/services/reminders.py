@@ -30,6 +30,7 @@ from yunzheng.licensing.models import (
     TestPassedDocument,
 )
 from yunzheng.licensing.services._common import _now, notify
+from yunzheng.licensing.services.capability import capability_revisions_lapse_overdue
 from yunzheng.licensing.services.testing import application_retest
 from yunzheng.licensing.workflow import (
     STEPS_NEEDING_TEST_DOCUMENT,
@@ -151,8 +152,9 @@ def _expired_test_documents(today: dt.date, now: dt.datetime) -> int:
 
 
 def reminders_send(*, now: dt.datetime | None = None, within_days: int = 30) -> dict[str, int]:
-    """Due-date and expiry warnings (each once), unknown due dates filled in, and applications
-    whose test-passed document expired sent back to the test."""
+    """Due-date and expiry warnings (each once), unknown due dates filled in, applications
+    whose test-passed document expired sent back to the test, and applications whose week to
+    resubmit revised capability materials has passed closed as lapsed."""
     now = _now(now)
     today = selectors.today(now)
     with translation.override(settings.LANGUAGE_CODE):
@@ -161,13 +163,21 @@ def reminders_send(*, now: dt.datetime | None = None, within_days: int = 30) -> 
             stages = _stage_reminders(today, now)
             documents = _test_document_reminders(today, now, within_days=within_days)
             evaluations = _evaluation_reminders(today, now, within_days=within_days)
+        # A missed week to resubmit closes the application before anything else is done with it.
+        lapsed = capability_revisions_lapse_overdue(now=now)
         retests = _expired_test_documents(today, now)
-    if stages or documents or evaluations or retests:
+    if stages or documents or evaluations or retests or lapsed:
         record_audit(
             actor=Actor(kind=AuditEntry.ActorKind.SYSTEM, label="licensing_reminders"),
             action="licensing.reminders.send",
             target_type="licensing",
-            after={"stages": stages, "documents": documents, "evaluations": evaluations, "retests": retests},
+            after={
+                "stages": stages,
+                "documents": documents,
+                "evaluations": evaluations,
+                "retests": retests,
+                "lapsed": lapsed,
+            },
         )
     return {
         "filled": filled,
@@ -175,4 +185,5 @@ def reminders_send(*, now: dt.datetime | None = None, within_days: int = 30) -> 
         "documents": documents,
         "evaluations": evaluations,
         "retests": retests,
+        "lapsed": lapsed,
     }
