@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, close_old_connections, connection, transaction
 from nats.errors import TimeoutError as NatsTimeout
 from nats.js.errors import NotFoundError
 
@@ -225,5 +225,6 @@ def consume(
                 break
             if time.monotonic() > give_up:
                 raise runtime.LogUnavailable("a consumer still has pending messages it cannot fetch")
-        close_old_connections()
+        if not connection.in_atomic_block:  # a long-running loop: drop stale connections
+            close_old_connections()
     return report

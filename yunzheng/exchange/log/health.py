@@ -29,7 +29,12 @@ def log_health() -> dict[str, Any] | None:
         "last_sequence": status.last_sequence,
         "replicas": status.replicas,
         "consumers": {
-            c.consumer: {"pending": c.pending, "ack_pending": c.ack_pending, "exists": c.exists}
+            c.consumer: {
+                "label": c.label,
+                "pending": c.pending,
+                "ack_pending": c.ack_pending,
+                "exists": c.exists,
+            }
             for c in status.consumers
         },
     }

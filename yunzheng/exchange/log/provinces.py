@@ -31,7 +31,7 @@ from yunzheng.core.logging import mask_personal_data
 from yunzheng.exchange import forwarding
 from yunzheng.exchange.log import messages, runtime
 from yunzheng.exchange.log.settings import LogSettings, log_settings
-from yunzheng.exchange.log.setup import province_consumer
+from yunzheng.exchange.log.setup import log_setup, province_consumer
 from yunzheng.exchange.models import ForwardingSubscriber
 from yunzheng.exchange.spec import get_spec
 
@@ -74,7 +74,9 @@ def push_once(*, batch: int = 50, wait: float = 0.5) -> forwarding.ForwardReport
         try:
             msgs = runtime.run(_fetch(settings, province_consumer(sub.pk), batch, wait), timeout=wait + 10)
         except NotFoundError:
-            logger.warning("exchange: no log consumer for subscriber %s; run exchange_log_setup", sub.pk)
+            # A subscriber added since the last exchange_log_setup: its consumer starts now.
+            logger.warning("exchange: creating the log consumer of subscriber %s", sub.pk)
+            log_setup()
             continue
         for msg in msgs:
             decoded = messages.decode(msg.data)

@@ -81,11 +81,12 @@ class _Runtime:
             disconnected_cb=on_disconnect,
         )
 
-    async def close(self) -> None:
-        for nc, _ in list(self.clients.values()):
-            with contextlib.suppress(Exception):  # closing anyway
-                await nc.close()
-        self.clients.clear()
+    async def close(self, servers: tuple[str, ...] | None = None) -> None:
+        for key, (nc, _) in list(self.clients.items()):
+            if servers is None or key == servers:
+                with contextlib.suppress(Exception):  # closing anyway
+                    await nc.close()
+                del self.clients[key]
 
 
 _runtime: _Runtime | None = None
@@ -127,8 +128,9 @@ async def jetstream(servers: Sequence[str], timeout: float) -> JetStreamContext:
     return js
 
 
-def close() -> None:
-    """Close this process's connections (tests, and commands on exit)."""
+def close(servers: Sequence[str] | None = None) -> None:
+    """Close this process's connections (to ``servers`` only, if given): tests, commands on exit."""
     rt = _runtime
     if rt is not None and rt.pid == os.getpid():
-        asyncio.run_coroutine_threadsafe(rt.close(), rt.loop).result(5)
+        key = tuple(servers) if servers is not None else None
+        asyncio.run_coroutine_threadsafe(rt.close(key), rt.loop).result(5)

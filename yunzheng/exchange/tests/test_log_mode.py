@@ -17,6 +17,7 @@ import msgspec
 import pytest
 from django.core.management import call_command
 
+from yunzheng.accounts.tests.factories import staff, staff_client
 from yunzheng.exchange import forwarding, hooks
 from yunzheng.exchange.log import runtime
 from yunzheng.exchange.log.cluster import LocalCluster, free_port, use_fresh_stream
@@ -84,7 +85,12 @@ def test_an_acknowledged_batch_is_in_the_database_after_the_consumer_ran(
     assert lag == {"store": 0, "route-sandbox": 0}
     health = uploader.client.get("/healthz").json()
     assert health["status"] == "ok"
-    assert health["exchange_log"]["consumers"]["store"] == {"pending": 0, "ack_pending": 0, "exists": True}
+    assert health["exchange_log"]["consumers"]["store"] == {
+        "label": "database",
+        "pending": 0,
+        "ack_pending": 0,
+        "exists": True,
+    }
     assert health["exchange_log"]["replicas"] == 3
 
 
@@ -173,6 +179,11 @@ def test_a_stopped_province_catches_up_from_its_cursor(
     uploader.post_json("positionVehicle", _positions(uploader, "浙A10005", 4))
     lag = {c.consumer: c.behind for c in log_status().consumers}
     assert lag[province_consumer(zhejiang.pk)] == 2
+    # ... and the regulators see it, per province, on the exchange's staff page.
+    page = staff_client(staff("hz-transport-log", level="city", region="330100")).get("/exchange/staff/")
+    lag_table = page.content.decode().split('data-testid="log-lag"')[1].split("</section>")[0]
+    assert "浙江 (33)" in lag_table
+    assert f"<small>province-{zhejiang.pk}</small>" in lag_table
 
     receiver = _Receiver(port)  # back up: it receives what it missed, its region only
     try:
@@ -243,6 +254,7 @@ def test_killing_one_of_three_nodes_during_uploads_loses_nothing(uploader: Uploa
         # it is then stored once, and a re-send would be de-duplicated.
         assert PositionRecord.objects.count() <= 25 * 40
     finally:
+        runtime.close(cluster.urls)
         cluster.stop()
 
 
