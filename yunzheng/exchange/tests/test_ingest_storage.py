@@ -32,7 +32,8 @@ NOW = datetime.now(BEIJING).replace(microsecond=0)
 
 
 def _t(hours: float) -> int:
-    return int((NOW - timedelta(hours=hours)).strftime("%Y%m%d%H%M%S"))
+    # From the clock at call time: NOW is fixed at import, and a long run would add its age to lags.
+    return int((datetime.now(BEIJING) - timedelta(hours=hours)).strftime("%Y%m%d%H%M%S"))
 
 
 def _vehicle(uploader: Uploader, flag: int, hours_ago: float, **extra: Any) -> dict:
