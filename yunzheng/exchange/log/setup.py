@@ -71,7 +71,7 @@ async def _setup(
     nc, js = await runtime.runtime().client(settings.servers, settings.publish_timeout)
     if replicas is None:
         # The cluster's size as the client sees it (configured and discovered servers), max 3.
-        replicas = min(3, max(1, len({str(s.uri.netloc) for s in nc._server_pool})))
+        replicas = min(3, max(1, len({uri.netloc for uri in nc.servers})))
     config = _stream_config(settings, replicas)
     try:
         await js.stream_info(settings.stream)
