@@ -170,6 +170,7 @@ def main() -> None:
                 )
             )
         result = run_load(args, company_id, token, ports[6:8], servers, cluster)
+        result.update(drain_rate(args, env, company_id, token, ports[6], consumers))
     finally:
         for c in consumers:
             if c.poll() is None:
@@ -183,6 +184,65 @@ def main() -> None:
                 os.killpg(c.pid, signal.SIGKILL)
         cluster.stop()
     report(args, r1, r3, result)
+
+
+def drain_rate(
+    args: argparse.Namespace,
+    env: dict[str, str],
+    company_id: str,
+    token: str,
+    port: int,
+    consumers: list[subprocess.Popen[bytes]],
+) -> dict[str, object]:
+    """Consumer capacity: stop the consumers, let a backlog build up in the log, start two new
+    consumers and time how fast they store it (records/s of 2 consumer processes)."""
+    for c in consumers:
+        os.killpg(c.pid, signal.SIGTERM)
+    for c in consumers:
+        c.wait(30)
+    consumers.clear()
+    template = valid_record("positionVehicle", seed=1, CompanyId=company_id)
+    start_time = datetime.now(BEIJING).replace(microsecond=0) - timedelta(hours=2)
+    times = [int((start_time + timedelta(seconds=i)).strftime("%Y%m%d%H%M%S")) for i in range(args.batch)]
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    batches = 60
+    for b in range(batches):
+        records = [dict(template, VehicleNo=f"沪D{b:05d}", PositionTime=t) for t in times]
+        body = msgspec.json.encode(
+            {"CompanyId": company_id, "Source": "0", "IPCType": "positionVehicle", "positionVehicle": records}
+        )
+        conn.request(
+            "POST",
+            "/exchange/v1/position/vehicle",
+            body=body,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        response = conn.getresponse()
+        response.read()
+        assert response.status == 200, response.status
+    backlog = batches * args.batch
+    began = time.monotonic()
+    for _ in range(2):
+        consumers.append(
+            subprocess.Popen(
+                [sys.executable, "manage.py", "exchange_consume"],
+                cwd=_common.REPO,
+                env=env,
+                stdout=subprocess.DEVNULL,
+                start_new_session=True,
+            )
+        )
+    deadline = began + 120
+    stored = 0
+    while time.monotonic() < deadline:
+        stored = _common.execute(
+            DB, "SELECT count(*) FROM exchange_positionrecord WHERE vehicle_no LIKE %s", ["沪D%"]
+        )[0][0]
+        if stored >= backlog:
+            break
+        time.sleep(0.1)
+    elapsed = time.monotonic() - began  # includes the consumers' start-up (Django, connection)
+    return {"drain_records": stored, "drain_rate": stored / elapsed}
 
 
 def run_load(
@@ -292,11 +352,8 @@ def run_load(
     watch.join(90)
 
     with psycopg.connect(_common.database_url(DB)) as conn:
-        per_vehicle = dict(
-            conn.execute(
-                "SELECT vehicle_no, count(*) FROM exchange_positionrecord GROUP BY vehicle_no"
-            ).fetchall()
-        )
+        rows = conn.execute("SELECT vehicle_no, count(*) FROM exchange_positionrecord GROUP BY vehicle_no")
+        per_vehicle: dict[str, int] = {str(v): int(n) for v, n in rows.fetchall()}
     acked_records = len(acked) * args.batch
     stored_for_acked = sum(min(per_vehicle.get(v, 0), args.batch) for v in acked)
     lost = sum(1 for v in acked if per_vehicle.get(v, 0) != args.batch)
@@ -339,6 +396,10 @@ def report(args: argparse.Namespace, r1: float, r3: float, r: dict[str, object])
         ("acknowledged records/s", f"{float(r['rate']):,.0f}"),  # type: ignore[arg-type]
         ("acknowledgement p50 / p99", f"{ms('ack_p50')} / {ms('ack_p99')}"),
         ("end-to-end lag p50 / p99 (ack -> row visible)", f"{ms('lag_p50')} / {ms('lag_p99')}"),
+        (
+            "consumer capacity: backlog stored by 2 fresh consumers",
+            f"{r['drain_records']:,} records at {float(r['drain_rate']):,.0f} records/s (start-up included)",  # type: ignore[arg-type]
+        ),
     ]
     text = (
         "## Exchange in log mode, with failures (`bench/exchange_cluster.py`)\n\n"
