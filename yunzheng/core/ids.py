@@ -8,6 +8,7 @@ complaint about full-width or look-alike characters, which that interface reject
 from __future__ import annotations
 
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -174,6 +175,7 @@ def _reject_non_ascii(value: str, *, field: str, prefix: str) -> None:
 _REGION_CODE = re.compile(r"\d{6}")
 
 
+@functools.lru_cache(maxsize=8192)  # a static table: bulk imports look the same codes up again and again
 def _region_entries(code: str) -> tuple[str, str] | None:
     """(province, raw county field) from stdnum's `cn/loc` database, or None if not listed."""
     info = {key: value for _part, props in numdb.get("cn/loc").info(code) for key, value in props.items()}

@@ -11,7 +11,6 @@ for licence_sync (docs/adr/0011).
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ from django.db import transaction
 from django.db.models import F
 
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.bulk_insert import insert_rows
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.elicense import qr_payload
 from yunzheng.elicense.models import (
@@ -111,52 +111,55 @@ def licences_issue_bulk(
                 source_id=str(item.source_id),
                 source_updated_at=now,
                 synced_at=now,
-                data=json.loads(json.dumps(dict(item.data))),
+                data=dict(item.data),  # plain JSON already (checked by _validate_sync)
                 status_reason=reason,
                 issued_at=now,
                 updated_at=now,
             )
             licence.content_hash = licence_content_hash(licence)
             licences.append(licence)
-        ElectronicLicence.objects.bulk_create(licences)
-        if any(licence.pk is None for licence in licences):  # a backend without RETURNING
-            ids = dict(
-                ElectronicLicence.objects.filter(lid__in=[x.lid for x in licences]).values_list("lid", "pk")
-            )
-            for licence in licences:
-                licence.pk = ids[licence.lid]
-        LicenceEvent.objects.bulk_create(
-            LicenceEvent(
-                licence=licence,
-                version=1,
-                kind="issue",
-                from_status="",
-                to_status=licence.status,
-                changed_fields=["issued"],
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                actor_label=actor.label,
-                reason=reason,
-                at=now,
-            )
-            for licence in licences
+        names = [field.attname for field in ElectronicLicence._meta.concrete_fields if not field.primary_key]
+        ids = insert_rows(ElectronicLicence, [{name: getattr(x, name) for name in names} for x in licences])
+        for licence, pk in zip(licences, ids, strict=True):
+            licence.pk = pk
+        insert_rows(
+            LicenceEvent,
+            [
+                {
+                    "licence_id": licence.pk,
+                    "version": 1,
+                    "kind": "issue",
+                    "from_status": "",
+                    "to_status": licence.status,
+                    "changed_fields": ["issued"],
+                    "actor_kind": actor.kind,
+                    "actor_id": actor.id,
+                    "actor_label": actor.label,
+                    "reason": reason,
+                    "at": now,
+                }
+                for licence in licences
+            ],
         )
-        MinistryIndexEntry.objects.bulk_create(
-            MinistryIndexEntry(
-                licence=licence,
-                lid=licence.lid,
-                licence_type=licence.licence_type,
-                issuer_province=licence.issuer_province,
-                issuer_region=licence.issuer_region,
-                status=licence.status,
-                version=1,
-                valid_from=licence.valid_from,
-                valid_until=licence.valid_until,
-                holder_id_hash=licence.holder_id_hash,
-                content_hash=licence.content_hash,
-                updated_at=now,
-            )
-            for licence in licences
+        insert_rows(
+            MinistryIndexEntry,
+            [
+                {
+                    "licence_id": licence.pk,
+                    "lid": licence.lid,
+                    "licence_type": licence.licence_type,
+                    "issuer_province": licence.issuer_province,
+                    "issuer_region": licence.issuer_region,
+                    "status": licence.status,
+                    "version": 1,
+                    "valid_from": licence.valid_from,
+                    "valid_until": licence.valid_until,
+                    "holder_id_hash": licence.holder_id_hash,
+                    "content_hash": licence.content_hash,
+                    "updated_at": now,
+                }
+                for licence in licences
+            ],
         )
         record_audit(
             actor=actor,
