@@ -117,6 +117,7 @@ SMS_OUTBOX_PATH = VAR_DIR / "sms-outbox.jsonl"
 STATUTORY_CALENDAR_RECOMPUTERS = [
     "yunzheng.elicense.traffic_passes.traffic_pass_due_dates_recompute",
     "yunzheng.practitioners.services.case_deadlines_refresh",
+    "yunzheng.practitioners.services.verification_due_dates_recompute",
     "yunzheng.licensing.services.stage_deadlines_refresh",
 ]
 

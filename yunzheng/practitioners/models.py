@@ -468,3 +468,48 @@ class BusinessContact(models.Model):
 
     def __str__(self) -> str:
         return f"{self.province_code} {self.name}"
+
+
+class VerificationRequest(models.Model):
+    """Information verification (核查) for a certificate the driver cannot find under their ID
+    number: they name the certificate number and the issuing authority; the authority answers
+    within 2 working days of accepting the request (found, corrected or unchanged)."""
+
+    class State(models.TextChoices):
+        SUBMITTED = "submitted", pgettext_lazy("verification request", "Submitted")
+        ACCEPTED = "accepted", pgettext_lazy("verification request", "Accepted")
+        ANSWERED = "answered", pgettext_lazy("verification request", "Answered")
+
+    class Answer(models.TextChoices):
+        FOUND = "found", pgettext_lazy("verification answer", "Found under your ID number")
+        CORRECTED = "corrected", pgettext_lazy("verification answer", "Registry corrected")
+        UNCHANGED = "unchanged", pgettext_lazy("verification answer", "Registry unchanged")
+
+    applicant = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="verification_requests"
+    )
+    certificate_number = models.CharField(_("certificate number"), max_length=32)
+    issuing_authority = models.CharField(_("issuing authority"), max_length=100)
+    region_code = models.CharField(_("issuing region (GB/T 2260)"), max_length=6, db_index=True)
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.SUBMITTED)
+    submitted_at = models.DateTimeField(_("submitted at"))
+    accepted_at = models.DateTimeField(
+        pgettext_lazy("verification request", "accepted at"), null=True, blank=True
+    )
+    # 2 working days from acceptance; provisional while that year's holidays are unknown.
+    due_on = models.DateField(_("answer due"), null=True, blank=True)
+    due_provisional = models.BooleanField(_("due date provisional"), default=False)
+    answer = models.CharField(_("answer"), max_length=16, choices=Answer.choices, blank=True)
+    answer_note = models.TextField(_("note"), blank=True)
+    answered_at = models.DateTimeField(_("answered at"), null=True, blank=True)
+    certificate = models.ForeignKey(
+        QualificationCertificate, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("verification request")
+        verbose_name_plural = _("verification requests")
+        ordering = ["-submitted_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.certificate_number} ({self.state})"

@@ -56,6 +56,12 @@ from yunzheng.practitioners.services.registry import (
     add_years,
     certificate_register,
 )
+from yunzheng.practitioners.services.verification_requests import (
+    verification_due_dates_recompute,
+    verification_request_accept,
+    verification_request_answer,
+    verification_request_file,
+)
 
 __all__ = [
     "CERTIFICATE_VALIDITY_YEARS",
@@ -90,4 +96,8 @@ __all__ = [
     "province_material_list_set",
     "required_materials_for",
     "scope_codes",
+    "verification_due_dates_recompute",
+    "verification_request_accept",
+    "verification_request_answer",
+    "verification_request_file",
 ]
