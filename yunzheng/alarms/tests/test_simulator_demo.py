@@ -41,3 +41,24 @@ def test_unknown_incident_switch_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown incidents"):
         SimulationPlan(company_id="X", incidents=frozenset({"meteor"}))
     assert "sos" in INCIDENTS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_simulate_platform_command_with_incidents(live_server: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from yunzheng.alarms.tests.helpers import rule
+    from yunzheng.exchange.tests.conftest import make_uploader
+
+    u = make_uploader()
+    rule("warn_status", params={"bits": [0], "auto_close": False}, severity="critical")
+    rule("fare_band", params={"per_km_max": 8.0})
+    out = StringIO()
+    args = ["--base-url", live_server.url, "--token", u.token, "--company-id", u.company_id]
+    args += ["--drivers", "3", "--orders", "6", "--position-interval", "30", "--incident", "sos"]
+    call_command("simulate_platform", *args, "--incident", "fare_spike", stdout=out)
+    assert "0 rejected" in out.getvalue()
+    assert set(Alarm.objects.values_list("kind", flat=True)) == {"warn_status", "fare_band"}
+    assert Alarm.objects.get(kind="warn_status").is_sos

@@ -8,7 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from yunzheng.exchange.client import ExchangeClient, ExchangeError
-from yunzheng.exchange.simulator import CITIES, FAULTS, SimulationPlan, run
+from yunzheng.exchange.simulator import CITIES, FAULTS, INCIDENTS, SimulationPlan, run
 
 
 class Command(BaseCommand):
@@ -30,6 +30,13 @@ class Command(BaseCommand):
         parser.add_argument("--position-interval", type=int, default=5)
         parser.add_argument("--batch-size", type=int, default=500)
         parser.add_argument("--fault", action="append", default=[], choices=sorted(FAULTS))
+        parser.add_argument(
+            "--incident",
+            action="append",
+            default=[],
+            choices=sorted(INCIDENTS | {"all"}),
+            help="one occurrence of a situation the real-time alarms watch for (repeat, or 'all')",
+        )
 
     def handle(self, *args: Any, **o: Any) -> None:
         plan = SimulationPlan(
@@ -41,6 +48,7 @@ class Command(BaseCommand):
             seed=o["seed"],
             position_interval=o["position_interval"],
             faults=frozenset(o["fault"]),
+            incidents=INCIDENTS if "all" in o["incident"] else frozenset(o["incident"]),
         )
         started = time.monotonic()
         with ExchangeClient(o["base_url"], o["token"], o["company_id"], wire=o["wire"]) as client:
