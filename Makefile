@@ -31,8 +31,14 @@ setup: $(VENV)/.run-deps
 
 run: setup serve
 
+# The periodic work (core.scheduling) runs beside the web server: the scheduler enqueues jobs on
+# time, the worker runs them; both stop with the server (Ctrl-C).
 serve: $(VENV)/.run-deps
-	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/gunicorn config.wsgi --config config/gunicorn.py \
+	@export DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS); \
+	$(BIN)/python manage.py run_scheduler & scheduler=$$!; \
+	$(BIN)/python manage.py db_worker --interval 2 & worker=$$!; \
+	trap 'kill $$scheduler $$worker 2>/dev/null' EXIT INT TERM; \
+	$(BIN)/gunicorn config.wsgi --config config/gunicorn.py \
 	  --bind $(HOST):$(PORT) --workers $(WORKERS) --threads $(THREADS) --access-logfile -
 
 test: $(VENV)/.dev-deps

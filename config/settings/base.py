@@ -24,6 +24,8 @@ INSTALLED_APPS = [
     "django_otp",
     "django_otp.plugins.otp_totp",
     "ninja",
+    "django_tasks",
+    "django_tasks_db",
     # Our apps. `core` first: it imports no domain app.
     "yunzheng.core",
     "yunzheng.web",
@@ -102,6 +104,10 @@ STORAGES = {
 }
 
 LOGIN_URL = "/accounts/login/"
+
+# Background and periodic work (core.scheduling): tasks are rows in the database, run by
+# `manage.py db_worker`; `manage.py run_scheduler` enqueues the periodic ones on time.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 STAFF_LOGIN_URL = "accounts:staff_login"  # where core.auth.staff_required sends staff
 
 # Uploads: core.uploads enforces 10 MB per image; Django must accept bodies a little larger.
