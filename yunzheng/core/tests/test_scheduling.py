@@ -29,6 +29,7 @@ def test_the_periodic_work_is_registered() -> None:
         "supervision.registries",
         "exchange.forwarding",
         "accounts.purge",
+        "alarms.tick",
     } <= set(jobs)
     now = dt.datetime(2026, 12, 4, 12, 0, tzinfo=BEIJING)
     assert jobs["supervision.compliance"].next_slot(now) == dt.datetime(2026, 12, 5, 2, 0, tzinfo=BEIJING)
