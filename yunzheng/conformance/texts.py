@@ -223,6 +223,8 @@ RULE_NAMES = {
     "plate_format": gettext_lazy("Not a plate number"),
     "date": gettext_lazy("Not a date YYYYMMDD"),
     "datetime": gettext_lazy("Not a date-time YYYYMMDDhhmmss"),
+    "time_too_early": gettext_lazy("Time before 2000"),
+    "time_in_future": gettext_lazy("Time more than a day ahead"),
     "yearmonth": gettext_lazy("Not a month YYYYMM"),
     "time_hhmm": gettext_lazy("Not a time HHmm"),
     "enum": gettext_lazy("Not a code of the code table"),

@@ -20,6 +20,7 @@ class ExchangeErrorCode(StrEnum):
     UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"  # 415: not JSON / protobuf
     UNSUPPORTED_ENCODING = "unsupported_encoding"  # 415: Content-Encoding other than gzip/identity
     BODY_TOO_LARGE = "body_too_large"  # 413: body (or its decompressed form) over the limit
+    LENGTH_REQUIRED = "length_required"  # 411: a chunked body the server in front cannot decode
     TOO_MANY_RECORDS = "too_many_records"  # 413: more records than one request may carry
     LOG_UNAVAILABLE = "log_unavailable"  # 503 + Retry-After: log mode, the log did not acknowledge
     # Envelope problems reuse the spec's codes (400/403) ------------------------------------------

@@ -75,6 +75,43 @@ def upload(request: HttpRequest, path: str) -> HttpResponse:
         return _error(500, "internal_error", "An internal error occurred; quote the request id.")
 
 
+def _read_body(request: HttpRequest, max_bytes: int) -> bytes:
+    """The request body, at most ``max_bytes + 1`` bytes of it (the caller's limit check sees more).
+
+    ``Transfer-Encoding: chunked`` bodies (no Content-Length; common in HTTP client libraries that
+    stream) are read from the WSGI input, which the server has de-chunked and ends at the body's
+    end (``wsgi.input_terminated``, as gunicorn sets it): Django itself reads such a body as
+    empty. A server that does not promise that gets 411 instead of a body silently lost.
+    """
+    length_header = request.META.get("CONTENT_LENGTH")
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    if chunked and not length_header:
+        if not request.META.get("wsgi.input_terminated"):
+            raise WireError(
+                411,
+                ExchangeErrorCode.LENGTH_REQUIRED,
+                "this server cannot read a chunked body here: send Content-Length",
+            )
+        stream = request.META["wsgi.input"]
+        chunks: list[bytes] = []
+        received = 0
+        while received <= max_bytes:
+            chunk = stream.read(max_bytes + 1 - received)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            received += len(chunk)
+        return b"".join(chunks)
+    try:
+        length = int(length_header or 0)
+    except ValueError:
+        length = 0
+    if length > max_bytes:
+        raise WireError(413, ExchangeErrorCode.BODY_TOO_LARGE, f"the body exceeds {max_bytes} bytes")
+    # request.read() instead of request.body: our own limit replaces DATA_UPLOAD_MAX_MEMORY_SIZE.
+    return request.read(max_bytes + 1)
+
+
 def _upload(request: HttpRequest, path: str) -> HttpResponse:
     interface = get_spec().by_http_path.get("/" + path.strip("/"))
     if interface is None:
@@ -96,14 +133,7 @@ def _upload(request: HttpRequest, path: str) -> HttpResponse:
 
     max_bytes = int(getattr(settings, "EXCHANGE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
     max_records = int(getattr(settings, "EXCHANGE_MAX_RECORDS", DEFAULT_MAX_RECORDS))
-    try:
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        length = 0
-    if length > max_bytes:
-        raise WireError(413, ExchangeErrorCode.BODY_TOO_LARGE, f"the body exceeds {max_bytes} bytes")
-    # request.read() instead of request.body: our own limit replaces DATA_UPLOAD_MAX_MEMORY_SIZE.
-    body = request.read(max_bytes + 1)
+    body = _read_body(request, max_bytes)
     decoded = decode_request(
         body=body,
         content_type=request.headers.get("Content-Type", ""),

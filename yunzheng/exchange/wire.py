@@ -84,6 +84,14 @@ def decompress(body: bytes, content_encoding: str, *, max_bytes: int) -> bytes:
         )
     if not inflater.eof:
         raise WireError(400, ExchangeErrorCode.DECODE_ERROR, "truncated gzip body")
+    if inflater.unused_data:
+        # A second gzip member (or any trailing bytes) would be ignored by us but read by other
+        # decoders: one body, one meaning.
+        raise WireError(
+            400,
+            ExchangeErrorCode.DECODE_ERROR,
+            f"{len(inflater.unused_data)} bytes after the end of the gzip stream: send one gzip member",
+        )
     return data
 
 

@@ -25,6 +25,8 @@ class ErrorCode(StrEnum):
     PLATE_FORMAT = "plate_format"
     DATE = "date"
     DATETIME = "datetime"
+    TIME_TOO_EARLY = "time_too_early"
+    TIME_IN_FUTURE = "time_in_future"
     YEARMONTH = "yearmonth"
     TIME_HHMM = "time_hhmm"
     ENUM = "enum"
@@ -82,6 +84,14 @@ ERROR_CODE_DESCRIPTIONS: MappingProxyType[ErrorCode, str] = MappingProxyType(
         ErrorCode.DATETIME: (
             "Not a real date-time in YYYYMMDDhhmmss form (PositionTime also accepts 10-digit unix seconds)."
         ),
+        ErrorCode.TIME_TOO_EARLY: (
+            "An event time (position, order, operation, rating or update time) before 2000-01-01 "
+            "00:00:00 Beijing time: a device clock that was never set."
+        ),
+        ErrorCode.TIME_IN_FUTURE: (
+            "An event time more than one day after the platform's current time (Beijing time): a "
+            "wrong clock or time zone. Planned times (预计…) and validity periods (有效期…) may lie ahead."
+        ),
         ErrorCode.YEARMONTH: "Not a real month in YYYYMM form.",
         ErrorCode.TIME_HHMM: "Not a 24-hour time of day in HHmm form (4 half-width digits, 0000-2359).",
         ErrorCode.ENUM: "The value is not a code of the field's code table.",
@@ -123,6 +133,8 @@ RECORD_ERROR_CODES: frozenset[ErrorCode] = frozenset(
         ErrorCode.PLATE_FORMAT,
         ErrorCode.DATE,
         ErrorCode.DATETIME,
+        ErrorCode.TIME_TOO_EARLY,
+        ErrorCode.TIME_IN_FUTURE,
         ErrorCode.YEARMONTH,
         ErrorCode.TIME_HHMM,
         ErrorCode.ENUM,

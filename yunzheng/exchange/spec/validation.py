@@ -15,8 +15,10 @@ Public API::
 
 Per field the checks run in this order and stop at the first failure (one error per field):
 ``required`` -> ``type`` -> ``halfwidth`` -> ``max_length``/``fixed_length`` -> ``range`` ->
-``plate_format`` / ``date`` / ``datetime`` / ``yearmonth`` / ``time_hhmm`` -> ``enum`` ->
-``region_code`` -> ``coordinate_range``. Unknown keys are reported after the fields.
+``plate_format`` / ``date`` / ``datetime`` (then ``time_too_early`` / ``time_in_future``: event
+times from 2000-01-01 to one day after now, Beijing time; planned times and validity bounds may lie
+ahead) / ``yearmonth`` / ``time_hhmm`` -> ``enum`` -> ``region_code`` -> ``coordinate_range``.
+Unknown keys are reported after the fields.
 
 Normalisation of accepted records: canonical field names (aliases renamed); optional fields
 that are null/empty/whitespace dropped; decimals rounded to 2 places; a unix-seconds
@@ -71,6 +73,33 @@ __all__ = [
 
 #: Beijing time; China has used UTC+8 without daylight saving since 1992.
 BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
+
+#: Event times before this (YYYYMMDDhhmmss, Beijing time) are refused with ``time_too_early``.
+EARLIEST_TIME14 = 20000101000000
+#: Event times more than this after now are refused with ``time_in_future``.
+FUTURE_TOLERANCE = timedelta(days=1)
+# [latest acceptable event time as YYYYMMDDhhmmss]: a list so that the generated validators and
+# the checkers read one shared value, refreshed once per batch (`refresh_time_window`).
+_LATEST_TIME14 = [0]
+
+
+def _as_datetime14(t: datetime) -> int:
+    return (
+        t.year * 10_000_000_000
+        + t.month * 100_000_000
+        + t.day * 1_000_000
+        + t.hour * 10_000
+        + t.minute * 100
+        + t.second
+    )
+
+
+def refresh_time_window(now: datetime | None = None) -> int:
+    """Set (and return) the latest acceptable event time: now + FUTURE_TOLERANCE, Beijing time."""
+    latest = _as_datetime14(((now or datetime.now(BEIJING)) + FUTURE_TOLERANCE).astimezone(BEIJING))
+    _LATEST_TIME14[0] = latest
+    return latest
+
 
 Record = dict[str, Any]
 _Check = Callable[[Any], Any]
@@ -186,15 +215,18 @@ def is_valid_datetime14(v: int) -> bool:
 
 def unixtime_to_datetime14(v: int) -> int:
     """Unix seconds -> YYYYMMDDhhmmss in Beijing time."""
-    t = datetime.fromtimestamp(v, BEIJING)
-    return (
-        t.year * 10_000_000_000
-        + t.month * 100_000_000
-        + t.day * 1_000_000
-        + t.hour * 10_000
-        + t.minute * 100
-        + t.second
-    )
+    return _as_datetime14(datetime.fromtimestamp(v, BEIJING))
+
+
+def _check_time_window(v: int, *, event_time: bool) -> None:
+    """``time_too_early`` / ``time_in_future`` for a valid YYYYMMDDhhmmss value."""
+    if v < EARLIEST_TIME14:
+        raise _Fail(ErrorCode.TIME_TOO_EARLY, f"{v} is before 2000-01-01 00:00:00 (Beijing time)")
+    if event_time and v > _LATEST_TIME14[0]:
+        raise _Fail(
+            ErrorCode.TIME_IN_FUTURE,
+            f"{v} is more than a day after the platform's current time (Beijing time); check the clock",
+        )
 
 
 def datetime14_to_datetime(v: int) -> datetime:
@@ -343,6 +375,7 @@ def _integer_checker(f: FieldSpec) -> _Check:
     ts_unix = f.accepts_unixtime
     ts_dt14 = f.accepts_datetime14
     u_lo, u_hi = UNIXTIME_RANGE
+    event_time = f.is_event_time
 
     def check(v: Any) -> Any:
         if type(v) is not int:
@@ -362,6 +395,7 @@ def _integer_checker(f: FieldSpec) -> _Check:
         elif dt14:
             if not is_valid_datetime14(v):
                 raise _Fail(ErrorCode.DATETIME, f"{v} is not a real date-time YYYYMMDDhhmmss")
+            _check_time_window(v, event_time=event_time)
         elif ym6:
             if not 1 <= v % 100 <= 12:
                 raise _Fail(ErrorCode.YEARMONTH, f"{v} is not a real month YYYYMM")
@@ -369,8 +403,11 @@ def _integer_checker(f: FieldSpec) -> _Check:
             if ts_dt14 and 10**13 <= v < 10**14:
                 if not is_valid_datetime14(v):
                     raise _Fail(ErrorCode.DATETIME, f"{v} is not a real date-time YYYYMMDDhhmmss")
+                _check_time_window(v, event_time=event_time)
             elif ts_unix and u_lo <= v <= u_hi:
-                return unixtime_to_datetime14(v) if ts_dt14 else v
+                as14 = unixtime_to_datetime14(v)
+                _check_time_window(as14, event_time=event_time)
+                return as14 if ts_dt14 else v
             else:
                 expected = " or ".join(
                     x
@@ -536,12 +573,14 @@ def _fast_expr(f: FieldSpec, consts: dict[str, Any], idx: int) -> str | None:
             return f"type(v) is int and {max(lo, c_lo)} <= v <= {min(hi, c_hi)}"
         if f.kind is FieldKind.DATE:
             return f"{base} and is_valid_date8(v)"
-        if f.kind is FieldKind.DATETIME:
-            return f"{base} and is_valid_datetime14(v)"
-        if f.kind is FieldKind.TIMESTAMP:
-            if not f.accepts_datetime14:
+        if f.kind in (FieldKind.DATETIME, FieldKind.TIMESTAMP):
+            if f.kind is FieldKind.TIMESTAMP and not f.accepts_datetime14:
                 return None  # unix seconds are normalised by the checker
-            return f"type(v) is int and {10**13} <= v <= {min(hi, 10**14 - 1)} and is_valid_datetime14(v)"
+            consts["LATEST"] = _LATEST_TIME14
+            upper = " and v <= LATEST[0]" if f.is_event_time else ""
+            low = max(lo, EARLIEST_TIME14)
+            high = min(hi, 10**14 - 1)
+            return f"type(v) is int and {low} <= v <= {high}{upper} and is_valid_datetime14(v)"
         if f.kind is FieldKind.YEARMONTH:
             return f"{base} and 1 <= v % 100 <= 12"
         return base
@@ -753,10 +792,12 @@ class RecordValidator:
 
     def validate(self, rec: Any) -> tuple[Record | None, list[FieldError]]:
         """Validate one record: ``(normalised record, [])`` or ``(None, errors)``."""
+        refresh_time_window()
         out, errors = self._fn(rec)
         return out, errors or []
 
     def validate_batch(self, records: Sequence[Any]) -> BatchResult:
+        refresh_time_window()
         result = BatchResult()
         accepted = result.accepted
         rejected = result.rejected
@@ -794,3 +835,6 @@ def validate_record(
 ) -> tuple[Record | None, list[FieldError]]:
     """Validate one record: ``(normalised record, [])`` or ``(None, errors)``."""
     return get_validator(interface, spec).validate(record)
+
+
+refresh_time_window()

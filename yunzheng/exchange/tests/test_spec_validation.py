@@ -116,6 +116,8 @@ def test_all_32_interfaces_and_all_field_rules_are_covered():
         ErrorCode.PLATE_FORMAT,
         ErrorCode.DATE,
         ErrorCode.DATETIME,
+        ErrorCode.TIME_TOO_EARLY,
+        ErrorCode.TIME_IN_FUTURE,
         ErrorCode.YEARMONTH,
         ErrorCode.TIME_HHMM,
         ErrorCode.ENUM,
