@@ -202,6 +202,10 @@ def fix_hint(
             "code": "datetime",
             "params": {"field": name, "example": EXAMPLE_DATETIME, "unix_allowed": field.accepts_unixtime},
         }
+    if rule is ErrorCode.TIME_TOO_EARLY:
+        return {"code": "time_too_early", "params": {"field": name}}
+    if rule is ErrorCode.TIME_IN_FUTURE:
+        return {"code": "time_in_future", "params": {"field": name}}
     if rule is ErrorCode.YEARMONTH:
         return {"code": "yearmonth", "params": {"field": name, "example": EXAMPLE_YEARMONTH}}
     if rule is ErrorCode.TIME_HHMM:

@@ -167,6 +167,12 @@ HINTS = {
     ),
     "date": gettext_lazy("Send %(field)s as YYYYMMDD, a real calendar date, e.g. %(example)s."),
     "datetime": gettext_lazy("Send %(field)s as YYYYMMDDhhmmss, a real date and time, e.g. %(example)s."),
+    "time_too_early": gettext_lazy(
+        "%(field)s is before 2000: set the device clock (a zero unix time shows as 1970)."
+    ),
+    "time_in_future": gettext_lazy(
+        "%(field)s is more than a day ahead: check the clock and send Beijing time (UTC+8)."
+    ),
     "datetime_unix": gettext_lazy(
         "Send %(field)s as YYYYMMDDhhmmss (e.g. %(example)s) or as unix seconds (10 digits), "
         "not milliseconds."

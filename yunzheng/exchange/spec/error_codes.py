@@ -90,7 +90,8 @@ ERROR_CODE_DESCRIPTIONS: MappingProxyType[ErrorCode, str] = MappingProxyType(
         ),
         ErrorCode.TIME_IN_FUTURE: (
             "An event time more than one day after the platform's current time (Beijing time): a "
-            "wrong clock or time zone. Planned times (预计…) and validity periods (有效期…) may lie ahead."
+            "wrong clock or time zone. Planned times (预计…) and validity periods (有效期…) are not event "
+            "times."
         ),
         ErrorCode.YEARMONTH: "Not a real month in YYYYMM form.",
         ErrorCode.TIME_HHMM: "Not a 24-hour time of day in HHmm form (4 half-width digits, 0000-2359).",

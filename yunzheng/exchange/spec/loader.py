@@ -215,8 +215,9 @@ class FieldSpec:
 
     @property
     def is_event_time(self) -> bool:
-        """A date-time recording when something happened, so never more than a day ahead: not a
-        planned time (预计上车时间, 预计用车时间) nor the bound of a validity period (有效期)."""
+        """A date-time recording when something happened, so from 2000 on and never more than a day
+        ahead: not a planned time (预计上车时间, 预计用车时间) nor the bound of a validity period
+        (有效期), which the consistency checks of conformance judge instead."""
         return self.kind in (FieldKind.DATETIME, FieldKind.TIMESTAMP) and not any(
             word in self.name_zh for word in ("预计", "有效期")
         )
@@ -369,10 +370,8 @@ def _rules_for(f: FieldSpec) -> tuple[ErrorCode, ...]:
     }.get(f.kind)
     if kind_rule is not None:
         rules.append(kind_rule)
-    if f.kind in (FieldKind.DATETIME, FieldKind.TIMESTAMP):
-        rules.append(ErrorCode.TIME_TOO_EARLY)
-        if f.is_event_time:
-            rules.append(ErrorCode.TIME_IN_FUTURE)
+    if f.is_event_time:
+        rules += [ErrorCode.TIME_TOO_EARLY, ErrorCode.TIME_IN_FUTURE]
     if f.enum_values is not None:
         rules.append(ErrorCode.ENUM)
     if f.region_code:

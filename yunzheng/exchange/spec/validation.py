@@ -16,8 +16,8 @@ Public API::
 Per field the checks run in this order and stop at the first failure (one error per field):
 ``required`` -> ``type`` -> ``halfwidth`` -> ``max_length``/``fixed_length`` -> ``range`` ->
 ``plate_format`` / ``date`` / ``datetime`` (then ``time_too_early`` / ``time_in_future``: event
-times from 2000-01-01 to one day after now, Beijing time; planned times and validity bounds may lie
-ahead) / ``yearmonth`` / ``time_hhmm`` -> ``enum`` -> ``region_code`` -> ``coordinate_range``.
+times from 2000-01-01 to one day after now, Beijing time; planned times and validity bounds are
+not event times) / ``yearmonth`` / ``time_hhmm`` -> ``enum`` -> ``region_code`` -> ``coordinate_range``.
 Unknown keys are reported after the fields.
 
 Normalisation of accepted records: canonical field names (aliases renamed); optional fields
@@ -219,10 +219,12 @@ def unixtime_to_datetime14(v: int) -> int:
 
 
 def _check_time_window(v: int, *, event_time: bool) -> None:
-    """``time_too_early`` / ``time_in_future`` for a valid YYYYMMDDhhmmss value."""
+    """``time_too_early`` / ``time_in_future`` for a valid YYYYMMDDhhmmss value of an event time."""
+    if not event_time:
+        return
     if v < EARLIEST_TIME14:
         raise _Fail(ErrorCode.TIME_TOO_EARLY, f"{v} is before 2000-01-01 00:00:00 (Beijing time)")
-    if event_time and v > _LATEST_TIME14[0]:
+    if v > _LATEST_TIME14[0]:
         raise _Fail(
             ErrorCode.TIME_IN_FUTURE,
             f"{v} is more than a day after the platform's current time (Beijing time); check the clock",
@@ -576,10 +578,11 @@ def _fast_expr(f: FieldSpec, consts: dict[str, Any], idx: int) -> str | None:
         if f.kind in (FieldKind.DATETIME, FieldKind.TIMESTAMP):
             if f.kind is FieldKind.TIMESTAMP and not f.accepts_datetime14:
                 return None  # unix seconds are normalised by the checker
-            consts["LATEST"] = _LATEST_TIME14
-            upper = " and v <= LATEST[0]" if f.is_event_time else ""
-            low = max(lo, EARLIEST_TIME14)
-            high = min(hi, 10**14 - 1)
+            low, high = max(lo, 10**13), min(hi, 10**14 - 1)
+            upper = ""
+            if f.is_event_time:
+                consts["LATEST"] = _LATEST_TIME14
+                low, upper = max(low, EARLIEST_TIME14), " and v <= LATEST[0]"
             return f"type(v) is int and {low} <= v <= {high}{upper} and is_valid_datetime14(v)"
         if f.kind is FieldKind.YEARMONTH:
             return f"{base} and 1 <= v % 100 <= 12"
