@@ -6,8 +6,9 @@ per batch; elsewhere (SQLite) Django's `bulk_create` does the same job. Values a
 model fields themselves (`get_db_prep_save`), so encrypted fields are encrypted and JSON is
 adapted exactly as the ORM would; database constraints still apply.
 
-Rows are dicts keyed by attribute name (`certificate_id`, not `certificate`). Nothing here calls
-`save()`, so fields with auto_now/auto_now_add must be given explicitly.
+Rows are dicts keyed by attribute name (`certificate_id`, not `certificate`); a field a row leaves
+out gets its model default. Nothing here calls `save()`, so fields with auto_now/auto_now_add must
+be given explicitly.
 """
 
 from __future__ import annotations
@@ -46,9 +47,12 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> li
         model.objects.bulk_create(objects)  # type: ignore[attr-defined]
         return [int(obj.pk) for obj in objects]
     meta = model._meta
-    by_attname = {field.attname: field for field in meta.concrete_fields}
-    names = list(rows[0])
-    fields = [by_attname[name] for name in names]
+    # Every column, so that a field added later gets its model default instead of NULL.
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    names = [field.attname for field in fields]
+    defaults = {
+        name: field.get_default() for name, field in zip(names, fields, strict=True) if name not in rows[0]
+    }
     pk_column = meta.pk.column
     prepare = [(index, field) for index, field in enumerate(fields) if _needs_preparation(field)]
     table = connection.ops.quote_name(meta.db_table)
@@ -62,7 +66,7 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> li
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f"COPY {table} ({connection.ops.quote_name(pk_column)}, {columns}) FROM STDIN") as copy:
             for pk, row in zip(ids, rows, strict=True):
-                values = [row[name] for name in names]
+                values = [row[name] if name in row else defaults[name] for name in names]
                 for index, field in prepare:
                     values[index] = field.get_db_prep_save(values[index], connection)
                 copy.write_row([pk, *values])
