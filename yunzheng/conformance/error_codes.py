@@ -19,5 +19,6 @@ class ConformanceErrorCode(StrEnum):
     OFFICIAL_CYCLE_RUNNING = "conformance.official_cycle_running"
     NOT_ALLOWED = "conformance.not_allowed"
     BOOKING_NOT_FOUND = "conformance.booking_not_found"
+    BOOKING_NOT_THIS_MONTH = "conformance.booking_not_this_month"
     FIELD_INVALID = "conformance.field_invalid"
     SPEC_VERSION_UNKNOWN = "conformance.spec_version_unknown"

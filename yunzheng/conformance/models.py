@@ -55,6 +55,8 @@ class Campaign(models.Model):
     closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
     certificate_number = models.CharField(_("test-passed document"), max_length=64, blank=True)
     certificate_valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    # Why an official campaign failed (cycles used up, or ended by the regulator), shown on its page.
+    outcome_reason = models.TextField(_("reason"), blank=True)
 
     class Meta:
         verbose_name = _("test campaign")

@@ -204,6 +204,14 @@ def campaign_start_official(
         booking = next((b for b in selectors.company_bookings(company) if b.pk == booking_id), None)
         if booking is None:
             raise NotFound(Code.BOOKING_NOT_FOUND, _("The company has no such active test appointment."))
+        # The official run takes place in the month the company booked, not before or after.
+        this_month = timezone.localdate(_now(now)).replace(day=1)
+        if booking.slot_month.month != this_month:
+            raise Conflict(
+                Code.BOOKING_NOT_THIS_MONTH,
+                _("The appointment is for %(month)s; the official test runs in that month.")
+                % {"month": f"{booking.slot_month.month:%Y-%m}"},
+            )
         reference = reference or _("Test appointment %(month)s") % {
             "month": f"{booking.slot_month.month:%Y-%m}"
         }
@@ -269,7 +277,10 @@ def campaign_end(*, campaign: Campaign, user: User, now: dt.datetime | None = No
             Campaign.Status.FAILED if locked.kind == Campaign.Kind.OFFICIAL else Campaign.Status.CLOSED
         )
         locked.closed_at = now
-        locked.save(update_fields=["status", "closed_at"])
+        if locked.status == Campaign.Status.FAILED:
+            locked.outcome_reason = _("Ended by %(who)s before the tests passed.") % {"who": _label(user)}
+            _fail_booking(locked, user=user, now=now)
+        locked.save(update_fields=["status", "closed_at", "outcome_reason"])
         record_audit(
             actor=_actor(user),
             action="conformance.campaign.end",
@@ -429,7 +440,9 @@ def _decide_campaign(*, campaign_id: int, user: User, now: dt.datetime) -> None:
     if campaign_passed(campaign):
         campaign.status = Campaign.Status.PASSED
         campaign.closed_at = now
-        if campaign.kind == Campaign.Kind.OFFICIAL:
+        # Only a run for the licensing appointment issues the test-passed document; an official run
+        # with a free-text reference is a supervisory check.
+        if campaign.kind == Campaign.Kind.OFFICIAL and campaign.booking_ref:
             document = _issue_test_passed_document(campaign=campaign, user=user, now=now)
             campaign.certificate_number = document.number
             campaign.certificate_valid_until = document.valid_until
@@ -438,15 +451,52 @@ def _decide_campaign(*, campaign_id: int, user: User, now: dt.datetime) -> None:
     ):
         campaign.status = Campaign.Status.FAILED
         campaign.closed_at = now
+        campaign.outcome_reason = _failure_reason(campaign)
+        _fail_booking(campaign, user=user, now=now)
     else:
         return
-    campaign.save(update_fields=["status", "closed_at", "certificate_number", "certificate_valid_until"])
+    campaign.save(
+        update_fields=[
+            "status",
+            "closed_at",
+            "certificate_number",
+            "certificate_valid_until",
+            "outcome_reason",
+        ]
+    )
     record_audit(
         actor=_actor(user),
         action="conformance.campaign.decide",
         target_type="conformance_campaign",
         target_id=campaign.pk,
-        after={"status": campaign.status, "certificate": campaign.certificate_number},
+        after={
+            "status": campaign.status,
+            "certificate": campaign.certificate_number,
+            "reason": campaign.outcome_reason,
+        },
+    )
+
+
+def _failure_reason(campaign: Campaign) -> str:
+    failing = [
+        str(Cycle.Kind(kind).label)
+        for kind in Cycle.Kind.values
+        if not campaign.cycles.filter(kind=kind, status=Cycle.Status.PASSED).exists()
+    ]
+    return _("All %(count)s cycles used without passing: %(tests)s.") % {
+        "count": campaign.max_cycles,
+        "tests": "、".join(failing),
+    }
+
+
+def _fail_booking(campaign: Campaign, *, user: User | None, now: dt.datetime) -> None:
+    """A failed official run closes its licensing appointment as failed; the company books again."""
+    if campaign.kind != Campaign.Kind.OFFICIAL or not campaign.booking_ref:
+        return
+    from yunzheng.licensing.services import test_booking_failed_by_official_run
+
+    test_booking_failed_by_official_run(
+        booking_id=campaign.booking_ref, reason=campaign.outcome_reason, actor=_actor(user), now=now
     )
 
 

@@ -200,7 +200,7 @@ def test_official_run_for_the_licensing_appointment_issues_the_test_passed_docum
     tenant = Tenant(company, contact, sandbox[0], sandbox[1], sandbox[0], sandbox[1])
 
     campaign = services.campaign_start_official(
-        company_id=company.pk, user=who.ministry, booking_id=booking.pk
+        company_id=company.pk, user=who.ministry, booking_id=booking.pk, now=now
     )
     assert campaign.reference.endswith("2026-05")
     assert campaign.max_cycles == 4

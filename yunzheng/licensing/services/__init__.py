@@ -80,6 +80,7 @@ from yunzheng.licensing.services.reminders import (
 )
 from yunzheng.licensing.services.testing import (
     application_retest,
+    test_booking_failed_by_official_run,
     test_passed_document_record,
     test_result_record,
 )
@@ -121,6 +122,7 @@ __all__ = [
     "test_account_open",
     "test_booking_cancel",
     "test_booking_create",
+    "test_booking_failed_by_official_run",
     "test_passed_document_record",
     "test_result_record",
     "test_slot_month_add_capacity",

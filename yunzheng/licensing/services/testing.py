@@ -28,7 +28,7 @@ from yunzheng.licensing.models import (
     TestBooking,
     TestPassedDocument,
 )
-from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _now, _role
+from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _now, _role, notify
 from yunzheng.licensing.workflow import (
     SYSTEM,
     Action,
@@ -168,3 +168,40 @@ def application_retest(
             reason=_("The test-passed document expired"),
         )
     return locked
+
+
+def test_booking_failed_by_official_run(
+    *, booking_id: int, reason: str, actor: Actor, now: dt.datetime | None = None
+) -> TestBooking | None:
+    """An official conformance run of the booking failed (its cycles used up, or ended by the
+    regulator): the booking is closed as failed (its slot stays used), the application returns to
+    booking by itself and the company is told to book a later month. Called by the conformance
+    app; a booking no longer active is left alone (returns None)."""
+    now = _now(now)
+    reason = (reason or "").strip() or _("Tests failed")
+    with transaction.atomic():
+        booking = TestBooking.objects.select_for_update().filter(pk=booking_id).first()
+        if booking is None or booking.status != TestBooking.Status.BOOKED:
+            return None
+        booking.status = TestBooking.Status.FAILED
+        booking.result_at = now
+        booking.save(update_fields=["status", "result_at"])
+        record_audit(
+            actor=actor,
+            action="licensing.booking.failed",
+            target_type="test_booking",
+            target_id=booking.pk,
+            reason=reason,
+        )
+        applications = LicenceApplication.objects.filter(company_id=booking.company_id, step=Step.TEST_RUN)
+        for application in applications:
+            locked = _lock(application)
+            _move(locked, action=Action.TEST_FAILED, user=None, now=now, role=SYSTEM, reason=reason)
+            notify(
+                party=Party.COMPANY,
+                application=locked,
+                text=_("The official test failed: %(reason)s. Book the test again in a later month.")
+                % {"reason": reason},
+                now=now,
+            )
+    return booking
