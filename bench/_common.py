@@ -178,11 +178,11 @@ def start_gunicorn(
     *,
     workers: int,
     threads: int,
-    config: str | None = "config/gunicorn.py",
+    config: str | None = None,
     extra_args: Sequence[str] = (),
     quiet: bool = True,
 ) -> subprocess.Popen[bytes]:
-    """gunicorn ``config.wsgi`` with the project's gunicorn config (worker warm-up hooks)."""
+    """gunicorn ``config.wsgi``; ``config="config/gunicorn.py"`` adds the warm-up hooks of `make run`."""
     args = [str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
     if config and (REPO / config).exists():
         args += ["--config", config]

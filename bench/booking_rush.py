@@ -28,8 +28,6 @@ import json
 import os
 import platform
 import resource
-import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -41,13 +39,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-DB_NAME = "yunzheng_bench_booking"
+import _common
+
+REPO = _common.REPO
+DB_NAME = _common.database_name("booking")
 DATABASE = {"name": DB_NAME}  # the database in use (see recreate_database)
-PG_URL = "postgres://postgres@127.0.0.1:5432"
-DOCS = REPO / "docs" / "benchmarks.md"
-SECTION_START = "<!-- bench/booking_rush.py: start -->"
-SECTION_END = "<!-- bench/booking_rush.py: end -->"
+PG_URL = _common.PG_URL
 STRATEGIES = ("counter", "row_lock")
 
 
@@ -212,52 +209,17 @@ def verify(month: str) -> dict[str, int]:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    return _common.free_port()
 
 
 def start_server(env: dict[str, str], port: int, *, workers: int, threads: int) -> subprocess.Popen[bytes]:
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "config.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--threads",
-            str(threads),
-            "--backlog",
-            "4096",
-            "--worker-connections",
-            "4000",
-            "--timeout",
-            "60",
-        ],
-        cwd=REPO,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
+    return _common.start_gunicorn(
+        env, port, workers=workers, threads=threads, extra_args=["--worker-connections", "4000"]
     )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                return server
-        except OSError:
-            time.sleep(0.2)
-    server.kill()
-    raise RuntimeError("gunicorn did not start")
 
 
 def stop_server(server: subprocess.Popen[bytes]) -> None:
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
+    _common.stop_server(server)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -414,15 +376,7 @@ def report(results: list[Result], args: argparse.Namespace) -> str:
 
 
 def write_docs(text: str) -> None:
-    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    section = f"{SECTION_START}\n{text}\n{SECTION_END}"
-    if SECTION_START in current and SECTION_END in current:
-        before, rest = current.split(SECTION_START, 1)
-        _, after = rest.split(SECTION_END, 1)
-        current = before + section + after
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(current, encoding="utf-8")
+    _common.write_docs_section("booking_rush.py", text)
 
 
 def main(argv: list[str] | None = None) -> int:

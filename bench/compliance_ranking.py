@@ -37,16 +37,12 @@ import platform
 import sys
 import time
 from datetime import date
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import _common
 
-DB_NAME = "yunzheng_bench_supervision"
-PG_URL = "postgres://postgres@127.0.0.1:5432"
-DOCS = REPO / "docs" / "benchmarks.md"
-SECTION_START = "<!-- bench/compliance_ranking.py: start -->"
-SECTION_END = "<!-- bench/compliance_ranking.py: end -->"
+REPO = _common.REPO
+DB_NAME = _common.database_name("supervision")
+PG_URL = _common.PG_URL
 
 MONTH = date(2026, 10, 1)
 RAW_DAY = date(2026, 9, 15)
@@ -92,27 +88,11 @@ REGIONS = (
 
 
 def recreate_database() -> None:
-    """Empty database: created if missing, else its schema is dropped and recreated (no DROP
-    DATABASE, which would wait for every backend of the cluster)."""
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-            return
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
-    with psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    _common.recreate_database(DB_NAME)
 
 
 def setup_django() -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"{PG_URL}/{DB_NAME}"
-    import django
-
-    django.setup()
+    _common.setup_django(DB_NAME)
 
 
 def timed(label: str, results: dict[str, float], fn, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -398,15 +378,7 @@ def ranking_reads() -> dict[str, int]:
 
 
 def write_docs(text: str) -> None:
-    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    section = f"{SECTION_START}\n{text}\n{SECTION_END}"
-    if SECTION_START in current and SECTION_END in current:
-        before, rest = current.split(SECTION_START, 1)
-        _, after = rest.split(SECTION_END, 1)
-        current = before + section + after
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(current, encoding="utf-8")
+    _common.write_docs_section("compliance_ranking.py", text)
 
 
 def main(argv: list[str] | None = None) -> int:

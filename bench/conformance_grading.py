@@ -28,41 +28,22 @@ import argparse
 import os
 import platform
 import random
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import _common
 
-DB_NAME = "yunzheng_bench_conformance"
-PG_URL = "postgres://postgres@127.0.0.1:5432"
-DOCS = REPO / "docs" / "benchmarks.md"
-SECTION_START = "<!-- bench/conformance_grading.py: start -->"
-SECTION_END = "<!-- bench/conformance_grading.py: end -->"
+REPO = _common.REPO
+DB_NAME = _common.database_name("conformance")
+PG_URL = _common.PG_URL
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-            return
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
-    with psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    _common.recreate_database(DB_NAME)
 
 
 def setup_django() -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"{PG_URL}/{DB_NAME}"
-    import django
-
-    django.setup()
+    _common.setup_django(DB_NAME)
     from django.core.management import call_command
 
     call_command("migrate", "--noinput", verbosity=0)
@@ -463,15 +444,7 @@ def build_large(orders: int) -> tuple[int, int, float, int]:
 
 
 def write_docs(section: str) -> None:
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    block = f"{SECTION_START}\n{section.rstrip()}\n{SECTION_END}"
-    if SECTION_START in text and SECTION_END in text:
-        head, rest = text.split(SECTION_START, 1)
-        _, tail = rest.split(SECTION_END, 1)
-        text = head + block + tail
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    _common.write_docs_section("conformance_grading.py", section)
 
 
 def main() -> None:
@@ -561,7 +534,6 @@ def main() -> None:
     print(section)
     if not args.no_docs:
         write_docs(section)
-        print(f"\nwrote the section of {DOCS.relative_to(REPO)}")
     if small_time >= 2.0 or large_time >= 60.0:
         print("WARNING: a target was missed")
 

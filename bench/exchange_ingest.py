@@ -2,9 +2,9 @@
 
     .venv/bin/python bench/exchange_ingest.py [--positions 600000] [--clients 6] [--no-docs]
 
-What it does (all traffic on 127.0.0.1, bounded to a few minutes):
+What it does (all traffic on 127.0.0.1, bounded to a few minutes; helpers in bench/_common.py):
 
-1. creates the PostgreSQL database ``yunzheng_bench_exchange`` (or empties its schema;
+1. creates the PostgreSQL database ``<BENCH_DB_PREFIX>_exchange`` (or empties its schema;
    postgres@127.0.0.1:5432, trust auth), migrates it, creates a company and a production credential;
 2. generates every request body BEFORE timing (unique records, so nothing is a duplicate);
 3. starts gunicorn (``config.wsgi``, production settings from environment variables, 2 workers x
@@ -13,10 +13,14 @@ What it does (all traffic on 127.0.0.1, bounded to a few minutes):
    protobuf, a mixed order/operation stream (JSON), and the naive baseline
    (``EXCHANGE_INGEST_STRATEGY=naive``: one ORM insert per record after the same validation)
    with a smaller volume;
-4. reports validated-and-committed records per second, p50/p99 acknowledgement latency per
-   request, the server's peak memory (sum of the gunicorn processes' VmRSS), and checks that the
-   rows in the database equal the acknowledged records;
-5. prints a table and rewrites its section of docs/benchmarks.md.
+4. measures, in the same run, the storage limit: binary COPY of the very rows the bulk run stored
+   (read back from the table) straight into the same table, commit per ``--batch`` rows, from
+   2 processes x ``--clients``/2 connections, no HTTP, no validation;
+5. reports validated-and-committed records per second, p50/p99 acknowledgement latency per
+   request, the server's peak memory (sum of the gunicorn processes' VmRSS), checks that the
+   rows in the database equal the acknowledged records, and gives the bulk path as a ratio of
+   the COPY limit and protobuf as a ratio of JSON;
+6. prints a table and rewrites its section of docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -30,87 +34,40 @@ import platform
 import queue
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import _common
 
-DB_NAME = "yunzheng_bench_exchange"
-PG_URL = "postgres://postgres@127.0.0.1:5432"
-DOCS = REPO / "docs" / "benchmarks.md"
-SECTION_START = "<!-- bench/exchange_ingest.py: start -->"
-SECTION_END = "<!-- bench/exchange_ingest.py: end -->"
+REPO = _common.REPO
+DB_NAME = _common.database_name("exchange")
+SETTINGS = "yz_bench_settings"
 
 
 def bench_env(strategy: str, settings_dir: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env.update(
-        {
-            "DJANGO_SETTINGS_MODULE": "yz_bench_settings",
-            "PYTHONPATH": os.pathsep.join([str(settings_dir), str(REPO), env.get("PYTHONPATH", "")]),
-            "DATABASE_URL": f"{PG_URL}/{DB_NAME}",
-            "SECRET_KEY": "bench-only-secret-key-" + "b" * 40,
-            "ALLOWED_HOSTS": "127.0.0.1,localhost",
-            "FIELD_ENCRYPTION_KEYS": '{"b1": "00112233445566778899aabbccddeeff"}',
-            "FIELD_ENCRYPTION_ACTIVE_KEY_ID": "b1",
-            "FIELD_HASH_KEY": "ffeeddccbbaa99887766554433221100",
-            "SECURE_SSL_REDIRECT": "0",
-            "SMS_BACKEND": "yunzheng.core.sms.ConsoleSmsBackend",
-            "YZ_BENCH_STRATEGY": strategy,
-        }
-    )
-    return env
+    return _common.bench_env(DB_NAME, settings_dir, SETTINGS, YZ_BENCH_STRATEGY=strategy)
 
 
 def write_settings(directory: Path) -> None:
-    """Production settings plus the two knobs the benchmark turns (config/ stays untouched)."""
-    base = os.environ.get("BENCH_BASE_SETTINGS", "config.settings.production")
-    (directory / "yz_bench_settings.py").write_text(
-        f"from {base} import *  # noqa: F403\n"
-        "import os\n"
-        "EXCHANGE_INGEST_STRATEGY = os.environ['YZ_BENCH_STRATEGY']\n"
-        "LOGGING = {'version': 1, 'disable_existing_loggers': False,\n"
-        "           'root': {'handlers': [], 'level': 'WARNING'}}\n",
-        encoding="utf-8",
+    """Production settings plus the ingest strategy knob (config/ stays untouched)."""
+    _common.write_settings(
+        directory, SETTINGS, ["EXCHANGE_INGEST_STRATEGY = os.environ['YZ_BENCH_STRATEGY']"]
     )
-
-
-# ---------------------------------------------------------------------------------------------
-# database and fixtures
-# ---------------------------------------------------------------------------------------------
 
 
 def recreate_database() -> None:
-    """A fresh, empty database: created if missing, else its schema is dropped and recreated.
-
-    Not DROP DATABASE: it waits for every backend of the cluster to acknowledge a barrier (so one
-    stuck session elsewhere stalls it), and interrupted, it leaves an invalid database behind.
-    """
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DB_NAME]).fetchone()
-        if not exists:
-            conn.execute(f"CREATE DATABASE {DB_NAME}")
-            return
-        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [DB_NAME])
-    with psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+    _common.recreate_database(DB_NAME)
 
 
 def migrate(env: dict[str, str]) -> None:
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=REPO, env=env, check=True
-    )
+    _common.migrate(env)
 
 
 def create_company(env: dict[str, str]) -> tuple[str, str]:
@@ -131,19 +88,85 @@ def create_company(env: dict[str, str]) -> tuple[str, str]:
 
 
 def count_rows(table: str) -> int:
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/{DB_NAME}") as conn:
-        row = conn.execute(f"SELECT count(*) FROM {table}").fetchone()  # noqa: S608 - fixed names
-        return int(row[0]) if row else 0
+    return _common.count_rows(DB_NAME, table)
 
 
 def truncate(*tables: str) -> None:
+    _common.execute(DB_NAME, f"TRUNCATE {', '.join(tables)}")
+    _common.execute(DB_NAME, "CHECKPOINT")
+
+
+# ---------------------------------------------------------------------------------------------
+# the storage limit: binary COPY of equivalent rows, no HTTP, no validation
+# ---------------------------------------------------------------------------------------------
+
+
+def _copy_worker(rows: list[tuple], batch: int, connections: int, out: Any) -> None:
+    """One process: ``connections`` threads, each COPYing its share, commit per ``batch`` rows."""
     import psycopg
 
-    with psycopg.connect(f"{PG_URL}/{DB_NAME}", autocommit=True) as conn:
-        conn.execute(f"TRUNCATE {', '.join(tables)}")
-        conn.execute("CHECKPOINT")
+    from yunzheng.exchange.ingest.rows import _POSITION_PG_TYPES, POSITION_COLUMNS
+
+    statement = f"COPY exchange_positionrecord ({', '.join(POSITION_COLUMNS)}) FROM STDIN (FORMAT BINARY)"
+    shares = [rows[i::connections] for i in range(connections)]
+
+    def copy_share(share: list[tuple]) -> None:
+        with psycopg.connect(_common.database_url(DB_NAME)) as conn:
+            for start in range(0, len(share), batch):
+                with conn.cursor() as cursor, cursor.copy(statement) as copy:
+                    copy.set_types(_POSITION_PG_TYPES)
+                    for row in share[start : start + batch]:
+                        copy.write_row(row)
+                conn.commit()
+
+    threads = [threading.Thread(target=copy_share, args=(share,)) for share in shares]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    out.put(len(rows))
+
+
+def copy_limit(limit_rows: int, batch: int, clients: int) -> RunResult:
+    """Rows/s of binary COPY into the positions table from 2 processes (``clients`` connections in
+    all), using rows the bulk run stored: read them back, empty the table, COPY them in again."""
+    import multiprocessing
+
+    import django
+    import psycopg
+
+    django.setup()  # the rows module imports models; the bench settings are in the environment
+    from yunzheng.exchange.ingest.rows import POSITION_COLUMNS
+
+    with psycopg.connect(_common.database_url(DB_NAME)) as conn:
+        rows = conn.execute(
+            f"SELECT {', '.join(POSITION_COLUMNS)} FROM exchange_positionrecord LIMIT %s",  # noqa: S608
+            [limit_rows],
+        ).fetchall()
+    truncate("exchange_positionrecord")
+    processes = 2
+    context = multiprocessing.get_context("fork")
+    out = context.SimpleQueue()
+    per_process = [rows[i::processes] for i in range(processes)]
+    workers = [
+        context.Process(target=_copy_worker, args=(share, batch, max(1, clients // processes), out))
+        for share in per_process
+    ]
+    started = time.perf_counter()
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    seconds = time.perf_counter() - started
+    copied = sum(out.get() for _ in workers)
+    result = RunResult(
+        name=f"storage limit: binary COPY of the same rows, commit per {batch}, {clients} connections",
+        records=len(rows),
+        acknowledged=copied,
+        seconds=seconds,
+    )
+    result.committed = count_rows("exchange_positionrecord")
+    return result
 
 
 # ---------------------------------------------------------------------------------------------
@@ -283,15 +306,9 @@ def protobuf_bodies(company_id: str, batches: list[tuple[str, list[dict]]], *, c
 # ---------------------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 class Server:
     def __init__(self, env: dict[str, str], *, workers: int, threads: int) -> None:
-        self.port = free_port()
+        self.port = _common.free_port()
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -402,10 +419,7 @@ class RunResult:
         return self.acknowledged / self.seconds if self.seconds else 0.0
 
     def pct(self, p: float) -> float:
-        if not self.latencies:
-            return 0.0
-        data = sorted(self.latencies)
-        return data[min(len(data) - 1, int(p / 100 * len(data)))] * 1000
+        return _common.percentile(self.latencies, p / 100) * 1000 if self.latencies else 0.0
 
 
 def drive(server: Server, token: str, bodies: list[Body], clients: int, name: str) -> RunResult:
@@ -477,34 +491,26 @@ def warm_up(server: Server, token: str, bodies: list[Body], clients: int) -> Non
 # ---------------------------------------------------------------------------------------------
 
 
-def table(results: list[RunResult]) -> str:
+def table(results: list[RunResult], limit: float = 0.0) -> str:
     lines = [
-        "| run | records | committed/s | p50 ack ms | p99 ack ms | server RSS MB | committed = acked |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| run | records | committed/s | of the COPY limit | p50 ack ms | p99 ack ms | server RSS MB "
+        "| committed = acked |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         ok = "yes" if r.committed == r.acknowledged and r.errors == 0 and r.rejected == 0 else "NO"
+        share = f"{r.per_second / limit:.0%}" if limit else "—"
+        latency = (f"{r.pct(50):.1f}", f"{r.pct(99):.1f}") if r.latencies else ("—", "—")
         lines.append(
-            f"| {r.name} | {r.acknowledged:,} | {r.per_second:,.0f} | {r.pct(50):.1f} | {r.pct(99):.1f} | "
-            f"{r.peak_rss_mb:,.0f} | {ok} ({r.committed:,} rows; {r.errors} errors, {r.duplicates} dup) |"
+            f"| {r.name} | {r.acknowledged:,} | {r.per_second:,.0f} | {share} | {latency[0]} "
+            f"| {latency[1]} | {r.peak_rss_mb:,.0f} "
+            f"| {ok} ({r.committed:,} rows; {r.errors} errors, {r.duplicates} dup) |"
         )
     return "\n".join(lines)
 
 
 def update_docs(text: str) -> None:
-    header = (
-        "# Benchmarks\n\nNumbers printed by the scripts in `bench/` on the development machine. "
-        "Each script rewrites its own section.\n"
-    )
-    current = DOCS.read_text(encoding="utf-8") if DOCS.exists() else header
-    section = f"{SECTION_START}\n{text}\n{SECTION_END}"
-    if SECTION_START in current and SECTION_END in current:
-        before, rest = current.split(SECTION_START, 1)
-        _, after = rest.split(SECTION_END, 1)
-        current = before + section + after
-    else:
-        current = current.rstrip("\n") + "\n\n" + section + "\n"
-    DOCS.write_text(current, encoding="utf-8")
+    _common.write_docs_section("exchange_ingest.py", text)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -519,6 +525,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--large-batch", type=int, default=5000)
     parser.add_argument("--large-positions", type=int, default=250_000)
+    parser.add_argument("--copy-rows", type=int, default=200_000, help="rows for the COPY-limit run")
     parser.add_argument("--clients", type=int, default=6)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=3)
@@ -594,6 +601,9 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         server.stop()
 
+    limit = copy_limit(args.copy_rows, args.batch, args.clients)
+    print(table([limit]).splitlines()[-1], flush=True)
+
     server = Server(naive_env, workers=args.workers, threads=args.threads)
     try:
         warm_up(server, token, warm[:4], args.clients)
@@ -614,34 +624,36 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
 
     total = time.perf_counter() - started
-    bulk, naive = results[0].per_second, results[4].per_second
+    json_run, large_run, protobuf_run, mixed_run, naive_run, naive_mixed_run = results
+    limit_rate = limit.per_second
     cpu = platform.processor() or platform.machine()
     summary = (
         "## Exchange ingest (`bench/exchange_ingest.py`)\n\n"
         f"End to end over HTTP on 127.0.0.1: gunicorn ({args.workers} workers x {args.threads} threads, "
         "production settings) -> JSON/protobuf decode -> spec validation -> PostgreSQL "
         f"{_pg_version()} commit (synchronous_commit on) -> acknowledgement; {args.clients} client "
-        f"threads on the same machine ({os.cpu_count()} CPUs, {cpu}). Every request body was generated "
-        "before timing; all records are unique. *committed = acked* compares the rows in the "
-        "database with the records the server acknowledged.\n\n"
-        + table(results)
-        + f"\n\nBulk vs naive on positions: {bulk / naive if naive else 0:,.1f}x. "
-        f"Run on {datetime.now().strftime('%Y-%m-%d %H:%M')} in {total:.0f} s.\n\n"
-        "Where the time goes (CPU per 1,000 positionVehicle records, profiled in one process): JSON "
-        "decode ~2 ms, spec validation ~4 ms, rows + binary COPY ~2 ms, Django and the batch/statistics "
-        "rows ~1 ms; PostgreSQL ~6-7 ms (partition routing, heap, the one unique index, WAL). Server "
-        "and database share the 2 cores with the load generator, so the numbers move with whatever else "
-        "runs: with other test suites busy on the same machine (load average ~9) the first row measured "
-        "12,600/s. Larger requests amortise the per-request and per-COPY costs (the 5,000-record row). "
-        "Protobuf spends ~5 ms per 1,000 records reading fields out of the upb messages, more than "
-        "JSON decoding; order/operation records are wider and stored as jsonb with two indexes, "
-        "so PostgreSQL needs 10-27 µs per record there.\n"
+        f"threads on the same machine ({cpu}; {_common.machine_note()}). Every request body was "
+        "generated before timing; all records are unique. *committed = acked* compares the rows in "
+        "the database with the records the server acknowledged. The storage limit is measured in the "
+        "same run: binary COPY of the rows the bulk run stored, read back and copied again into the "
+        f"emptied table, commit per {args.batch}, {args.clients} connections from 2 processes.\n\n"
+        + table([limit, *results], limit_rate)
+        + "\n\n"
+        f"**Bulk path (positions, JSON, batches of {args.batch}) = {json_run.per_second / limit_rate:.0%} "
+        f"of the COPY limit measured in the same run** ({json_run.per_second:,.0f} vs "
+        f"{limit_rate:,.0f} records/s; p50 {json_run.pct(50):.0f} ms, p99 {json_run.pct(99):.0f} ms). "
+        f"Batches of {args.large_batch}: {large_run.per_second / limit_rate:.0%}. Protobuf+gzip vs JSON: "
+        f"{_common.ratio(protobuf_run.per_second, json_run.per_second)}. Bulk vs naive on positions: "
+        f"{_common.ratio(json_run.per_second, naive_run.per_second)}; mixed stream bulk vs naive: "
+        f"{_common.ratio(mixed_run.per_second, naive_mixed_run.per_second)}. "
+        f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {total:.0f} s.\n\n"
+        "The ratio to the COPY limit is the figure to compare between runs: the server, the database "
+        "and the load generator share the 2 cores, and on a busy machine every absolute number drops.\n"
     )
     print()
     print(summary)
     if not args.no_docs:
         update_docs(summary)
-        print(f"updated {DOCS.relative_to(REPO)}")
     failed = any(r.committed != r.acknowledged or r.errors or r.rejected for r in results)
     return 1 if failed else 0
 
@@ -649,7 +661,7 @@ def main(argv: list[str] | None = None) -> int:
 def _pg_version() -> str:
     import psycopg
 
-    with psycopg.connect(f"{PG_URL}/postgres") as conn:
+    with psycopg.connect(_common.database_url("postgres")) as conn:
         row = conn.execute("SHOW server_version").fetchone()
         return str(row[0]).split()[0] if row else "?"
 

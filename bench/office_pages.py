@@ -32,17 +32,13 @@ import statistics
 import sys
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import _common
 
-DB_NAME = "yunzheng_bench_office"
-PG_URL = "postgres://postgres@127.0.0.1:5432"
-DOCS = REPO / "docs" / "benchmarks.md"
-SECTION_START = "<!-- bench/office_pages.py: start -->"
-SECTION_END = "<!-- bench/office_pages.py: end -->"
+REPO = _common.REPO
+DB_NAME = _common.database_name("office")
+PG_URL = _common.PG_URL
 
 CERTIFICATE_COLUMNS = [
     "number",
@@ -89,22 +85,11 @@ CITIES = ["330100", "330200", "330300", "330400", "330500", "150100", "150200", 
 
 
 def recreate_database() -> None:
-    import psycopg
-
-    with psycopg.connect(f"{PG_URL}/postgres", autocommit=True) as connection:
-        connection.execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", [DB_NAME]
-        )
-        connection.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}"')
-        connection.execute(f'CREATE DATABASE "{DB_NAME}"')
+    _common.recreate_database(DB_NAME)
 
 
 def setup_django() -> None:
-    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.test"
-    os.environ["DATABASE_URL"] = f"{PG_URL}/{DB_NAME}"
-    import django
-
-    django.setup()
+    _common.setup_django(DB_NAME)
     from django.conf import settings
 
     settings.SMS_BACKEND = "yunzheng.core.sms.LocmemSmsBackend"
@@ -385,17 +370,7 @@ def queue_plan() -> str:
 
 
 def write_docs(section: str) -> None:
-    # Others write their own sections of this file: re-read it right before writing and replace
-    # only the text between our markers.
-    text = DOCS.read_text(encoding="utf-8") if DOCS.exists() else "# Benchmarks\n"
-    block = f"{SECTION_START}\n{section.rstrip()}\n{SECTION_END}"
-    if SECTION_START in text and SECTION_END in text:
-        before, _sep, rest = text.partition(SECTION_START)
-        _old, _sep, after = rest.partition(SECTION_END)
-        text = before + block + after
-    else:
-        text = text.rstrip() + "\n\n" + block + "\n"
-    DOCS.write_text(text, encoding="utf-8")
+    _common.write_docs_section("office_pages.py", section)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -485,7 +460,6 @@ def main(argv: list[str] | None = None) -> int:
     )
     if not args.no_docs:
         write_docs(section)
-        print(f"wrote its section of {DOCS.relative_to(REPO)}")
     print(f"done in {elapsed:.0f} s")
     return 0
 
