@@ -4,6 +4,7 @@ real staff login, opens the supervision dashboard and sees only 杭州's numbers
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,9 @@ from yunzheng.supervision.tests.builders import build_month
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_city_regulator_sees_only_its_city(page: Any, live_server: Any, settings: Any) -> None:
+def test_city_regulator_sees_only_its_city(
+    page: Any, live_server: Any, settings: Any, tmp_path: Path
+) -> None:
     settings.SUPERVISION_MOVERS_MIN_ORDERS = 5
     build_month()  # 杭州: 甲出行 (40 orders) and 丙聚合 (4); 宁波: 乙出行 (10)
     for month in ("2026-09", "2026-10"):
@@ -60,6 +63,12 @@ def test_city_regulator_sees_only_its_city(page: Any, live_server: Any, settings
     ):
         assert page.get_by_test_id(chart).locator("canvas").count() >= 1, chart
     assert page.evaluate("() => typeof window.echarts") == "object"
+    # The map draws the vendored province and city outlines (no tiles fetched).
+    assert page.locator("html").get_attribute("data-map-outlines") == "1"
+    assert page.evaluate("() => !!window.echarts.getMap('china') && !!window.echarts.getMap('china-cities')")
+    map_dir = Path(os.environ.get("YZ_ARTIFACTS_DIR", "var/artifacts/browser"))
+    map_dir.mkdir(parents=True, exist_ok=True)
+    page.get_by_test_id("chart-map").screenshot(path=str(map_dir / "supervision-map.png"))
 
     # Drill down from the reasons to the orders of the unlicensed driver.
     page.get_by_test_id("reason-driver:unlicensed").click()
