@@ -17,6 +17,7 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from PIL import Image
 from playwright.sync_api import expect
 
+from yunzheng.core.clock import today_in_china
 from yunzheng.elicense import services
 from yunzheng.elicense.models import PlateColour, TrafficPassApplication
 from yunzheng.elicense.tests.conftest import SYSTEM, make_staff, make_verified_user
@@ -39,7 +40,7 @@ def test_apply_approve_show_and_verify_a_pass(page: Any, browser: Any, live_serv
     services.root_key()
     services.signing_key_create(province="120000", actor=SYSTEM)
     applicant = make_verified_user(name="刘洋")
-    today = services.today_in_china()
+    today = today_in_china()
     vehicle_certificate_issue(
         certificate_number="120101009999",
         plate_number="津A12345",

@@ -6,18 +6,6 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from yunzheng.accounts.models import CompanyCredential, RealNameVerification
-from yunzheng.core.errors import DomainError
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's error on the fields it names (or above the form)."""
-    placed = False
-    for detail in error.details:
-        if detail.field in form.fields:
-            form.add_error(detail.field, detail.message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 class LoginForm(forms.Form):

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.db.models import QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
@@ -14,6 +13,7 @@ from yunzheng.accounts.models import Company, CompanyCredential, CompanyMembersh
 from yunzheng.accounts.ocr import IdCardFields
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.accounts.services import REAL_NAME_REVIEW_DEPARTMENTS
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import NotFound, PermissionDenied
 
 
@@ -97,8 +97,8 @@ def realname_review_counts(*, staff_user: User) -> tuple[int, int]:
 
     pending = realname_review_queue(staff_user=staff_user)
     # The latest submission day that is already overdue today: one working day after it is past.
-    calendar, day = WorkingCalendar(), timezone.localdate()
-    while calendar.add_working_days(day, 1) >= timezone.localdate():
+    calendar, day = WorkingCalendar(), today_in_china()
+    while calendar.add_working_days(day, 1) >= today_in_china():
         day -= dt.timedelta(days=1)
     overdue = pending.filter(submitted_at__date__lte=day).count()
     return pending.count(), overdue

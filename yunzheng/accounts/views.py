@@ -34,7 +34,6 @@ from yunzheng.accounts.forms import (
     RealNameForm,
     RejectForm,
     StaffLoginForm,
-    add_domain_error,
 )
 from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.models import Company, RealNameVerification, User
@@ -43,6 +42,8 @@ from yunzheng.accounts.scopes import region_name, staff_scope
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
+from yunzheng.core.forms import add_domain_error
+from yunzheng.core.http import file_response
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 STAFF_PENDING_USER = "accounts_staff_pending_user"
@@ -260,13 +261,9 @@ def _photo_response(verification: RealNameVerification) -> HttpResponse:
         content = services.realname_photo_bytes(verification=verification)
     except (NotFound, FileNotFoundError):
         raise Http404 from None
-    response = HttpResponse(
-        content, content_type=verification.photo_content_type or "application/octet-stream"
+    return file_response(
+        content, content_type=verification.photo_content_type or "application/octet-stream", inline=True
     )
-    response["Cache-Control"] = "private, no-store"
-    response["Content-Disposition"] = "inline"
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 # --------------------------------------------------------------------------------------------

@@ -11,7 +11,6 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 
 from yunzheng.accounts.auth import user_auth
@@ -20,8 +19,8 @@ from yunzheng.alarms.dryrun import rule_dry_run
 from yunzheng.alarms.error_codes import AlarmErrorCode as Code
 from yunzheng.alarms.models import Alarm, AlarmRule
 from yunzheng.core.auth import current_user
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import NotFound, ValidationFailed
-from yunzheng.exchange.spec.validation import BEIJING
 
 router = Router(tags=["alarms"])
 
@@ -250,7 +249,7 @@ def dry_run(request: HttpRequest, rule_id: int, payload: DryRunIn) -> dict[str, 
     rule = selectors.rule_for(current_user(request), rule_id)
     if rule is None:
         raise NotFound(Code.NOT_FOUND, "No such rule in your region.")
-    day = payload.day or (timezone.now().astimezone(BEIJING).date() - timedelta(days=1))
+    day = payload.day or (today_in_china() - timedelta(days=1))
     result = rule_dry_run(
         kind=rule.kind,
         region_code=rule.region_code,

@@ -27,6 +27,7 @@ from yunzheng.alarms.kinds import default_params
 from yunzheng.alarms.models import Alarm, AlarmEvent, RuleKind, Severity
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.auth import current_user, staff_required
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError
 from yunzheng.exchange.spec.validation import BEIJING
 
@@ -206,7 +207,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             }
             try:
                 if request.POST.get("dry_run"):
-                    day = timezone.now().astimezone(BEIJING).date() - timedelta(days=1)
+                    day = today_in_china() - timedelta(days=1)
                     from yunzheng.alarms.kinds import validate_params, validate_schedule
 
                     validate_params(fields["kind"], fields["params"])

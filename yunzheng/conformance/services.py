@@ -42,6 +42,7 @@ from yunzheng.conformance.grading import (
 )
 from yunzheng.conformance.models import Campaign, Cycle
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from yunzheng.exchange.spec import get_spec
 
@@ -506,7 +507,7 @@ def _issue_test_passed_document(*, campaign: Campaign, user: User, now: dt.datet
 
     return test_passed_document_record(
         company=campaign.company,
-        issued_on=timezone.localdate(now),
+        issued_on=today_in_china(now),
         source="conformance",
         source_ref=f"conformance-campaign-{campaign.pk}",
         actor=_actor(user),

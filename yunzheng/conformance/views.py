@@ -28,6 +28,8 @@ from yunzheng.conformance.specversions import load_version, spec_diff, spec_vers
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError, NotFound
 from yunzheng.core.errors import PermissionDenied as DomainPermissionDenied
+from yunzheng.core.forms import message_domain_error
+from yunzheng.core.http import file_response
 
 
 def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -43,13 +45,6 @@ def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         return view(request, *args, **kwargs)
 
     return wrapper
-
-
-def _show_error(request: HttpRequest, error: DomainError) -> None:
-    text = error.message
-    if error.details:
-        text += " " + "；".join(d.message for d in error.details if d.message)
-    messages.error(request, text)
 
 
 def _visible(call: Callable[[], Any]) -> Any:
@@ -104,7 +99,7 @@ def campaign_start(request: HttpRequest, company_id: int) -> HttpResponse:
     except NotFound as exc:
         raise Http404(exc.message) from exc
     except DomainError as error:
-        _show_error(request, error)
+        message_domain_error(request, error)
         return HttpResponseRedirect(reverse("conformance:home"))
     messages.success(
         request, _("Test campaign started. Open a cycle, then upload with your sandbox credential.")
@@ -141,7 +136,7 @@ def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         cycle = services.cycle_open(campaign=campaign, kind=request.POST.get("kind", ""), user=user)
     except DomainError as error:
-        _show_error(request, error)
+        message_domain_error(request, error)
         return HttpResponseRedirect(_campaign_url(campaign))
     messages.success(
         request, _("Cycle %(number)s is open: sandbox uploads are graded in it.") % {"number": cycle.number}
@@ -157,7 +152,7 @@ def cycle_close(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         closed = services.cycle_close(cycle=cycle, user=user)
     except DomainError as error:
-        _show_error(request, error)
+        message_domain_error(request, error)
         return HttpResponseRedirect(reverse("conformance:cycle", args=[cycle.pk]))
     messages.success(request, _("Cycle %(number)s is graded.") % {"number": closed.number})
     return HttpResponseRedirect(reverse("conformance:cycle", args=[cycle.pk]))
@@ -171,7 +166,7 @@ def campaign_end(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.campaign_end(campaign=campaign, user=user)
     except DomainError as error:
-        _show_error(request, error)
+        message_domain_error(request, error)
     return HttpResponseRedirect(_campaign_url(campaign))
 
 
@@ -213,9 +208,12 @@ def campaign_compare(request: HttpRequest, pk: int) -> HttpResponse:
 def campaign_report_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     campaign = _visible(lambda: selectors.campaign_for_user(user=user, campaign_id=pk))
-    response = HttpResponse(campaign_pdf(campaign), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="conformance-campaign-{campaign.pk}.pdf"'
-    return response
+    return file_response(
+        campaign_pdf(campaign),
+        content_type="application/pdf",
+        filename=f"conformance-campaign-{campaign.pk}.pdf",
+        inline=True,
+    )
 
 
 @signed_in
@@ -283,7 +281,7 @@ def staff_official_start(request: HttpRequest) -> HttpResponse:
         )
     except (DomainError, ValueError) as error:
         if isinstance(error, DomainError):
-            _show_error(request, error)
+            message_domain_error(request, error)
         return HttpResponseRedirect(reverse("conformance:staff_home"))
     messages.success(request, _("Official test started. Open the first cycle when the company is ready."))
     return HttpResponseRedirect(_campaign_url(campaign))

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from yunzheng.core.crypto import sm3_hex
+from yunzheng.core.locks import advisory_xact_lock
 from yunzheng.core.middleware import current_request_id
 from yunzheng.core.models import AuditEntry
 
@@ -79,10 +80,7 @@ def record_audit(
     reason: str = "",
 ) -> AuditEntry:
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            with connection.cursor() as cursor:
-                cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_CHAIN_LOCK_KEY])
-        # SQLite: transactions are IMMEDIATE (config.env), so the write lock is already held.
+        advisory_xact_lock(_CHAIN_LOCK_KEY)
         last = AuditEntry.objects.order_by("-id").values_list("id", "entry_hash").first()
         entry = AuditEntry(
             id=(last[0] + 1) if last else 1,

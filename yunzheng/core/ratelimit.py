@@ -7,7 +7,7 @@ logins), so the limit survives restarts and holds across worker processes withou
     if free_at is not None:
         raise RateLimited(code, message, retry_after_seconds=seconds_until(free_at, now))
 
-Serialise concurrent callers for one key (e.g. `advisory_lock` / `lock_key`) inside the same
+Serialise concurrent callers for one key (`core.locks.advisory_xact_lock`) inside the same
 transaction, or two requests can both take the last slot.
 """
 

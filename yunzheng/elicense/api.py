@@ -424,18 +424,7 @@ def _download(request: HttpRequest, lid: str, kind: str) -> HttpResponse:
     licence = selectors.licence_for_holder(user=user, lid=lid)
     signed = services.licence_sign(licence=licence)
     services.licence_record_activation(licence=licence, user=user)
-    qr_text = signed.qr_text(public_base_url(request))
-    if kind == "pdf":
-        response = HttpResponse(
-            rendering.licence_pdf(licence, signed, qr_text=qr_text), content_type="application/pdf"
-        )
-    else:
-        response = HttpResponse(
-            rendering.licence_png(licence, signed, qr_text=qr_text), content_type="image/png"
-        )
-    response["Content-Disposition"] = f'attachment; filename="{licence.lid}.{kind}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return rendering.licence_download(licence, signed, base_url=public_base_url(request), kind=kind)
 
 
 @router.get("/licences/{lid}/png", auth=user_auth, summary="Download as PNG")

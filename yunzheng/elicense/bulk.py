@@ -21,6 +21,7 @@ from django.db.models import F
 
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.bulk_insert import insert_rows
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.elicense import qr_payload
 from yunzheng.elicense.models import (
@@ -29,7 +30,6 @@ from yunzheng.elicense.models import (
     LicenceNumberSequence,
     MinistryIndexEntry,
 )
-from yunzheng.elicense.services import today_in_china
 from yunzheng.elicense.services.sync import _status_after, _validate_sync, licence_content_hash
 
 

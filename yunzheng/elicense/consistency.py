@@ -29,6 +29,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.elicense import qr_payload
 from yunzheng.elicense.models import (
@@ -40,7 +41,7 @@ from yunzheng.elicense.models import (
     TrafficPassType,
     VehicleTransportCertificate,
 )
-from yunzheng.elicense.services import licence_content_hash, today_in_china
+from yunzheng.elicense.services import licence_content_hash
 
 AUTHENTICITY = "authenticity"
 COMPLETENESS = "completeness"

@@ -21,6 +21,7 @@ from yunzheng.accounts import demo as accounts_demo
 from yunzheng.accounts.models import Company, StaffProfile, User
 from yunzheng.accounts.services import staff_totp_device_create, staff_user_create
 from yunzheng.core.audit import Actor
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.core.demodata import DemoLogin
 from yunzheng.elicense import services
@@ -70,7 +71,7 @@ def _certificate(
     existing = VehicleTransportCertificate.objects.filter(certificate_number=number).first()
     if existing is not None:
         return existing
-    today = services.today_in_china()
+    today = today_in_china()
     return vehicle_certificate_issue(
         certificate_number=number,
         plate_number=plate,
@@ -112,7 +113,7 @@ def _application(
     existing = TrafficPassApplication.objects.filter(plate_number=plate, pass_type=pass_type).first()
     if existing is not None:
         return existing
-    today = services.today_in_china()
+    today = today_in_china()
     return traffic_pass_apply(
         user=driver,
         request=PassRequest(
@@ -145,7 +146,7 @@ def load_demo() -> list[DemoLogin]:
     if not VehicleViolation.objects.filter(plate_number="津C55555").exists():
         vehicle_violation_record(
             plate_number="津C55555",
-            occurred_on=services.today_in_china() - dt.timedelta(days=12),
+            occurred_on=today_in_china() - dt.timedelta(days=12),
             description="未按规定时段驶入限行区域（未处理）",
             actor=ACTOR,
         )

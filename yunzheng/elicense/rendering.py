@@ -15,6 +15,7 @@ from typing import Any
 
 import segno
 from django.conf import settings
+from django.http import HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -23,6 +24,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from yunzheng.accounts.scopes import region_name
 from yunzheng.core.crypto import mask_id_number
+from yunzheng.core.http import file_response
 from yunzheng.elicense.models import ElectronicLicence
 from yunzheng.elicense.services import SignedPayload
 
@@ -202,3 +204,16 @@ def licence_pdf(licence: ElectronicLicence, signed: SignedPayload, *, qr_text: s
             },
         )
     return bytes(HTML(string=html).write_pdf())
+
+
+def licence_download(
+    licence: ElectronicLicence, signed: SignedPayload, *, base_url: str, kind: str
+) -> HttpResponse:
+    """The licence as a PDF (`kind` "pdf") or PNG file download, named after its LID; its QR
+    links to the verification page under `base_url`."""
+    qr_text = signed.qr_text(base_url)
+    if kind == "pdf":
+        content, content_type = licence_pdf(licence, signed, qr_text=qr_text), "application/pdf"
+    else:
+        content, content_type = licence_png(licence, signed, qr_text=qr_text), "image/png"
+    return file_response(content, content_type=content_type, filename=f"{licence.lid}.{kind}")

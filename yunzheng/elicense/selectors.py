@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.accounts.scopes import staff_scope
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.core.errors import NotFound
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
@@ -24,7 +25,6 @@ from yunzheng.elicense.models import (
     SyncCheckRun,
     TrafficPassApplication,
 )
-from yunzheng.elicense.services import today_in_china
 
 
 def _licence_not_found() -> NotFound:

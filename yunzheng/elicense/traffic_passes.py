@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from yunzheng.core.ids import region_code_exists
 from yunzheng.core.sms import send_sms_on_commit
@@ -48,7 +49,7 @@ from yunzheng.elicense.models import (
     VehicleTask,
     VehicleTransportCertificate,
 )
-from yunzheng.elicense.services import licence_sync, today_in_china
+from yunzheng.elicense.services import licence_sync
 from yunzheng.elicense.traffic_pass_types import (
     DEFAULT_DECISION_WORKING_DAYS,
     pass_type_of,

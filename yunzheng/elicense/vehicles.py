@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from yunzheng.core.ids import find_non_halfwidth, region_code_exists
@@ -28,7 +29,7 @@ from yunzheng.elicense.models import (
     VehicleTransportCertificate,
     VehicleViolation,
 )
-from yunzheng.elicense.services import licence_sync, today_in_china
+from yunzheng.elicense.services import licence_sync
 
 SOURCE_TYPE = "elicense.vehicle_certificate"
 

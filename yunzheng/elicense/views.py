@@ -24,7 +24,9 @@ from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user, staff_required
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
+from yunzheng.core.forms import add_domain_error
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.api import public_base_url
 from yunzheng.elicense.consistency import KINDS, sync_check_run
@@ -269,14 +271,7 @@ def licence_download(request: HttpRequest, lid: str, kind: str) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("elicense:licence", lid=lid)
     services.licence_record_activation(licence=licence, user=user)
-    qr_text = signed.qr_text(public_base_url(request))
-    if kind == "pdf":
-        content, content_type = rendering.licence_pdf(licence, signed, qr_text=qr_text), "application/pdf"
-    else:
-        content, content_type = rendering.licence_png(licence, signed, qr_text=qr_text), "image/png"
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{licence.lid}.{kind}"'
-    return response
+    return rendering.licence_download(licence, signed, base_url=public_base_url(request), kind=kind)
 
 
 # --------------------------------------------------------------------------------------------
@@ -345,24 +340,13 @@ class PassApplyForm(forms.Form):
             field.widget = forms.HiddenInput()
 
 
-def _apply_errors_to_form(form: forms.Form, error: DomainError) -> None:
-    fields = set(form.fields)
-    placed = False
-    for detail in error.details:
-        if detail.field in fields:
-            form.add_error(detail.field, detail.message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
-
-
 @real_name_required
 def pass_apply(request: HttpRequest) -> HttpResponse:
     from yunzheng.accounts.selectors import companies_for_user, company_for_member
 
     user = current_user(request)
     companies = [(c.pk, c.name) for c in companies_for_user(user=user)]
-    today = services.today_in_china()
+    today = today_in_china()
     form = PassApplyForm(
         request.POST or None,
         request.FILES or None,
@@ -394,7 +378,7 @@ def pass_apply(request: HttpRequest) -> HttpResponse:
                 materials=[(upload.name, upload) for upload in data["materials"]],
             )
         except (ValidationFailed, DomainError) as error:
-            _apply_errors_to_form(form, error)
+            add_domain_error(form, error)
         else:
             messages.success(
                 request,
@@ -638,11 +622,4 @@ def staff_licence_download(request: HttpRequest, lid: str, kind: str) -> HttpRes
         messages.error(request, error.message)
         return redirect("elicense:staff_licence", lid=lid)
     services.licence_record_staff_view(licence=licence, staff_user=staff, what=f"download_{kind}")
-    qr_text = signed.qr_text(public_base_url(request))
-    if kind == "pdf":
-        content, content_type = rendering.licence_pdf(licence, signed, qr_text=qr_text), "application/pdf"
-    else:
-        content, content_type = rendering.licence_png(licence, signed, qr_text=qr_text), "image/png"
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{licence.lid}.{kind}"'
-    return response
+    return rendering.licence_download(licence, signed, base_url=public_base_url(request), kind=kind)

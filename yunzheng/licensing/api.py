@@ -25,6 +25,7 @@ from ninja import Router, Schema, Status
 
 from yunzheng.accounts.auth import user_auth
 from yunzheng.core.auth import current_user
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.licensing import selectors, services
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
@@ -124,7 +125,7 @@ def list_slots(request: HttpRequest) -> list[dict[str, Any]]:
             "opens_at": slot.opens_at,
             "is_open": slot.opens_at <= now,
         }
-        for slot in selectors.slot_months(on=selectors.today(now))
+        for slot in selectors.slot_months(on=today_in_china(now))
     ]
 
 
@@ -147,7 +148,7 @@ def create_booking(request: HttpRequest, payload: BookingIn) -> Status:
 
 
 def _application_out(application: LicenceApplication, *, detail: bool) -> dict[str, Any]:
-    view = selectors.task_view(application, on=selectors.today())
+    view = selectors.task_view(application, on=today_in_china())
     out: dict[str, Any] = {
         "id": application.pk,
         "company_id": application.company_id,

@@ -20,6 +20,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from yunzheng.accounts.models import Company, StaffProfile, User
 from yunzheng.accounts.services import staff_totp_device_create, staff_user_create
 from yunzheng.core.audit import Actor
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.demodata import DemoLogin
 from yunzheng.licensing import services
 from yunzheng.licensing.models import CityQuota, LicenceApplication, Step, TestSlotMonth
@@ -94,7 +95,7 @@ def _quotas(city: User | None, province: User | None) -> None:
 
 
 def _slot_months(ministry: User) -> None:
-    today = timezone.localdate()
+    today = today_in_china()
     this_month = today.replace(day=1)
     next_month = (this_month + dt.timedelta(days=32)).replace(day=1)
     for month in (this_month, next_month):
@@ -114,7 +115,7 @@ def _application(ministry: User) -> None:
     for kind in services.QUOTA_MATERIAL_KINDS:
         services.material_upload(application=application, kind=kind, upload=_pdf(f"{kind}.pdf"), user=user)
     services.quota_materials_submit(application=application, user=user)
-    today = timezone.localdate()
+    today = today_in_china()
     services.work_letter_send(
         application=application, user=city, letter_number="杭运管函〔2026〕12号（演示）", letter_date=today
     )

@@ -7,6 +7,7 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.portal import Destination, Fact, Panel, WorkQueue
 from yunzheng.licensing import selectors
 from yunzheng.licensing.models import REVIEW_DEPARTMENTS
@@ -65,7 +66,7 @@ def staff_pages(user: Any) -> list[Destination]:
 
 def company_panels(user: Any, company: Any) -> list[Panel]:
     """The company's licensing case with its next step, and its test appointments."""
-    on = selectors.today()
+    on = today_in_china()
     case_facts = []
     for application in selectors.open_applications_of(company).order_by("-pk")[:3]:
         task = selectors.task_view(application, on=on)

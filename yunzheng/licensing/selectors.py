@@ -18,11 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, CompanyMembership, StaffProfile, User
 from yunzheng.accounts.scopes import StaffScope, staff_profile_of
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import NotFound, PermissionDenied
 from yunzheng.licensing import deadlines
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
@@ -44,10 +44,6 @@ from yunzheng.licensing.models import (
 
 Dept = StaffProfile.Department
 Level = StaffProfile.Level
-
-
-def today(now: dt.datetime | None = None) -> dt.date:
-    return timezone.localdate(now or timezone.now())
 
 
 def scope_of(user: Any) -> StaffScope | None:
@@ -334,7 +330,7 @@ def staff_workbench_counts(user: Any) -> WorkbenchCounts:
     scope = scope_of(user)
     if scope is None or staff_party(scope) is None:
         return WorkbenchCounts(0, 0, 0, 0, acts_as_party=False)
-    on = today()
+    on = today_in_china()
     steps, reviews = staff_queue(scope=scope), department_queue(scope=scope)
     return WorkbenchCounts(
         steps=steps.count(),

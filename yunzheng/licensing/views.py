@@ -25,8 +25,10 @@ from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.models import User
 from yunzheng.accounts.scopes import region_name
 from yunzheng.core.auth import current_user, staff_required
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_phone
 from yunzheng.core.errors import DomainError, NotFound, ValidationFailed
+from yunzheng.core.forms import message_domain_error
 from yunzheng.licensing import files, selectors, services
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
@@ -41,13 +43,6 @@ from yunzheng.licensing.models import (
     TestSlotMonth,
 )
 from yunzheng.licensing.workflow import ACTION_LABELS, PHASE, STEPS_NEEDING_TEST_DOCUMENT, Action, phases_for
-
-
-def _show_error(request: HttpRequest, error: DomainError) -> None:
-    text = error.message
-    if error.details:
-        text += " " + "；".join(d.message for d in error.details if d.message)
-    messages.error(request, text)
 
 
 def _date(data: QueryDict, name: str, *, required: bool = True) -> dt.date | None:
@@ -99,7 +94,7 @@ def home(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if user.kind == User.Kind.STAFF:
         return redirect("licensing:staff_home")
-    today = selectors.today()
+    today = today_in_china()
     companies = []
     for company in selectors.companies_of(user):
         companies.append(
@@ -138,7 +133,7 @@ def apply(request: HttpRequest, company_id: int) -> HttpResponse:
             user=user,
         )
     except DomainError as error:
-        _show_error(request, error)
+        message_domain_error(request, error)
         return redirect("licensing:home")
     messages.success(request, _("Application created. Upload the materials of the first stage."))
     return redirect("licensing:application", pk=application.pk)
@@ -158,7 +153,7 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         application, role = selectors.application_for_user(user=user, application_id=pk)
     except NotFound:
         raise Http404 from None
-    today = selectors.today()
+    today = today_in_china()
     view = selectors.task_view(application, on=today)
     stage = view.stage
     reviews = selectors.department_reviews(stage)
@@ -218,14 +213,14 @@ def _act(action: str, application: LicenceApplication, user: User, data: QueryDi
             application=application,
             user=user,
             letter_number=data.get("letter_number", ""),
-            letter_date=_date(data, "letter_date") or selectors.today(),
+            letter_date=_date(data, "letter_date") or today_in_china(),
         )
     elif action == Action.MINISTRY_REPLY:
         services.ministry_reply_record(
             application=application,
             user=user,
             reply_number=data.get("reply_number", ""),
-            reply_date=_date(data, "reply_date") or selectors.today(),
+            reply_date=_date(data, "reply_date") or today_in_china(),
         )
     elif action == Action.MINISTRY_REFUSE:
         services.ministry_refuse(application=application, user=user, reason=reason)
@@ -317,7 +312,7 @@ def application_act(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         done = _act(request.POST.get("action", ""), application, user, request.POST)
     except DomainError as error:
-        _show_error(request, error)
+        message_domain_error(request, error)
     else:
         messages.success(request, done)
     return redirect("licensing:application", pk=pk)
@@ -339,7 +334,7 @@ def material_upload(request: HttpRequest, pk: int) -> HttpResponse:
             application=application, kind=request.POST.get("kind", ""), upload=upload, user=user
         )
     except DomainError as error:
-        _show_error(request, error)
+        message_domain_error(request, error)
     else:
         messages.success(request, _("Uploaded: %(name)s") % {"name": material.original_name})
     return redirect("licensing:application", pk=pk)
@@ -416,19 +411,19 @@ def evaluations(request: HttpRequest, company_id: int) -> HttpResponse:
                 kind=request.POST.get("kind", ""),
                 agency=request.POST.get("agency", ""),
                 report_number=request.POST.get("report_number", ""),
-                issued_on=_date(request.POST, "issued_on") or selectors.today(),
+                issued_on=_date(request.POST, "issued_on") or today_in_china(),
                 valid_until=_date(request.POST, "valid_until", required=False),
                 upload=upload,
                 user=user,
             )
         except DomainError as error:
-            _show_error(request, error)
+            message_domain_error(request, error)
         else:
             messages.success(request, _("Evaluation recorded."))
             back = request.GET.get("back", "")
             target = reverse("licensing:evaluations", kwargs={"company_id": company.pk})
             return HttpResponseRedirect(target + (f"?back={back}" if back.isdigit() else ""))
-    today = selectors.today()
+    today = today_in_china()
     return render(
         request,
         "licensing/evaluations.html",
@@ -449,16 +444,16 @@ def booking(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if request.method == "POST":
         try:
-            month = _date(request.POST, "month") or selectors.today()
+            month = _date(request.POST, "month") or today_in_china()
             services.test_booking_create(company_id=_int(request.POST, "company_id"), month=month, user=user)
         except DomainError as error:
-            _show_error(request, error)
+            message_domain_error(request, error)
         else:
             messages.success(
                 request, _("Test appointment booked for %(month)s.") % {"month": f"{month:%Y-%m}"}
             )
         return redirect("licensing:booking")
-    today = selectors.today()
+    today = today_in_china()
     companies = []
     if user.kind != User.Kind.STAFF:
         for company in selectors.companies_of(user):
@@ -484,7 +479,7 @@ def notification_read(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         services.notification_mark_read(user=current_user(request), notification_id=pk)
     except DomainError as error:
-        _show_error(request, error)
+        message_domain_error(request, error)
     target = request.POST.get("next", "")
     return HttpResponseRedirect(target if target.startswith("/licensing/") else reverse("licensing:home"))
 
@@ -506,7 +501,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     scope = _scope(request)
     party = selectors.staff_party(scope)
-    today = selectors.today()
+    today = today_in_china()
     queue = [
         {"stage": s, "days_left": (s.due_on - today).days if s.due_on else None}
         for s in selectors.staff_queue(scope=scope)
@@ -552,7 +547,7 @@ def staff_quotas(request: HttpRequest) -> HttpResponse:
                 user=user,
             )
         except DomainError as error:
-            _show_error(request, error)
+            message_domain_error(request, error)
         else:
             messages.success(request, _("City quota saved."))
         return redirect("licensing:staff_quotas")
@@ -584,7 +579,7 @@ def staff_slots(request: HttpRequest) -> HttpResponse:
                     user=user,
                 )
             else:
-                month = _date(request.POST, "month") or selectors.today()
+                month = _date(request.POST, "month") or today_in_china()
                 opens = request.POST.get("opens_at", "").strip()
                 opens_at = None
                 if opens:
@@ -600,7 +595,7 @@ def staff_slots(request: HttpRequest) -> HttpResponse:
                     month=month, user=user, capacity=_int(request.POST, "capacity", 20), opens_at=opens_at
                 )
         except DomainError as error:
-            _show_error(request, error)
+            message_domain_error(request, error)
         else:
             messages.success(request, _("Test appointments saved."))
         return redirect("licensing:staff_slots")
@@ -622,7 +617,7 @@ def staff_expiries(request: HttpRequest) -> HttpResponse:
         days = max(1, min(int(request.GET.get("days", "60")), 366))
     except ValueError:
         days = 60
-    today = selectors.today()
+    today = today_in_china()
     return render(
         request,
         "licensing/staff_expiries.html",

@@ -24,12 +24,12 @@ sends the application back to test_booking (company or the reminders command).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from yunzheng.core.workflow import Transition, WorkflowTable
 from yunzheng.licensing.models import REVIEW_DEPARTMENTS, LicencePath, Party, Phase, Step
 
 
@@ -100,20 +100,6 @@ SYSTEM = "system"
 BOTH_PATHS = frozenset(LicencePath)
 NATIONAL_ONLY = frozenset({LicencePath.NATIONAL})
 LOCAL_ONLY = frozenset({LicencePath.LOCAL})
-
-
-@dataclass(frozen=True)
-class Transition:
-    source: Step
-    action: Action
-    target: Step
-    roles: frozenset[str]
-    paths: frozenset[str] = BOTH_PATHS
-    reason_required: bool = False
-
-    @property
-    def opens_stage(self) -> bool:
-        return self.source != self.target
 
 
 def _t(
@@ -188,9 +174,8 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 del S, P
 
-TABLE: dict[tuple[str, str, str], Transition] = {
-    (t.source, t.action, path): t for t in TRANSITIONS for path in t.paths
-}
+# Variants are the licence paths (national / local).
+TABLE = WorkflowTable(TRANSITIONS)
 
 # Who must act while an application is in a step (the Stage's responsible party).
 RESPONSIBLE: dict[str, str] = {
@@ -249,13 +234,9 @@ def phases_for(path: str) -> list[Phase]:
 
 
 def find_transition(*, path: str, step: str, action: str) -> Transition | None:
-    return TABLE.get((step, action, path))
+    return TABLE.find(state=step, action=action, variant=path)
 
 
 def allowed_actions(*, path: str, step: str, role: str) -> list[Action]:
     """Actions `role` may take on an application in `step`, in table order (for buttons)."""
-    seen: list[Action] = []
-    for t in TRANSITIONS:
-        if t.source == step and role in t.roles and path in t.paths and t.action not in seen:
-            seen.append(t.action)
-    return seen
+    return [Action(a) for a in TABLE.allowed_actions(state=step, role=role, variant=path)]

@@ -15,12 +15,12 @@ import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from django.utils import timezone
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
 
 from yunzheng.accounts.auth import user_auth
 from yunzheng.core.auth import current_user
+from yunzheng.core.clock import today_in_china
 from yunzheng.practitioners import catalogue, selectors, services
 from yunzheng.practitioners.models import CaseType, MaterialKind, QualificationCertificate, ServiceCase
 from yunzheng.practitioners.workflow import ACTION_LABELS, Action
@@ -171,7 +171,7 @@ def _certificate_out(certificate: QualificationCertificate) -> CertificateOut:
     return CertificateOut(
         id=certificate.pk,
         number=certificate.number,
-        status=certificate.status_on(timezone.localdate()),
+        status=certificate.status_on(today_in_china()),
         categories=[
             CategoryOut(category=g.category, label=str(g.get_category_display()), status=g.status)
             for g in certificate.grants.all()
@@ -194,7 +194,7 @@ def _certificate_out(certificate: QualificationCertificate) -> CertificateOut:
 
 
 def _summary_fields(case: ServiceCase) -> dict[str, Any]:
-    today = timezone.localdate()
+    today = today_in_china()
     return {
         "id": case.pk,
         "number": case.number,

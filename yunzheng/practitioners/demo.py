@@ -18,7 +18,6 @@ import datetime as dt
 import io
 from typing import Any
 
-from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from PIL import Image, ImageDraw
 from stdnum.cn import ric
@@ -31,6 +30,7 @@ from yunzheng.accounts.services import (
     staff_user_create,
 )
 from yunzheng.core.audit import Actor
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.core.demodata import DemoLogin
 from yunzheng.elicense.models import SigningKey
@@ -256,7 +256,7 @@ def _signing_keys() -> None:
 
 
 def load_demo() -> list[DemoLogin]:
-    today = timezone.localdate()
+    today = today_in_china()
     _signing_keys()
     hangzhou_clerk = User.objects.filter(username="hz-transport").first()
     hohhot_clerk, hohhot_secret = _staff(HOHHOT_CLERK, StaffProfile.Level.CITY, HOHHOT, HOHHOT_AUTHORITY)

@@ -8,7 +8,6 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from yunzheng.core.errors import DomainError
 from yunzheng.practitioners import catalogue
 from yunzheng.practitioners.models import (
     CaseType,
@@ -17,17 +16,6 @@ from yunzheng.practitioners.models import (
     DeliveryMethod,
     QualificationCertificate,
 )
-
-
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's error on the fields it names (or above the form)."""
-    placed = False
-    for detail in error.details:
-        if detail.field in form.fields:
-            form.add_error(detail.field, detail.message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
 
 
 class AgreeForm(forms.Form):

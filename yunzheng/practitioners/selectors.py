@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Prefetch, Q, QuerySet
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, NotFound
 from yunzheng.practitioners import catalogue, workflow
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
@@ -177,7 +177,7 @@ def staff_queue(
     Overdue and due-today use the stored due date of the current step, so the database answers
     from the (scope, state, due_on) indexes; no calendar is computed per row.
     """
-    today = today or timezone.localdate()
+    today = today or today_in_china()
     cases = cases_for_staff(staff_user=staff_user)
     if filters.state == "open":
         cases = cases.filter(state__in=ACTIONABLE_STATES)
@@ -200,7 +200,7 @@ def staff_queue(
 
 def staff_queue_counts(*, staff_user: Any, today: dt.date | None = None) -> dict[str, int]:
     """Badges for the queue's filters: waiting, overdue, due today."""
-    today = today or timezone.localdate()
+    today = today or today_in_china()
     cases = cases_for_staff(staff_user=staff_user).filter(state__in=CLOCK_STATES)
     return {
         "overdue": cases.filter(due_on__lt=today).count(),
@@ -271,7 +271,7 @@ class QueueCount:
 def staff_workbench_counts(*, staff_user: Any, today: dt.date | None = None) -> dict[str, QueueCount]:
     """Workbench badges: certificate cases and information-verification requests waiting for the
     authority, and how many of each are past their due date. PermissionDenied outside transport."""
-    today = today or timezone.localdate()
+    today = today or today_in_china()
     waiting = cases_for_staff(staff_user=staff_user).filter(state__in=ACTIONABLE_STATES)
     verification = Q(case_type=CaseType.INFO_VERIFICATION)
     overdue = Q(state__in=CLOCK_STATES, due_on__lt=today)

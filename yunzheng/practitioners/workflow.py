@@ -17,11 +17,11 @@ the case at once: `case_approve` records approve and then complete.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
 
 from django.utils.translation import pgettext_lazy
 
+from yunzheng.core.workflow import Transition, WorkflowTable
 from yunzheng.practitioners.models import CaseState, CaseType
 
 
@@ -60,16 +60,6 @@ VERIFICATION_TYPES = frozenset({CaseType.INFO_VERIFICATION})
 ALL_TYPES = frozenset(CaseType)
 
 
-@dataclass(frozen=True)
-class Transition:
-    source: CaseState
-    action: Action
-    target: CaseState
-    roles: frozenset[Role]
-    case_types: frozenset[CaseType] = ALL_TYPES
-    reason_required: bool = False
-
-
 def _t(
     source: CaseState,
     action: Action,
@@ -97,21 +87,15 @@ TRANSITIONS: tuple[Transition, ...] = (
 )
 del S
 
-TABLE: dict[tuple[CaseState, Action], Transition] = {(t.source, t.action): t for t in TRANSITIONS}
+# Variants are the case types.
+TABLE = WorkflowTable(TRANSITIONS)
 
 
 def find_transition(*, case_type: str, state: str, action: Action) -> Transition | None:
     """The transition `action` takes from `state` for this case type, or None if not allowed."""
-    transition = TABLE.get((CaseState(state), action))
-    if transition is None or CaseType(case_type) not in transition.case_types:
-        return None
-    return transition
+    return TABLE.find(state=CaseState(state), action=action, variant=CaseType(case_type))
 
 
 def allowed_actions(*, case_type: str, state: str, role: Role) -> list[Action]:
     """Actions `role` may take on a case in `state`, in table order (for buttons and the API)."""
-    return [
-        t.action
-        for t in TRANSITIONS
-        if t.source == state and role in t.roles and CaseType(case_type) in t.case_types
-    ]
+    return [Action(a) for a in TABLE.allowed_actions(state=state, role=role, variant=case_type)]

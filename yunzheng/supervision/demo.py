@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from django.utils import timezone
-
 from yunzheng.accounts.models import Company
 from yunzheng.core.audit import Actor
+from yunzheng.core.clock import CHINA, today_in_china
 from yunzheng.core.demodata import DemoLogin
 from yunzheng.exchange.models import BaseInfoCurrent
 from yunzheng.exchange.spec import get_spec
-from yunzheng.exchange.spec.validation import BEIJING
 from yunzheng.supervision.imports import PeriodInput
 from yunzheng.supervision.licences import (
     identifier_problem,
@@ -87,7 +85,7 @@ def _identifiers(company: Company) -> tuple[list[tuple[str, str]], list[tuple[st
 
 def _periods(kind: str, identifiers: list[tuple[str, str]], today: date) -> list[PeriodInput]:
     out = []
-    yesterday_noon = datetime.combine(today - timedelta(days=1), time(12), tzinfo=BEIJING)
+    yesterday_noon = datetime.combine(today - timedelta(days=1), time(12), tzinfo=CHINA)
     for n, (key, display) in enumerate(identifiers):
         if n % 5 == 4:
             continue  # deliberately unlicensed
@@ -120,7 +118,7 @@ def load_demo() -> list[DemoLogin]:
     if company is None:
         accounts_demo.load_demo()
         company = Company.objects.get(credit_code=accounts_demo.COMPANY_CREDIT_CODE)
-    today = timezone.now().astimezone(BEIJING).date()
+    today = today_in_china()
     drivers, vehicles = _identifiers(company)
     for kind, identifiers in ((LicenceKind.DRIVER, drivers), (LicenceKind.VEHICLE, vehicles)):
         licence_periods_store(

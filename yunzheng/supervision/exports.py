@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from yunzheng.core.clock import CHINA
 from yunzheng.supervision import selectors
 from yunzheng.supervision.regions import name_of
 from yunzheng.supervision.selectors import AnalyticsScope, RateRow
@@ -156,7 +157,7 @@ def _noncompliant(scope: AnalyticsScope, p: Params) -> Table:
             r.company_id,
             r.order_id,
             name_of(r.city_code),
-            r.served_at.astimezone(selectors.BEIJING).strftime("%Y-%m-%d %H:%M:%S"),
+            r.served_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S"),
             r.driver,
             r.vehicle_no,
             "; ".join(r.reasons),
@@ -192,9 +193,7 @@ def _quality(scope: AnalyticsScope, p: Params) -> Table:
             _pct(r.reject_share),
             None if r.lag_avg_seconds is None else round(r.lag_avg_seconds, 1),
             r.lag_max_seconds,
-            r.last_received_at.astimezone(selectors.BEIJING).strftime("%Y-%m-%d %H:%M:%S")
-            if r.last_received_at
-            else "",
+            r.last_received_at.astimezone(CHINA).strftime("%Y-%m-%d %H:%M:%S") if r.last_received_at else "",
             " ".join(f"{c:06d}" for c in r.silent_cities),
             r.zero_duration,
             r.sub_km_paid,

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from yunzheng.exchange.spec.validation import BEIJING
+from yunzheng.core.clock import CHINA
 from yunzheng.supervision.licences import (
     identifier_problem,
     licence_display,
@@ -141,7 +141,7 @@ def _parse_moment(value: str) -> datetime:
         naive = datetime.fromisoformat(text)
         if naive.tzinfo is not None:
             return naive
-    return naive.replace(tzinfo=BEIJING)
+    return naive.replace(tzinfo=CHINA)
 
 
 def _columns(header: list[str]) -> dict[str, int]:

@@ -24,9 +24,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from stdnum.cn import ric
 
+from yunzheng.core.clock import CHINA
 from yunzheng.core.crypto import lookup_hash, mask_id_number
 from yunzheng.exchange.spec.reference_data import PLATE_PROVINCES
-from yunzheng.exchange.spec.validation import BEIJING
 from yunzheng.supervision.models import LicenceState, PeriodStatus
 
 #: The end of the last interval of an identifier ("until further notice"): far enough, yet a
@@ -92,7 +92,7 @@ def identifier_problem(kind: str, value: str) -> str | None:
 @functools.lru_cache(maxsize=65536)
 def day_start(day: date) -> datetime:
     """00:00 Beijing time of ``day``, as an aware datetime in UTC."""
-    return datetime.combine(day, time.min, tzinfo=BEIJING).astimezone(UTC)
+    return datetime.combine(day, time.min, tzinfo=CHINA).astimezone(UTC)
 
 
 @dataclass(frozen=True)

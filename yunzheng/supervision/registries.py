@@ -35,7 +35,7 @@ from typing import Any, Protocol
 from django.apps import apps
 from django.conf import settings
 
-from yunzheng.exchange.spec.validation import BEIJING
+from yunzheng.core.clock import CHINA
 from yunzheng.supervision.imports import PeriodInput
 from yunzheng.supervision.licences import identifier_problem, licence_display, normalise_identifier
 from yunzheng.supervision.models import LicenceKind, LicenceSource, PeriodStatus
@@ -62,7 +62,7 @@ def _model(app_label: str, name: str) -> Any | None:
 
 
 def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=BEIJING)
+    return datetime.combine(day, time.min, tzinfo=CHINA)
 
 
 def _clean(kind: str, raw: str) -> str | None:

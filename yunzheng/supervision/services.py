@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.models import Company
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.errors import ValidationFailed
+from yunzheng.core.locks import advisory_xact_lock
 from yunzheng.supervision import sql
 from yunzheng.supervision.error_codes import SupervisionErrorCode as Code
 from yunzheng.supervision.imports import FileError, PeriodInput, RowError, parse_csv
@@ -57,9 +58,7 @@ def _lock_analytics() -> None:
     """Serialise the batch writes of facts, intervals and aggregates (extraction, licence
     changes, monthly computation): each deletes and re-inserts a range, and two of them
     interleaving would clash on the same keys. SQLite's IMMEDIATE transactions serialise anyway."""
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_ANALYTICS_LOCK_KEY])
+    advisory_xact_lock(_ANALYTICS_LOCK_KEY)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,14 +14,15 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import staff_required
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError
+from yunzheng.core.http import file_response
 from yunzheng.supervision import bulletin as bulletin_module
 from yunzheng.supervision import exports, selectors, services
 from yunzheng.supervision.models import ActivityDaily, ComplianceRun
@@ -44,7 +45,7 @@ def _month(value: str | None) -> date:
         except DomainError as exc:
             raise Http404(exc.message) from exc
     latest = ComplianceRun.objects.order_by("-month").values_list("month", flat=True).first()
-    return latest or timezone.now().astimezone(selectors.BEIJING).date().replace(day=1)
+    return latest or today_in_china().replace(day=1)
 
 
 def _int(value: str | None, default: int | None = None, lo: int = 0, hi: int = 10**9) -> int | None:
@@ -277,15 +278,12 @@ def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
     )
     filename = f"supervision-{dataset}-{scope.region_prefix or 'all'}-{month:%Y%m}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(exports.to_csv(table), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            exports.to_xlsx(table),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+        return file_response(exports.to_csv(table), content_type="text/csv; charset=utf-8", filename=filename)
+    return file_response(
+        exports.to_xlsx(table),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=filename,
+    )
 
 
 def _bulletin(request: HttpRequest, month_value: str) -> tuple[AnalyticsScope, selectors.Bulletin]:
@@ -317,11 +315,12 @@ def bulletin_pdf(request: HttpRequest, month: str) -> HttpResponse:
         rows=len(data.platforms),
         filters={"scope": scope.region_prefix, "month": data.month.strftime("%Y-%m")},
     )
-    response = HttpResponse(bulletin_module.render_pdf(data), content_type="application/pdf")
-    response["Content-Disposition"] = (
-        f'inline; filename="bulletin-{scope.region_prefix or "all"}-{data.month:%Y%m}.pdf"'
+    return file_response(
+        bulletin_module.render_pdf(data),
+        content_type="application/pdf",
+        filename=f"bulletin-{scope.region_prefix or 'all'}-{data.month:%Y%m}.pdf",
+        inline=True,
     )
-    return response
 
 
 def _can_compute(request: HttpRequest) -> bool:

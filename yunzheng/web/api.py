@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema, Status
 from yunzheng.accounts.auth import user_auth
 from yunzheng.core import workdays
 from yunzheng.core.auth import current_staff
+from yunzheng.core.clock import today_in_china
 
 router = Router(tags=["platform"])
 
@@ -133,11 +134,10 @@ def _calendar_out(year: int, state: str) -> CalendarYearOut:
 
 @router.get("/calendar/years", response=list[CalendarYearOut], auth=None, summary="Statutory calendar years")
 def calendar_years_list(request: HttpRequest) -> list[CalendarYearOut]:
-    from django.utils import timezone
 
     from yunzheng.core.calendar_years import calendar_years_overview
 
-    return [_calendar_out(row["year"], row["state"]) for row in calendar_years_overview(timezone.localdate())]
+    return [_calendar_out(row["year"], row["state"]) for row in calendar_years_overview(today_in_china())]
 
 
 @router.post(

@@ -12,7 +12,6 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
@@ -21,7 +20,9 @@ from yunzheng.accounts.models import StaffProfile
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.core import calendar_years
 from yunzheng.core.auth import staff_required
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, PermissionDenied
+from yunzheng.core.forms import add_domain_error
 from yunzheng.core.models import StatutoryCalendarYear
 from yunzheng.core.workdays import missing_next_year
 
@@ -56,7 +57,7 @@ def calendar_warning(user: Any, today: dt.date | None = None) -> int | None:
         staff_scope(user)
     except PermissionDenied:
         return None
-    return missing_next_year(today or timezone.localdate())
+    return missing_next_year(today or today_in_china())
 
 
 def _parse_date(text: str, line_number: int) -> dt.date:
@@ -120,20 +121,9 @@ class CalendarYearForm(forms.Form):
         return days
 
 
-def _form_errors(form: forms.Form, error: DomainError) -> None:
-    placed = False
-    for detail in error.details:
-        target = detail.field.split("[", 1)[0]
-        if target in form.fields:
-            form.add_error(target, detail.message)
-            placed = True
-    if not placed:
-        form.add_error(None, error.message)
-
-
 @staff_required
 def calendar_years_page(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
+    today = today_in_china()
     return render(
         request,
         "web/calendar_years.html",
@@ -150,7 +140,7 @@ def calendar_years_page(request: HttpRequest) -> HttpResponse:
 def calendar_year_enter_page(request: HttpRequest) -> HttpResponse:
     if not may_maintain_calendar(request.user):
         raise DjangoPermissionDenied
-    initial = {"year": request.GET.get("year") or timezone.localdate().year + 1}
+    initial = {"year": request.GET.get("year") or today_in_china().year + 1}
     form = CalendarYearForm(request.POST or None, initial=initial)
     preview = None
     if request.method == "POST" and form.is_valid():
@@ -173,7 +163,7 @@ def calendar_year_enter_page(request: HttpRequest) -> HttpResponse:
                 return redirect("web:calendar_year", year=data["year"])
             preview = calendar_years.month_preview(data["year"], days)
         except DomainError as error:
-            _form_errors(form, error)
+            add_domain_error(form, error)
     return render(request, "web/calendar_enter.html", {"form": form, "preview": preview})
 
 

@@ -15,7 +15,6 @@ from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.models import PolicyAcceptance, SmsCode, User
 from yunzheng.accounts.policies import CURRENT_VERSIONS
 from yunzheng.accounts.services._common import (
-    lock_key,
     minutes_from_seconds,
     now_or_current,
     seconds_until,
@@ -26,6 +25,7 @@ from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.crypto import lookup_hash, mask_phone
 from yunzheng.core.errors import DomainError, PermissionDenied, RateLimited, ValidationFailed
 from yunzheng.core.ids import validate_mobile
+from yunzheng.core.locks import advisory_xact_lock
 from yunzheng.core.sms import send_sms_on_commit
 
 SMS_CODE_LENGTH = 6
@@ -112,7 +112,7 @@ def sms_code_request(
     phone_hash = lookup_hash(phone)
     code = f"{secrets.randbelow(10**SMS_CODE_LENGTH):0{SMS_CODE_LENGTH}d}"
     with transaction.atomic():
-        lock_key(_SMS_LOCK_NAMESPACE, phone_hash)
+        advisory_xact_lock(_SMS_LOCK_NAMESPACE, phone_hash)
         locked_until = _active_lock(phone_hash, now)
         if locked_until is not None:
             raise _phone_lock_error(locked_until, now)
@@ -296,7 +296,7 @@ def sms_login(
     error: DomainError | None = None
     result: LoginResult | None = None
     with transaction.atomic():
-        lock_key(_SMS_LOCK_NAMESPACE, phone_hash)
+        advisory_xact_lock(_SMS_LOCK_NAMESPACE, phone_hash)
         locked_until = _active_lock(phone_hash, now)
         if locked_until is not None:
             raise _phone_lock_error(locked_until, now)

@@ -24,7 +24,6 @@ from yunzheng.elicense.services._common import (
     SHARE_CODE_ALPHABET,
     SHARE_CODE_LENGTH,
     require_staff_covering,
-    today_in_china,
 )
 from yunzheng.elicense.services.keys import (
     root_key,
@@ -96,7 +95,6 @@ __all__ = [
     "signing_key_create",
     "signing_key_mark_compromised",
     "signing_key_rotate",
-    "today_in_china",
     "trust_list_issue",
     "trusted_key",
     "user_holds_licence",

@@ -13,7 +13,6 @@ from django.utils.translation import gettext as _
 from yunzheng.core.errors import (
     PermissionDenied,
 )
-from yunzheng.elicense import verifier
 
 ROOT_PROVINCE = "000000"  # the ministry: signs the trust list
 _REGION = re.compile(r"\d{6}")
@@ -30,11 +29,6 @@ def _setting(name: str, default: int) -> int:
 
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
-
-
-def today_in_china(now: dt.datetime | None = None) -> dt.date:
-    """Licence dates are calendar days in China Standard Time, whatever the server's zone."""
-    return verifier.china_date(_now(now))
 
 
 def require_staff_covering(*, staff_user: Any, region_code: str) -> None:

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import (
     generate_sm2_keypair,
     sm2_sign,
@@ -28,7 +29,7 @@ from yunzheng.elicense.models import (
     LicenceStatus,
     SigningKey,
 )
-from yunzheng.elicense.services._common import _REGION, ROOT_PROVINCE, _now, _setting, today_in_china
+from yunzheng.elicense.services._common import _REGION, ROOT_PROVINCE, _now, _setting
 
 # --------------------------------------------------------------------------------------------
 # Signing keys and the trust list

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import (
     sm2_sign,
 )
@@ -21,7 +22,7 @@ from yunzheng.elicense.models import (
     SigningKey,
 )
 from yunzheng.elicense.qr_payload import Claims, EssentialValue
-from yunzheng.elicense.services._common import _now, today_in_china
+from yunzheng.elicense.services._common import _now
 
 # --------------------------------------------------------------------------------------------
 # Signing QR payloads

@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     Conflict,
     ValidationFailed,
@@ -20,7 +21,7 @@ from yunzheng.elicense.models import (
     LicenceEvent,
     LicenceStatus,
 )
-from yunzheng.elicense.services._common import _now, today_in_china
+from yunzheng.elicense.services._common import _now
 from yunzheng.elicense.services.sync import _save_version
 
 # --------------------------------------------------------------------------------------------

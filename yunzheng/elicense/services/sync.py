@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import (
     lookup_hash,
     sm3_hex,
@@ -40,7 +41,6 @@ from yunzheng.elicense.services._common import (
     MAX_ESSENTIAL_ITEMS,
     MAX_ESSENTIAL_TEXT,
     _now,
-    today_in_china,
 )
 
 # --------------------------------------------------------------------------------------------

@@ -5,15 +5,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import (
     lookup_hash,
 )
 from yunzheng.core.errors import (
     RateLimited,
 )
+from yunzheng.core.locks import advisory_xact_lock
 from yunzheng.core.ratelimit import seconds_until, window_limit
 from yunzheng.elicense import verifier
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
@@ -24,7 +26,7 @@ from yunzheng.elicense.models import (
     VerificationAttempt,
 )
 from yunzheng.elicense.qr_payload import Claims
-from yunzheng.elicense.services._common import _now, _setting, today_in_china
+from yunzheng.elicense.services._common import _now, _setting
 from yunzheng.elicense.services.keys import trusted_key
 
 # --------------------------------------------------------------------------------------------
@@ -52,12 +54,8 @@ def _rate_limited(*, ip_hash: str, channel: str, now: dt.datetime) -> RateLimite
     """The error to raise (after the transaction commits the logged refusal), or None."""
     limit = _setting("ELICENSE_VERIFY_RATE_LIMIT", 60)
     window = dt.timedelta(seconds=_setting("ELICENSE_VERIFY_RATE_WINDOW_SECONDS", 60))
-    if connection.vendor == "postgresql":
-        # Serialise one client's attempts so two parallel requests cannot both take the last slot.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT pg_advisory_xact_lock(%s, %s)", [0x454C4943 - 2**31, int(ip_hash[:8], 16) - 2**31]
-            )
+    # Serialise one client's attempts so two parallel requests cannot both take the last slot.
+    advisory_xact_lock(0x454C4943, ip_hash)  # "ELIC"
     free_at = window_limit(
         VerificationAttempt.objects.filter(ip_hash=ip_hash, counted=True),
         window=window,

@@ -19,6 +19,7 @@ from yunzheng.accounts.services import (
     staff_user_create,
 )
 from yunzheng.core.audit import Actor
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.elicense import services
 from yunzheng.elicense.models import ElectronicLicence, LicenceType, PlateColour
@@ -121,7 +122,7 @@ def company(holder: User) -> Company:
 
 
 def today() -> dt.date:
-    return services.today_in_china()
+    return today_in_china()
 
 
 def sync_licence(

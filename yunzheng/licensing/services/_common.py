@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, StaffProfile, User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     Conflict,
     PermissionDenied,
@@ -242,7 +243,7 @@ def _move(
     reason = (reason or "").strip()
     if transition.reason_required and not reason:
         raise ValidationFailed.single(field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason."))
-    today = selectors.today(now)
+    today = today_in_china(now)
     if (
         application.step in STEPS_NEEDING_TEST_DOCUMENT
         and action not in (Action.RETEST, Action.WITHDRAW)
@@ -252,7 +253,7 @@ def _move(
     from_step = application.step
     new_stage: Stage | None = None
     current = selectors.open_stage(application)
-    if transition.opens_stage:
+    if not transition.is_self_loop:
         if current is not None:
             current.status = Stage.Status.DONE if action != Action.WITHDRAW else Stage.Status.CANCELLED
             current.completed_at = now
@@ -286,7 +287,7 @@ def _move(
         after={"step": application.step, "role": role, **(facts or {})},
         reason=reason,
     )
-    if transition.opens_stage:
+    if not transition.is_self_loop:
         _announce(application, action=action, stage=new_stage, reason=reason, now=now)
     return new_stage
 

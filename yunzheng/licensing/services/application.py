@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     Conflict,
     ErrorDetail,
@@ -70,7 +71,7 @@ def application_create(
         raise ValidationFailed.single(field="path", code=Code.FIELD_REQUIRED, message=_("Choose a path."))
     city_code = _require_city_code(city_code)
     _require_city_accepting(city_code)
-    today = selectors.today(now)
+    today = today_in_china(now)
     if (
         path == LicencePath.LOCAL
         and not OperatingLicence.objects.filter(
@@ -211,7 +212,7 @@ def work_letter_send(
     days run from the letter's date."""
     now = _now(now)
     letter_number = _text(letter_number, field="letter_number", limit=100, label=_("Letter number"))
-    letter_date = _not_future(letter_date, field="letter_date", today=selectors.today(now))
+    letter_date = _not_future(letter_date, field="letter_date", today=today_in_china(now))
     with transaction.atomic():
         locked = _lock(application)
         locked.letter_number, locked.letter_date = letter_number, letter_date
@@ -236,7 +237,7 @@ def ministry_reply_record(
 ) -> LicenceApplication:
     now = _now(now)
     reply_number = _text(reply_number, field="reply_number", limit=100, label=_("Reply number"))
-    reply_date = _not_future(reply_date, field="reply_date", today=selectors.today(now))
+    reply_date = _not_future(reply_date, field="reply_date", today=today_in_china(now))
     with transaction.atomic():
         locked = _lock(application)
         locked.ministry_reply_number, locked.ministry_reply_date = reply_number, reply_date

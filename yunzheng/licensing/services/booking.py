@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     Conflict,
     DomainError,
@@ -251,7 +252,7 @@ def _booking_attempt(*, company_id: int, month: dt.date, user: User, now: dt.dat
                 )
             ],
         )
-    if deadlines.month_end(month) < selectors.today(now):
+    if deadlines.month_end(month) < today_in_china(now):
         raise Conflict(Code.BOOKING_MONTH_PAST, _("This month is over."))
     if booked >= total:
         raise _booking_error(Code.BOOKING_FULL)

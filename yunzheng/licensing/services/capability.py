@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     Conflict,
     ErrorDetail,
@@ -112,7 +113,7 @@ def capability_distribute(
             raise Conflict(Code.ALREADY_DISTRIBUTED, _("The materials were already distributed."))
         _move(locked, action=Action.DISTRIBUTE, user=user, now=now)
         days = _setting("LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS", 10)
-        due = deadlines.or_unknown(lambda: deadlines.working_days_due(selectors.today(now), days))
+        due = deadlines.or_unknown(lambda: deadlines.working_days_due(today_in_china(now), days))
         if due is not None and stage.due_on is not None:
             due = min(due, stage.due_on)
         DepartmentReview.objects.bulk_create(
@@ -268,7 +269,7 @@ def capability_decide(
         if missing:
             facts["missing_reason"] = missing_reason
         if action == Action.APPROVE_CAPABILITY:
-            locked.capability_decided_on = selectors.today(now)
+            locked.capability_decided_on = today_in_china(now)
             locked.capability_decision_number = decision_number.strip()[:100]
             facts["decision_number"] = locked.capability_decision_number
         base_reason = reason.strip()
@@ -299,7 +300,7 @@ def capability_resubmit(
         stage = selectors.open_stage(locked)
         if stage is None or stage.kind != Step.CAPABILITY_REVISION:
             raise Conflict(Code.TRANSITION_NOT_ALLOWED, _("No revision was requested."))
-        if stage.due_on is not None and selectors.today(now) > stage.due_on:
+        if stage.due_on is not None and today_in_china(now) > stage.due_on:
             raise Conflict(
                 Code.REVISION_OVERDUE,
                 _("The week to resubmit ended on %(date)s; the application has lapsed.")
@@ -329,7 +330,7 @@ def capability_revision_lapse(
             stage is None
             or stage.kind != Step.CAPABILITY_REVISION
             or stage.due_on is None
-            or (selectors.today(now) <= stage.due_on)
+            or (today_in_china(now) <= stage.due_on)
         ):
             raise Conflict(Code.REVISION_NOT_OVERDUE, _("The company still has time to resubmit."))
         _move(
@@ -346,7 +347,7 @@ def capability_revisions_lapse_overdue(*, now: dt.datetime | None = None) -> int
     """Every application whose week to resubmit has passed lapses by itself (run by the reminders
     command; no clerk needed). Returns how many lapsed."""
     now = _now(now)
-    today = selectors.today(now)
+    today = today_in_china(now)
     lapsed = 0
     overdue = Stage.objects.filter(
         kind=Step.CAPABILITY_REVISION, status=Stage.Status.OPEN, due_on__lt=today

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     Conflict,
     ErrorDetail,
@@ -56,7 +57,7 @@ def security_evaluation_record(
         )
     agency = _text(agency, field="agency", limit=200, label=_("Evaluating agency"))
     report_number = _text(report_number, field="report_number", limit=100, label=_("Report number"))
-    issued_on = _not_future(issued_on, field="issued_on", today=selectors.today(now))
+    issued_on = _not_future(issued_on, field="issued_on", today=today_in_china(now))
     if kind == SecurityEvaluation.Kind.LEVEL3:
         yearly = deadlines.level3_valid_until(issued_on)
         valid_until = min(valid_until, yearly) if valid_until else yearly
@@ -142,5 +143,5 @@ def evaluations_submit(
     now = _now(now)
     with transaction.atomic():
         locked = _lock(application)
-        evaluations_require_valid(company=locked.company, on=selectors.today(now))
+        evaluations_require_valid(company=locked.company, on=today_in_china(now))
         _move(locked, action=Action.SUBMIT_EVALUATIONS, user=user, now=now)

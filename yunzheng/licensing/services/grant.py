@@ -9,10 +9,11 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     ValidationFailed,
 )
-from yunzheng.licensing import deadlines, selectors
+from yunzheng.licensing import deadlines
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     LicenceApplication,
@@ -49,7 +50,7 @@ def licence_grant(
     licence (地牌). Refused while an evaluation is missing or expired, or the test-passed document
     has expired. The electronic licence is created in the same transaction (elicense)."""
     now = _now(now)
-    today = selectors.today(now)
+    today = today_in_china(now)
     scope = _text(scope, field="scope", limit=200, label=_("Business scope"))
     area = _text(area, field="area", limit=200, label=_("Operating area"))
     years = valid_years if valid_years is not None else _setting("LICENSING_LICENCE_VALID_YEARS", 4)

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     NotFound,
 )
@@ -156,7 +157,7 @@ def reminders_send(*, now: dt.datetime | None = None, within_days: int = 30) -> 
     whose test-passed document expired sent back to the test, and applications whose week to
     resubmit revised capability materials has passed closed as lapsed."""
     now = _now(now)
-    today = selectors.today(now)
+    today = today_in_china(now)
     with translation.override(settings.LANGUAGE_CODE):
         filled = stage_deadlines_refresh()
         with transaction.atomic():

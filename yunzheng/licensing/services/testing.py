@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     Conflict,
     PermissionDenied,
@@ -62,7 +63,7 @@ def test_passed_document_record(
     now = _now(now)
     if source not in TestPassedDocument.Source.values:
         raise ValidationFailed.single(field="source", code=Code.FIELD_REQUIRED, message=_("Unknown source."))
-    issued_on = _not_future(issued_on, field="issued_on", today=selectors.today(now))
+    issued_on = _not_future(issued_on, field="issued_on", today=today_in_china(now))
     with transaction.atomic():
         document = TestPassedDocument.objects.create(
             company=company,
@@ -131,7 +132,7 @@ def test_result_record(
     if passed:
         return test_passed_document_record(
             company=application.company,
-            issued_on=issued_on or selectors.today(now),
+            issued_on=issued_on or today_in_china(now),
             source=TestPassedDocument.Source.MANUAL,
             source_ref="",
             actor=_actor(user),
@@ -157,7 +158,7 @@ def application_retest(
     with transaction.atomic():
         locked = _lock(application)
         document = selectors.current_test_document(locked.company)
-        if document is not None and deadlines.is_valid_on(document.valid_until, selectors.today(now)):
+        if document is not None and deadlines.is_valid_on(document.valid_until, today_in_china(now)):
             raise Conflict(Code.TEST_DOCUMENT_STILL_VALID, _("The test-passed document is still valid."))
         _move(
             locked,

@@ -45,10 +45,6 @@ def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 
 
-def _local_date(moment: dt.datetime) -> dt.date:
-    return timezone.localdate(moment)
-
-
 def scope_codes(region_code: str) -> tuple[str, str]:
     """(province, city) GB/T 2260 codes of a region: 330106 -> (330000, 330100)."""
     return region_code[:2] + "0000", region_code[:4] + "00"
@@ -167,7 +163,7 @@ def _transition(
         after={"state": transition.target, "number": case.number, **(extra_after or {})},
         reason=reason,
     )
-    return transition.target
+    return CaseState(transition.target)
 
 
 def _due_text(day: dt.date | None) -> str:

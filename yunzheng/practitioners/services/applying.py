@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from yunzheng.core.ids import validate_mobile
 from yunzheng.core.private_files import private_storage, read_private, store_private
@@ -36,7 +37,6 @@ from yunzheng.practitioners.models import (
 from yunzheng.practitioners.services._common import (
     PROVINCE_ABBREVIATIONS,
     _due_text,
-    _local_date,
     _lock_own_case,
     _lock_own_draft,
     _notify,
@@ -136,7 +136,7 @@ def case_draft_create(
             message=_("Read the business instructions and agree to them first."),
         )
     certificate = _own_certificate(user=applicant, certificate_id=certificate_id)
-    if not _eligible(certificate, case_type=case_type, today=_local_date(now)):
+    if not _eligible(certificate, case_type=case_type, today=today_in_china(now)):
         raise Conflict(
             Code.CERTIFICATE_NOT_ELIGIBLE,
             _("This certificate is not within its validity, so this service is not available for it."),
@@ -219,7 +219,7 @@ def case_form_save(
                 case_type=locked.case_type,
                 certificate=locked.certificate,
                 raw=details,
-                today=_local_date(now),
+                today=today_in_china(now),
                 account_name=applicant.real_name or "",
             )
         except ValidationFailed as failed:
@@ -490,7 +490,7 @@ def _submission_problems(case: ServiceCase, info: PersonalInfo, today: dt.date) 
 def case_submit(*, case: ServiceCase, applicant: User, now: dt.datetime | None = None) -> ServiceCase:
     """Submit a complete draft: it gets its number and its acceptance (or answer) deadline."""
     now = _now(now)
-    today = _local_date(now)
+    today = today_in_china(now)
     try:
         with transaction.atomic():
             locked = _lock_own_draft(case, applicant)
@@ -570,7 +570,7 @@ def case_supplement(
     """The applicant has re-uploaded what was asked for: the decision clock resumes, extended by
     the working days it stood still."""
     now = _now(now)
-    today = _local_date(now)
+    today = today_in_china(now)
     with transaction.atomic():
         locked = _lock_own_case(case, applicant)
         if locked.state == CaseState.RETURNED:
@@ -582,7 +582,7 @@ def case_supplement(
                     message=_("Upload every required material before sending the supplement."),
                 )
         returned_on = locked.returned_on or today
-        accepted_on = _local_date(locked.accepted_at) if locked.accepted_at else today
+        accepted_on = today_in_china(locked.accepted_at) if locked.accepted_at else today
         calendar = WorkingCalendar()
         try:
             total_paused = locked.paused_working_days + deadlines.paused_working_days(

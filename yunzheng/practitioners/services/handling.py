@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import Conflict, ErrorDetail, ValidationFailed
 from yunzheng.core.workdays import WorkingCalendar
 from yunzheng.practitioners import catalogue, deadlines
@@ -27,7 +28,6 @@ from yunzheng.practitioners.models import (
 )
 from yunzheng.practitioners.services._common import (
     _due_text,
-    _local_date,
     _lock_case,
     _notify,
     _now,
@@ -52,7 +52,7 @@ def case_accept(*, case: ServiceCase, staff: User, now: dt.datetime | None = Non
     now = _now(now)
     with transaction.atomic():
         locked = _lock_for_staff(case, staff)
-        accepted_on = _local_date(now)
+        accepted_on = today_in_china(now)
         due = deadlines.or_unknown(lambda: deadlines.decision_due(accepted_on))
         _transition(
             locked,
@@ -96,7 +96,7 @@ def case_return_for_supplement(
             reason=reason,
             now=now,
         )
-        locked.returned_on = _local_date(now)
+        locked.returned_on = today_in_china(now)
         locked.due_on = None
         locked.outcome_reason = reason
         locked.handled_by = staff
@@ -321,7 +321,7 @@ def case_deadlines_refresh(*, now: dt.datetime | None = None) -> int:
         )
         for case in pending:
             if case.state == CaseState.SUBMITTED and case.submitted_at:
-                submitted_on = _local_date(case.submitted_at)
+                submitted_on = today_in_china(case.submitted_at)
                 compute = (
                     deadlines.answer_due
                     if case.case_type == CaseType.INFO_VERIFICATION
@@ -330,7 +330,7 @@ def case_deadlines_refresh(*, now: dt.datetime | None = None) -> int:
                 due = deadlines.or_unknown(lambda: compute(submitted_on, calendar=calendar))  # noqa: B023
                 case.accept_due_on = due
             elif case.accepted_at:
-                accepted_on = _local_date(case.accepted_at)
+                accepted_on = today_in_china(case.accepted_at)
                 paused = case.paused_working_days
                 due = deadlines.or_unknown(
                     lambda: deadlines.decision_due(accepted_on, paused_working_days=paused, calendar=calendar)  # noqa: B023

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import decrypt_field, lookup_hash, mask_name, mask_phone
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.core.ids import region_code_exists, validate_resident_id
@@ -24,7 +25,7 @@ from yunzheng.practitioners.models import (
     QualificationCertificate,
     ServiceCase,
 )
-from yunzheng.practitioners.services._common import CERTIFICATE_VALIDITY_YEARS, _local_date, _now
+from yunzheng.practitioners.services._common import CERTIFICATE_VALIDITY_YEARS, _now
 
 # --------------------------------------------------------------------------------------------
 # The registry
@@ -89,7 +90,7 @@ def _certificate_update(
 
 
 def _apply_to_registry(case: ServiceCase, *, staff: User, actor: Actor, grade: str, now: dt.datetime) -> None:
-    today = _local_date(now)
+    today = today_in_china(now)
     certificate = QualificationCertificate.objects.select_for_update().get(pk=case.certificate_id)
     details = case.details
     reason = _("Case %(number)s approved") % {"number": case.number}

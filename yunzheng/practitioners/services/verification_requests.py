@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
 from yunzheng.core.ids import region_code_exists
@@ -33,7 +34,7 @@ from yunzheng.core.workdays import WorkingCalendar
 from yunzheng.practitioners import licences
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import QualificationCertificate, VerificationRequest
-from yunzheng.practitioners.services._common import _local_date, _now, office_scope
+from yunzheng.practitioners.services._common import _now, office_scope
 
 ANSWER_WORKING_DAYS = 2
 _NUMBER = re.compile(r"[A-Za-z0-9-]{1,32}")
@@ -116,7 +117,7 @@ def verification_request_accept(
         locked = _locked_for_staff(request, staff)
         if locked.state != State.SUBMITTED:
             raise Conflict(Code.TRANSITION_NOT_ALLOWED, _("Only a submitted request can be accepted."))
-        due = WorkingCalendar(provisional=True).due(_local_date(now), ANSWER_WORKING_DAYS)
+        due = WorkingCalendar(provisional=True).due(today_in_china(now), ANSWER_WORKING_DAYS)
         locked.state = State.ACCEPTED
         locked.accepted_at = now
         locked.due_on, locked.due_provisional = due.date, due.provisional
@@ -233,7 +234,7 @@ def verification_due_dates_recompute() -> int:
             due_provisional=True, state=State.ACCEPTED
         ):
             assert request.accepted_at is not None  # noqa: S101 - accepted requests have it
-            due = calendar.due(_local_date(request.accepted_at), ANSWER_WORKING_DAYS)
+            due = calendar.due(today_in_china(request.accepted_at), ANSWER_WORKING_DAYS)
             if due.provisional and due.date == request.due_on:
                 continue
             before = {"due_on": request.due_on}

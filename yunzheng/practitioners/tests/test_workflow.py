@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import pytest
+
+from yunzheng.core.workflow import WorkflowTable
 from yunzheng.practitioners.models import CaseState, CaseType
 from yunzheng.practitioners.workflow import TABLE, TRANSITIONS, Action, Role, allowed_actions, find_transition
 
 
 def test_each_state_and_action_has_one_transition() -> None:
-    assert len(TABLE) == len(TRANSITIONS)
+    # The table refuses two transitions for one (state, action, case type) when it is built.
+    assert TABLE.transitions == TRANSITIONS
+    with pytest.raises(ValueError, match="two transitions"):
+        WorkflowTable([*TRANSITIONS, TRANSITIONS[0]])
 
 
 def test_withdraw_only_before_acceptance() -> None:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from django.core import signing
 from django.http import Http404, HttpRequest
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.core.auth import current_user
@@ -19,10 +17,6 @@ from yunzheng.practitioners.models import (
 )
 
 AGREED_SESSION_KEY = "office_agreed_services"
-
-
-def _today() -> dt.date:
-    return timezone.localdate()
 
 
 def _service_or_404(slug: str) -> catalogue.ServiceDefinition:

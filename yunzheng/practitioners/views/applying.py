@@ -17,8 +17,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.models import User
 from yunzheng.core.auth import current_user
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number
 from yunzheng.core.errors import DomainError
+from yunzheng.core.forms import add_domain_error
 from yunzheng.practitioners import catalogue, selectors, services
 from yunzheng.practitioners.forms import (
     AgreeForm,
@@ -26,7 +28,6 @@ from yunzheng.practitioners.forms import (
     DeliveryForm,
     MaterialForm,
     PersonalForm,
-    add_domain_error,
 )
 from yunzheng.practitioners.models import (
     CaseState,
@@ -41,7 +42,6 @@ from yunzheng.practitioners.views._common import (
     _own_case,
     _service_or_404,
     _steps,
-    _today,
 )
 from yunzheng.practitioners.views.mine import _case_context
 
@@ -66,7 +66,7 @@ def office_home(request: HttpRequest) -> HttpResponse:
             "services": list(catalogue.SERVICES.values()),
             "certificates": certificates,
             "open_count": open_count,
-            "today": _today(),
+            "today": today_in_china(),
         },
     )
 
@@ -128,7 +128,7 @@ def service_certificate(request: HttpRequest, slug: str) -> HttpResponse:
             add_domain_error(form, error)
         else:
             return redirect("practitioners:case_info", pk=case.pk)
-    choices = selectors.certificate_choices(user=user, case_type=definition.case_type, today=_today())
+    choices = selectors.certificate_choices(user=user, case_type=definition.case_type, today=today_in_china())
     return render(
         request,
         "practitioners/service_certificate.html",
@@ -186,7 +186,7 @@ def case_info(request: HttpRequest, pk: int) -> HttpResponse:
         initial=initial,
         case_type=case.case_type,
         certificate=case.certificate,
-        years=catalogue.cycle_years(_today()),
+        years=catalogue.cycle_years(today_in_china()),
     )
     if request.method == "POST" and form.is_valid():
         try:

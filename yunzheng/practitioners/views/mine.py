@@ -17,8 +17,10 @@ from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.scopes import region_name
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.auth import current_user
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import decrypt_field, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound
+from yunzheng.core.http import file_response
 from yunzheng.elicense.api import public_base_url
 from yunzheng.practitioners import catalogue, licences, selectors, services
 from yunzheng.practitioners.models import (
@@ -28,7 +30,7 @@ from yunzheng.practitioners.models import (
     DeliveryMethod,
     ServiceCase,
 )
-from yunzheng.practitioners.views._common import _own_case, _shown_on_audited_page, _today
+from yunzheng.practitioners.views._common import _own_case, _shown_on_audited_page
 from yunzheng.practitioners.workflow import ACTION_LABELS, Action
 
 # --------------------------------------------------------------------------------------------
@@ -94,7 +96,7 @@ def _case_context(case: ServiceCase) -> dict[str, Any]:
         "delivery_label": DeliveryMethod(case.delivery_method).label if case.delivery_method else "",
         "detail_rows": detail_rows,
         "materials": list(selectors.current_materials(case).values()),
-        "today": _today(),
+        "today": today_in_china(),
         "region": region_name(case.region_code),
     }
 
@@ -113,7 +115,7 @@ def my_cases(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "practitioners/my_cases.html",
-        {"page": page, "group": group, "query": f"group={group}" if group else "", "today": _today()},
+        {"page": page, "group": group, "query": f"group={group}" if group else "", "today": today_in_china()},
     )
 
 
@@ -205,11 +207,9 @@ def material_file(request: HttpRequest, pk: int, material_pk: int) -> HttpRespon
 
 
 def _material_response(material: CaseMaterial) -> HttpResponse:
-    response = HttpResponse(services.material_bytes(material=material), content_type=material.content_type)
-    response["Cache-Control"] = "private, no-store"
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Disposition"] = "inline"
-    return response
+    return file_response(
+        services.material_bytes(material=material), content_type=material.content_type, inline=True
+    )
 
 
 @login_required
@@ -221,7 +221,7 @@ def my_certificates(request: HttpRequest) -> HttpResponse:
         "practitioners/my_certificates.html",
         {
             "certificates": list(selectors.certificates_for_user(user=user)),
-            "today": _today(),
+            "today": today_in_china(),
             "masked_name": mask_name(user.real_name or ""),
             "verification_slug": catalogue.service(CaseType.INFO_VERIFICATION).slug,
         },
@@ -247,10 +247,9 @@ def _voucher_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     except DomainError as error:  # no longer valid, or the province cannot sign yet
         messages.error(request, error.message)
         return redirect("practitioners:case_detail", pk=case.pk)
-    response = HttpResponse(content, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="credit-voucher-{assessment.cycle_year}.{kind}"'
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(
+        content, content_type=content_type, filename=f"credit-voucher-{assessment.cycle_year}.{kind}"
+    )
 
 
 @never_cache

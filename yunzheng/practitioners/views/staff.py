@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.auth import current_user, staff_required
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
 from yunzheng.practitioners import selectors, services
@@ -30,7 +31,7 @@ from yunzheng.practitioners.models import (
     CaseType,
     ServiceCase,
 )
-from yunzheng.practitioners.views._common import _shown_token, _today
+from yunzheng.practitioners.views._common import _shown_token
 from yunzheng.practitioners.views.mine import _case_context, _timeline_rows
 from yunzheng.practitioners.workflow import Action
 
@@ -52,7 +53,7 @@ def _office_staff(request: HttpRequest) -> User:
 def staff_queue(request: HttpRequest) -> HttpResponse:
     """The cases of the clerk's region, ordered by due date, with filters."""
     user = _office_staff(request)
-    today = _today()
+    today = today_in_china()
     state = request.GET.get("state", "open")
     if state not in ("open", "all", *[s for s in CaseState.values if s != CaseState.DRAFT]):
         state = "open"

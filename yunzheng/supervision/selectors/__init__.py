@@ -15,7 +15,6 @@ Definitions (see docs/adr/0050-supervision-compliance.md):
 
 from __future__ import annotations
 
-from yunzheng.exchange.spec.validation import BEIJING  # the exports and pages format times with it
 from yunzheng.supervision.selectors._common import (
     VALID,
     AnalyticsScope,
@@ -68,7 +67,6 @@ from yunzheng.supervision.selectors.rates import (
 )
 
 __all__ = [
-    "BEIJING",
     "CANCEL_METRICS",
     "GROUPS",
     "ISSUES",

@@ -12,8 +12,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company
+from yunzheng.core.clock import today_in_china
 from yunzheng.exchange.models import POSITION_VEHICLE, PositionRecord, RejectStat, UploadStat
-from yunzheng.exchange.spec.validation import BEIJING
 from yunzheng.supervision import sql
 from yunzheng.supervision.models import (
     ActivityDaily,
@@ -151,7 +151,7 @@ def quality_report(
 ) -> list[QualityRow]:
     """Timeliness and plausibility of each company's data over the last ``days`` days."""
     now = now or timezone.now()
-    today = now.astimezone(BEIJING).date()
+    today = today_in_china(now)
     since_day = today - timedelta(days=days - 1)
     companies = _scope_companies(scope, since_day)
     if company_id is not None:

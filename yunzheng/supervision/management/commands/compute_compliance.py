@@ -12,11 +12,10 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
-from django.utils import timezone
 
 from yunzheng.core.audit import Actor
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError
-from yunzheng.exchange.spec.validation import BEIJING
 from yunzheng.supervision.models import OrderFact
 from yunzheng.supervision.services import compliance_compute, order_facts_refresh
 
@@ -48,7 +47,7 @@ class Command(BaseCommand):
                     f"(facts {result.facts_ms} ms, aggregates {result.compute_ms} ms)"
                 )
                 return
-            day = options["day"] or timezone.now().astimezone(BEIJING).date() - timedelta(days=1)
+            day = options["day"] or today_in_china() - timedelta(days=1)
             orders = order_facts_refresh(day=day, region_prefix=options["region"])
             self.stdout.write(f"{day}: {orders} completed orders extracted and classified")
             if connection.vendor == "postgresql" and not connection.in_atomic_block:

@@ -1,0 +1,40 @@
+"""The one adapter from a service's DomainError to a page.
+
+Pages validate input with Django forms and call a service; when the service refuses, its error
+goes on the form fields it names (`ErrorDetail.field`; an indexed field such as ``days[2]`` goes on
+``days``), or above the form when it names none of them. Pages without a form show it as one
+message (`error_text`).
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.http import HttpRequest
+
+from yunzheng.core.errors import DomainError
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's error on the fields it names (or above the form)."""
+    placed = False
+    for detail in error.details:
+        target = detail.field.split("[", 1)[0]
+        if target in form.fields:
+            form.add_error(target, detail.message)
+            placed = True
+    if not placed:
+        form.add_error(None, error.message)
+
+
+def error_text(error: DomainError) -> str:
+    """The error and its details in one line (for pages that answer with a message)."""
+    text = error.message
+    if error.details:
+        text += " " + "；".join(d.message for d in error.details if d.message)
+    return text
+
+
+def message_domain_error(request: HttpRequest, error: DomainError) -> None:
+    """Show a service's error as a message on the next page."""
+    messages.error(request, error_text(error))
