@@ -29,6 +29,7 @@ from yunzheng.elicense.models import (
     VerificationAttempt,
 )
 from yunzheng.elicense.qr_payload import Claims
+from yunzheng.elicense.rendering import public_base_url
 from yunzheng.elicense.traffic_passes import (
     PassRequest,
     traffic_pass_apply,
@@ -309,14 +310,6 @@ def _pass_out(application: TrafficPassApplication) -> PassOut:
             for t in application.transitions.all()
         ],
     )
-
-
-def public_base_url(request: HttpRequest) -> str:
-    """Where the QR link points: ELICENSE_PUBLIC_BASE_URL, else this site as the request saw it."""
-    from django.conf import settings
-
-    configured = str(getattr(settings, "ELICENSE_PUBLIC_BASE_URL", ""))
-    return configured or request.build_absolute_uri("/").rstrip("/")
 
 
 # --------------------------------------------------------------------------------------------

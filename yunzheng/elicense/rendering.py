@@ -15,7 +15,7 @@ from typing import Any
 
 import segno
 from django.conf import settings
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -217,3 +217,9 @@ def licence_download(
     else:
         content, content_type = licence_png(licence, signed, qr_text=qr_text), "image/png"
     return file_response(content, content_type=content_type, filename=f"{licence.lid}.{kind}")
+
+
+def public_base_url(request: HttpRequest) -> str:
+    """Where the QR link points: ELICENSE_PUBLIC_BASE_URL, else this site as the request saw it."""
+    configured = str(getattr(settings, "ELICENSE_PUBLIC_BASE_URL", ""))
+    return configured or request.build_absolute_uri("/").rstrip("/")

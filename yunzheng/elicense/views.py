@@ -28,7 +28,6 @@ from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from yunzheng.core.forms import add_domain_error
 from yunzheng.elicense import rendering, selectors, services
-from yunzheng.elicense.api import public_base_url
 from yunzheng.elicense.consistency import KINDS, sync_check_run
 from yunzheng.elicense.models import (
     ElectronicLicence,
@@ -37,6 +36,7 @@ from yunzheng.elicense.models import (
     VerificationAttempt,
 )
 from yunzheng.elicense.qr_payload import ESSENTIAL_KEYS
+from yunzheng.elicense.rendering import public_base_url
 from yunzheng.elicense.traffic_pass_types import pass_types_for_region
 from yunzheng.elicense.traffic_passes import (
     PassRequest,

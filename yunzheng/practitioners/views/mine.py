@@ -21,7 +21,7 @@ from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import decrypt_field, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound
 from yunzheng.core.http import file_response
-from yunzheng.elicense.api import public_base_url
+from yunzheng.elicense.rendering import public_base_url
 from yunzheng.practitioners import catalogue, licences, selectors, services
 from yunzheng.practitioners.models import (
     CaseMaterial,
