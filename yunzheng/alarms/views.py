@@ -29,6 +29,8 @@ from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError
+from yunzheng.core.forms import add_domain_error
+from yunzheng.core.http import file_response
 from yunzheng.exchange.spec.validation import BEIJING
 
 
@@ -155,15 +157,16 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
         after={"format": fmt, "state": state, "rows": len(alarms)},
     )
     stamp = timezone.now().astimezone(BEIJING).strftime("%Y%m%d-%H%M")
+    filename = f"alarms-{stamp}.{fmt}"
     if fmt == "csv":
-        response = HttpResponse(exports.alarms_csv(alarms), content_type="text/csv; charset=utf-8")
-    else:
-        response = HttpResponse(
-            exports.alarms_xlsx(alarms),
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        return file_response(
+            exports.alarms_csv(alarms), content_type="text/csv; charset=utf-8", filename=filename
         )
-    response["Content-Disposition"] = f'attachment; filename="alarms-{stamp}.{fmt}"'
-    return response
+    return file_response(
+        exports.alarms_xlsx(alarms),
+        content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        filename=filename,
+    )
 
 
 # --- rules --------------------------------------------------------------------------------------
@@ -228,10 +231,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
                     messages.success(request, _("Saved as version %(v)d.") % {"v": rule.version})
                     return HttpResponseRedirect(reverse("alarms:rule_edit", args=[rule.pk]))
             except DomainError as exc:
-                for detail in exc.details:
-                    form.add_error(None, f"{detail.field}: {detail.message}")
-                if not exc.details:
-                    form.add_error(None, exc.message)
+                add_domain_error(form, exc)
     elif rule is not None:
         form = RuleForm(
             initial={

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from yunzheng.core import bulk_import
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.bulk_import import ImportReport, RowInvalid
+from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.core.errors import DomainError, ValidationFailed
 from yunzheng.core.ids import region_code_exists, validate_credit_code, validate_resident_id
@@ -340,7 +341,7 @@ def _violation_row(
             )
         return "created"
     current_remedy = "resolved" if current.resolved_at else "unresolved"
-    current_resolved_on = timezone.localdate(current.resolved_at) if current.resolved_at else None
+    current_resolved_on = today_in_china(current.resolved_at) if current.resolved_at else None
     stored = (current.plate_number, current.occurred_on, current.description, current.region_code)
     if (*stored, current_remedy, current_resolved_on) == (
         plate,
@@ -407,7 +408,7 @@ def _inspection_row(
         raise RowInvalid(
             "certificate_number", "region.out_of_scope", _("This region is outside your authority.")
         )
-    if inspected_on > timezone.localdate(now):
+    if inspected_on > today_in_china(now):
         raise RowInvalid("inspected_on", "inspection.in_future", _("An inspection cannot be in the future."))
     if valid_until is not None and valid_until < certificate.valid_from:
         raise RowInvalid(

@@ -27,6 +27,7 @@ from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
 from yunzheng.core.forms import add_domain_error
+from yunzheng.core.http import file_response
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.consistency import KINDS, sync_check_run
 from yunzheng.elicense.models import (
@@ -514,17 +515,14 @@ def _material_response(
     material = application.materials.filter(pk=material_id).first()
     if material is None:
         raise Http404
-    response = HttpResponse(
-        traffic_pass_material_content(material=material, viewer=viewer), content_type=material.content_type
-    )
     extension = {"application/pdf": "pdf", "image/png": "png", "image/jpeg": "jpg"}.get(
         material.content_type, "bin"
     )
-    response["Content-Disposition"] = (
-        f'attachment; filename="{application.reference}-{material.pk}.{extension}"'
+    return file_response(
+        traffic_pass_material_content(material=material, viewer=viewer),
+        content_type=material.content_type,
+        filename=f"{application.reference}-{material.pk}.{extension}",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
 
 
 @login_required

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import staff_required
 from yunzheng.core.errors import DomainError
+from yunzheng.core.http import file_response
 from yunzheng.registries.access import import_region_prefix
 from yunzheng.registries.importing import (
     KIND_NAMES,
@@ -81,6 +82,6 @@ def template(request: HttpRequest, kind: str) -> HttpResponse:
         chosen = import_kind(kind)
     except DomainError:
         raise DjangoPermissionDenied from None
-    response = HttpResponse(template_csv(chosen), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{chosen.name}-template.csv"'
-    return response
+    return file_response(
+        template_csv(chosen), content_type="text/csv; charset=utf-8", filename=f"{chosen.name}-template.csv"
+    )
