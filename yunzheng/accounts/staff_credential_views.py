@@ -22,10 +22,10 @@ from yunzheng.accounts.forms import (
     NewPasswordForm,
     OtpForm,
     PasswordChangeForm,
-    add_domain_error,
 )
 from yunzheng.core.auth import current_staff, staff_required
 from yunzheng.core.errors import DomainError, NotFound
+from yunzheng.core.forms import add_domain_error
 
 ENROL_DEVICE = "accounts_staff_enrol_device"
 
