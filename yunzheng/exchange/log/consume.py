@@ -14,6 +14,7 @@ route, once each (``LogReceipt``, written in the route's transaction).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -49,6 +50,11 @@ class ConsumeReport:
 async def _bind(settings: LogSettings, durable: str) -> Any:
     js = await runtime.jetstream(settings.servers, settings.publish_timeout)
     return await js.pull_subscribe_bind(durable=durable, stream=settings.stream)
+
+
+async def _ack_all(msgs: list[Any], timeout: float) -> None:
+    if msgs:
+        await asyncio.gather(*(msg.ack_sync(timeout=timeout) for msg in msgs))
 
 
 async def _drained(sub: Any) -> bool:
@@ -207,15 +213,14 @@ def consume(
                 time.sleep(0.5 if until_idle else 1)
                 continue
             for msg in msgs:
-                _handle(name, store, msg, report)
-                # Acknowledged only now that the transaction committed; a lost ack means a
-                # redelivery, which the message id recognises.
-                try:
-                    runtime.run(
-                        msg.ack_sync(timeout=settings.publish_timeout), timeout=settings.publish_timeout + 1
-                    )
-                except (runtime.LogUnavailable, NatsTimeout) as exc:
-                    logger.warning("exchange consume: ack lost (%s); the redelivery will be skipped", exc)
+                _handle(name, store, msg, report)  # one transaction per message, committed here
+            # Acknowledged only now that their transactions committed, all at once (one round
+            # trip, not one per message); a lost ack means a redelivery, which the message id
+            # recognises.
+            try:
+                runtime.run(_ack_all(msgs, settings.publish_timeout), timeout=settings.publish_timeout + 1)
+            except (runtime.LogUnavailable, NatsTimeout) as exc:
+                logger.warning("exchange consume: ack lost (%s); the redeliveries will be skipped", exc)
             got += len(msgs)
         if got:
             give_up = time.monotonic() + IDLE_GIVE_UP_SECONDS
