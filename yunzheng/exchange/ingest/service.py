@@ -194,6 +194,10 @@ def store_batch(
                 interface=interface.ipc_type_code,
                 wire_format=wire_format,
                 received=received,
+                # Counted as if every valid record is new (the usual case): one UPDATE fewer per
+                # batch; corrected below when the writer found duplicates.
+                accepted=len(valid),
+                duplicates=0,
                 rejected=len(rejected),
                 received_at=received_at,
                 request_id=request_id[:64],
@@ -203,9 +207,10 @@ def store_batch(
             if valid:
                 writer = _WRITERS[(plan.kind, strategy)]
                 inserted = writer(plan, company, valid, epochs, received_at, batch.pk)
-                IngestBatch.objects.filter(pk=batch.pk).update(
-                    accepted=inserted, duplicates=len(valid) - inserted
-                )
+                if inserted != len(valid):
+                    IngestBatch.objects.filter(pk=batch.pk).update(
+                        accepted=inserted, duplicates=len(valid) - inserted
+                    )
                 if forward and environment == CompanyCredential.Environment.PRODUCTION:
                     forwarding.enqueue(
                         company=company,
