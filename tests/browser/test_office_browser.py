@@ -182,7 +182,9 @@ def test_withdraw_before_acceptance_and_refused_after(page: Any) -> None:
         second = submitted(driver, second_certificate, CaseType.RENEWAL)
 
     page.goto(f"/office/cases/{first.pk}/")
-    page.get_by_test_id("withdraw").click()
+    page.get_by_test_id("withdraw").click()  # asks first
+    assert page.get_by_test_id("case-state").inner_text() != "已撤回"
+    page.get_by_test_id("withdraw-confirmed").click()
     assert page.get_by_test_id("case-state").inner_text() == "已撤回"
     assert "申请已撤回" in page.locator(".messages").inner_text()
 
@@ -190,6 +192,7 @@ def test_withdraw_before_acceptance_and_refused_after(page: Any) -> None:
     page.goto(f"/office/cases/{second.pk}/")
     services.case_accept(case=second, staff=clerk)
     page.get_by_test_id("withdraw").click()
+    page.get_by_test_id("withdraw-confirmed").click()
     assert "办件已受理，不能再撤回" in page.locator(".messages").inner_text()
     assert page.get_by_test_id("case-state").inner_text() == "已受理"
     assert page.get_by_test_id("withdraw").count() == 0

@@ -138,6 +138,11 @@ def _record(role: str, destinations: list[dict[str, Any]]) -> None:
 
 def test_anonymous_visitor(page: Any, demo: None) -> None:
     page.goto("/")
+    # The camera button says why it cannot scan in a browser without a camera or QR reader.
+    page.get_by_test_id("verify-licence").click()
+    page.get_by_test_id("scan-camera").click()
+    assert "相机" in page.get_by_test_id("scan-note").inner_text()
+    page.go_back()
     _screenshots(page, "anonymous")
     seen = []
     for testid in (
@@ -158,6 +163,10 @@ def test_anonymous_visitor(page: Any, demo: None) -> None:
 
 def test_driver(page: Any, demo: None) -> None:
     _sms_login(page, "13800000111", "login-driver")  # 李娜, a Hangzhou driver with cases
+    page.wait_for_url("**/home/driver/")
+    # 联系我们: the provincial business managers kept by staff (Zhejiang's first for her).
+    contacts = page.locator("#contact-title + table").inner_text()
+    assert contacts.index("浙江") < contacts.index("内蒙古")
     destinations = _walk(page, "driver", "/home/driver/")
     urls = {d["url"] for d in destinations}
     assert any(u.startswith("office/services/") for u in urls)

@@ -39,6 +39,16 @@ def realname_latest_for_user(*, user: User) -> RealNameVerification | None:
     )
 
 
+def realname_draft_for_user(*, user: User) -> RealNameVerification | None:
+    """The user's latest draft whose photo has been read, so that leaving the confirm step and
+    coming back keeps the recognised fields instead of asking for a new photo."""
+    return (
+        RealNameVerification.objects.filter(user=user, status=RealNameVerification.Status.DRAFT)
+        .order_by("-pk")
+        .first()
+    )
+
+
 def realname_prefill(verification: RealNameVerification) -> IdCardFields:
     return IdCardFields.from_json(verification.prefill)
 

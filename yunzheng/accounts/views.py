@@ -177,6 +177,7 @@ def realname(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "latest": latest,
+            "draft": selectors.realname_draft_for_user(user=user),
             "next": next_url,
             "masked_name": mask_name(user.real_name) if user.real_name else "",
             "masked_id_number": mask_id_number(user.id_number) if user.id_number else "",

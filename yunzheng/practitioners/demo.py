@@ -255,14 +255,42 @@ def _signing_keys() -> None:
             signing_key_create(province=province, actor=ACTOR)
 
 
+# 联系我们 on the driver's home: kept by each province's transport staff through the service.
+_CONTACTS = (
+    ("zj-transport", "330000", "陈敏", "浙江省交通运输厅运输服务处", "0571-87800000", "工作日 9:00-17:00"),
+    ("zj-transport", "330000", "周强", "浙江省道路运输管理服务中心", "0571-87800001", "工作日 8:30-17:30"),
+    (
+        INNER_MONGOLIA_CLERK,
+        "150000",
+        "乌兰",
+        "内蒙古自治区交通运输厅运输服务处",
+        "0471-6600000",
+        "工作日 9:00-17:00",
+    ),
+)
+
+
+def _business_contacts(inner_mongolia_clerk: User) -> None:
+    from yunzheng.practitioners.contacts import business_contact_add
+    from yunzheng.practitioners.models import BusinessContact
+
+    for username, province, name, unit, phone, hours in _CONTACTS:
+        keeper = User.objects.filter(username=username).first() or inner_mongolia_clerk
+        if not BusinessContact.objects.filter(province_code=province, name=name).exists():
+            business_contact_add(
+                staff_user=keeper, province_code=province, name=name, unit=unit, phone=phone, hours=hours
+            )
+
+
 def load_demo() -> list[DemoLogin]:
     today = today_in_china()
     _signing_keys()
     hangzhou_clerk = User.objects.filter(username="hz-transport").first()
     hohhot_clerk, hohhot_secret = _staff(HOHHOT_CLERK, StaffProfile.Level.CITY, HOHHOT, HOHHOT_AUTHORITY)
-    _province_clerk, province_secret = _staff(
+    province_clerk, province_secret = _staff(
         INNER_MONGOLIA_CLERK, StaffProfile.Level.PROVINCE, "150000", "内蒙古自治区交通运输厅"
     )
+    _business_contacts(province_clerk)
     users: dict[str, User] = {}
     certificates: dict[str, QualificationCertificate] = {}
     for row in HOLDERS:

@@ -1,14 +1,23 @@
-// Optional camera scanning on the verify page, where the browser has the BarcodeDetector API
-// (Chrome on Android). Everywhere else the phone's own camera app opens the QR link directly.
+// Camera scanning on the verify page, where the browser has the BarcodeDetector API (Chrome on
+// Android). Elsewhere the button says why it cannot scan and what to do instead: the phone's own
+// camera app opens the QR link directly, or the text can be pasted.
 (function () {
   "use strict";
-  if (!("BarcodeDetector" in window) || !navigator.mediaDevices) { return; }
   var button = document.getElementById("el-scan");
   var video = document.getElementById("el-video");
+  var note = document.getElementById("el-scan-note");
   var field = document.querySelector("textarea[name=payload]");
   if (!button || !video || !field) { return; }
-  button.hidden = false;
+  var explain = function (key) {
+    if (!note) { return; }
+    note.textContent = note.getAttribute(key);
+    note.hidden = false;
+  };
   button.addEventListener("click", function () {
+    if (!("BarcodeDetector" in window) || !navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) {
+      explain("data-no-camera");
+      return;
+    }
     var detector = new window.BarcodeDetector({ formats: ["qr_code"] });
     navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment" } }).then(function (stream) {
       video.srcObject = stream;
@@ -26,6 +35,6 @@
         }).catch(function () { window.requestAnimationFrame(tick); });
       };
       tick();
-    });
+    }).catch(function () { explain("data-denied"); });
   });
 })();
