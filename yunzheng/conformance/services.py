@@ -444,9 +444,15 @@ def _decide_campaign(*, campaign_id: int, user: User, now: dt.datetime) -> None:
         # Only a run for the licensing appointment issues the test-passed document; an official run
         # with a free-text reference is a supervisory check.
         if campaign.kind == Campaign.Kind.OFFICIAL and campaign.booking_ref:
-            document = _issue_test_passed_document(campaign=campaign, user=user, now=now)
-            campaign.certificate_number = document.number
-            campaign.certificate_valid_until = document.valid_until
+            try:
+                document = _issue_test_passed_document(campaign=campaign, user=user, now=now)
+            except Conflict as refused:  # e.g. on the ministry's credit blacklist: no test pass
+                campaign.status = Campaign.Status.FAILED
+                campaign.outcome_reason = str(refused.message)
+                _fail_booking(campaign, user=user, now=now)
+            else:
+                campaign.certificate_number = document.number
+                campaign.certificate_valid_until = document.valid_until
     elif campaign.max_cycles is not None and campaign.cycles.exclude(status=Cycle.Status.ABORTED).count() >= (
         campaign.max_cycles
     ):

@@ -17,6 +17,8 @@ class LicensingErrorCode(StrEnum):
 
     # Applications and their workflow
     APPLICATION_NOT_FOUND = "application.not_found"
+    BLACKLISTED = "credit.blacklisted"
+    BLACKLIST_ENTRY_NOT_FOUND = "credit.blacklist_entry_not_found"
     APPLICATION_ALREADY_OPEN = "application.already_open"
     APPLICATION_NATIONAL_LICENCE_REQUIRED = "application.national_licence_required"
     TRANSITION_NOT_ALLOWED = "application.transition_not_allowed"

@@ -13,6 +13,8 @@ private storage under random names and served only through permission-checked vi
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -535,3 +537,40 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.text[:40]
+
+
+class CreditBlacklistEntry(models.Model):
+    """An entry of the ministry's credit blacklist (信用黑名单): while it is active (from
+    ``starts_on`` to ``ends_on`` inclusive, or open-ended, and not lifted) the company can neither
+    pass the access test nor be granted a licence."""
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="credit_blacklist")
+    reason = models.TextField(_("reason"))
+    starts_on = models.DateField(_("from"))
+    ends_on = models.DateField(_("until"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("recorded by")
+    )
+    recorded_at = models.DateTimeField(_("recorded at"))
+    lifted_at = models.DateTimeField(_("lifted at"), null=True, blank=True)
+    lift_reason = models.TextField(_("reason for lifting"), blank=True)
+
+    class Meta:
+        verbose_name = _("credit blacklist entry")
+        verbose_name_plural = _("credit blacklist entries")
+        ordering = ["-starts_on", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(ends_on__isnull=True) | models.Q(ends_on__gte=models.F("starts_on")),
+                name="licensing_blacklist_dates_ordered",
+            ),
+            models.CheckConstraint(condition=~models.Q(reason=""), name="licensing_blacklist_has_reason"),
+        ]
+
+    def __str__(self) -> str:
+        return f"blacklist #{self.pk} ({self.company_id})"
+
+    def active_on(self, day: dt.date) -> bool:
+        return (
+            self.lifted_at is None and self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
+        )

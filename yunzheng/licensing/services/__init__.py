@@ -41,6 +41,12 @@ from yunzheng.licensing.services.application import (
     vpn_account_open,
     work_letter_send,
 )
+from yunzheng.licensing.services.blacklist import (
+    active_blacklist_entry,
+    blacklist_entry_lift,
+    blacklist_entry_record,
+    blacklist_require_clear,
+)
 from yunzheng.licensing.services.booking import (
     ServiceBusy,
     default_opens_at,
@@ -89,9 +95,13 @@ __all__ = [
     "QUOTA_MATERIAL_KINDS",
     "SHANGHAI",
     "ServiceBusy",
+    "active_blacklist_entry",
     "application_create",
     "application_retest",
     "application_withdraw",
+    "blacklist_entry_lift",
+    "blacklist_entry_record",
+    "blacklist_require_clear",
     "capability_decide",
     "capability_distribute",
     "capability_extend",

@@ -21,6 +21,7 @@ from yunzheng.licensing.models import (
     OperatingLicence,
 )
 from yunzheng.licensing.services._common import _actor, _lock, _move, _now, _setting, _text
+from yunzheng.licensing.services.blacklist import blacklist_require_clear
 from yunzheng.licensing.services.evaluations import evaluations_require_valid
 from yunzheng.licensing.workflow import (
     Action,
@@ -60,6 +61,7 @@ def licence_grant(
         )
     with transaction.atomic():
         locked = _lock(application)
+        blacklist_require_clear(locked.company, on=today)
         evaluations_require_valid(company=locked.company, on=today)
         valid_until = deadlines.add_months(today, 12 * years) - dt.timedelta(days=1)
         licence = OperatingLicence.objects.create(

@@ -30,6 +30,7 @@ from yunzheng.licensing.models import (
     TestPassedDocument,
 )
 from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _now, _role, notify
+from yunzheng.licensing.services.blacklist import blacklist_require_clear
 from yunzheng.licensing.workflow import (
     SYSTEM,
     Action,
@@ -64,6 +65,8 @@ def test_passed_document_record(
     if source not in TestPassedDocument.Source.values:
         raise ValidationFailed.single(field="source", code=Code.FIELD_REQUIRED, message=_("Unknown source."))
     issued_on = _not_future(issued_on, field="issued_on", today=today_in_china(now))
+    # A company on the ministry's credit blacklist cannot pass the test while the entry is active.
+    blacklist_require_clear(company, on=today_in_china(now))
     with transaction.atomic():
         document = TestPassedDocument.objects.create(
             company=company,
