@@ -11,10 +11,9 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.models import Company, CompanyCredential, CompanyMembership, RealNameVerification, User
 from yunzheng.accounts.ocr import IdCardFields
-from yunzheng.accounts.scopes import staff_scope
-from yunzheng.accounts.services import REAL_NAME_REVIEW_DEPARTMENTS
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.clock import today_in_china
-from yunzheng.core.errors import NotFound, PermissionDenied
+from yunzheng.core.errors import NotFound
 
 
 def _not_found() -> NotFound:
@@ -54,11 +53,7 @@ def realname_prefill(verification: RealNameVerification) -> IdCardFields:
 
 
 def _reviewable(staff_user: User) -> QuerySet[RealNameVerification]:
-    scope = staff_scope(staff_user)
-    if not scope.in_department(*REAL_NAME_REVIEW_DEPARTMENTS):
-        raise PermissionDenied(
-            Code.STAFF_DEPARTMENT_NOT_ALLOWED, _("Your department does not review real-name verifications.")
-        )
+    scope = authorize(staff_user, "realname.review")
     return (
         RealNameVerification.objects.exclude(status=RealNameVerification.Status.DRAFT)
         .filter(region_code__startswith=scope.region_prefix)

@@ -8,6 +8,7 @@ import base64
 import segno
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -122,3 +123,25 @@ def staff_password_change(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your password was changed."))
             return redirect("accounts:staff_home")
     return render(request, "accounts/staff_password.html", {"form": form, "title": _("Change your password")})
+
+
+@staff_required
+def staff_permissions(request: HttpRequest) -> HttpResponse:
+    """The permission table, for administrators (`permissions.view`)."""
+    from yunzheng.accounts.models import StaffProfile
+    from yunzheng.accounts.permissions import PERMISSIONS, REGION_RULES, authorize
+
+    try:
+        authorize(current_staff(request), "permissions.view")
+    except DomainError as error:
+        raise DjangoPermissionDenied(error.message) from None
+    columns = [(d, lv) for d in StaffProfile.Department for lv in StaffProfile.Level]
+    rows = [
+        {
+            "permission": p,
+            "region_rule": REGION_RULES[p.region],
+            "cells": [d.value in p.departments and lv.value in p.levels for d, lv in columns],
+        }
+        for p in PERMISSIONS
+    ]
+    return render(request, "accounts/staff_permissions.html", {"rows": rows, "columns": columns})

@@ -35,6 +35,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
         "staff/reset/<str:token>/", staff_credential_views.staff_password_reset, name="staff_password_reset"
     ),
     path("staff/password/", staff_credential_views.staff_password_change, name="staff_password_change"),
+    path("staff/permissions/", staff_credential_views.staff_permissions, name="staff_permissions"),
     path("staff/real-name/", views.staff_realname_queue, name="staff_realname_queue"),
     path("staff/real-name/<int:pk>/", views.staff_realname_detail, name="staff_realname_detail"),
     path("staff/real-name/<int:pk>/photo/", views.staff_realname_photo, name="staff_realname_photo"),

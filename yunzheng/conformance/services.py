@@ -30,6 +30,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
+from yunzheng.accounts.permissions import authorize
 from yunzheng.conformance import selectors
 from yunzheng.conformance.connectivity import connectivity_report
 from yunzheng.conformance.error_codes import ConformanceErrorCode as Code
@@ -198,7 +199,9 @@ def campaign_start_official(
     now: dt.datetime | None = None,
 ) -> Campaign:
     """Transport staff start the official test of a company, for its licensing appointment
-    (``booking_id``, an active TestBooking of the company) or with a free-text reference."""
+    (``booking_id``, an active TestBooking of the company) or with a free-text reference.
+    Only the ministry runs official tests (`licensing.test.official_start`)."""
+    authorize(user, "licensing.test.official_start")
     company = selectors.regulated_company(user=user, company_id=company_id)
     reference = (reference or "").strip()[:200]
     if booking_id is not None:

@@ -587,7 +587,9 @@ def change_licence_status(request: HttpRequest, lid: str, action: str, payload: 
         from yunzheng.core.errors import NotFound
 
         raise NotFound("not_found", _("Not found."))
-    return _licence_out(change(licence=licence, actor=Actor.for_user(staff), reason=payload.reason))
+    return _licence_out(
+        change(licence=licence, actor=Actor.for_user(staff), reason=payload.reason, staff_user=staff)
+    )
 
 
 @router.get(

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import StaffProfile, User
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.errors import PermissionDenied, ValidationFailed
+from yunzheng.core.errors import ValidationFailed
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
 from yunzheng.elicense.models import TrafficPassType
 
@@ -32,16 +32,11 @@ _CODE = re.compile(r"[a-z][a-z0-9_]{1,31}")
 
 
 def require_traffic_police(*, staff_user: User, region_code: str) -> None:
-    """The reviewing authority of passes is the traffic police of the pass's city."""
-    from yunzheng.accounts.scopes import staff_scope
+    """The reviewing authority of passes is the traffic police of the pass's city (the permission
+    table's `traffic_pass.review`)."""
+    from yunzheng.accounts.permissions import authorize
 
-    scope = staff_scope(staff_user)
-    if not scope.covers(region_code):
-        raise PermissionDenied("staff.out_of_scope", _("This is outside your region."))
-    if not scope.in_department(REVIEWING_DEPARTMENT):
-        raise PermissionDenied(
-            Code.TP_NOT_TRAFFIC_POLICE, _("Traffic passes are reviewed by the city's traffic police.")
-        )
+    authorize(staff_user, "traffic_pass.review", region_code=region_code)
 
 
 def pass_types_for_region(region_code: str, *, active_only: bool = True) -> QuerySet[TrafficPassType]:

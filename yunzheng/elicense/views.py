@@ -589,7 +589,12 @@ def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
             messages.error(request, _("Unknown action."))
         else:
             try:
-                change(licence=licence, actor=Actor.for_user(staff), reason=request.POST.get("reason", ""))
+                change(
+                    licence=licence,
+                    actor=Actor.for_user(staff),
+                    reason=request.POST.get("reason", ""),
+                    staff_user=staff,
+                )
             except DomainError as error:
                 messages.error(request, error.message)
             else:

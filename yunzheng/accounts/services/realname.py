@@ -21,7 +21,7 @@ from yunzheng.accounts.identity import (
 )
 from yunzheng.accounts.models import RealNameVerification, StaffProfile, User
 from yunzheng.accounts.ocr import IdCardFields, OcrBusy, read_id_card_front
-from yunzheng.accounts.scopes import staff_scope
+from yunzheng.accounts.permissions import authorize
 from yunzheng.accounts.services._common import (
     minutes_from_seconds,
     now_or_current,
@@ -362,13 +362,7 @@ def _backend_decision(verification: RealNameVerification, checked: _CheckedSubmi
 
 
 def _require_reviewer(*, reviewer: User, verification: RealNameVerification) -> None:
-    scope = staff_scope(reviewer)
-    if not scope.in_department(*REAL_NAME_REVIEW_DEPARTMENTS):
-        raise PermissionDenied(
-            Code.STAFF_DEPARTMENT_NOT_ALLOWED, _("Your department does not review real-name verifications.")
-        )
-    if not scope.covers(verification.region_code):
-        raise PermissionDenied(Code.STAFF_OUT_OF_SCOPE, _("This item is outside your region."))
+    authorize(reviewer, "realname.review", region_code=verification.region_code)
 
 
 def _decide(

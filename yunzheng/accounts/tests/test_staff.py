@@ -265,7 +265,7 @@ def test_other_departments_do_not_review(three_pending: dict[str, RealNameVerifi
     assert client.get(f"/accounts/staff/real-name/{three_pending['hangzhou'].pk}/").status_code == 403
     with pytest.raises(PermissionDenied) as refused:
         services.realname_verification_approve(verification=three_pending["hangzhou"], reviewer=tax)
-    assert refused.value.code == "staff.department_not_allowed"
+    assert refused.value.code == "staff.action_not_allowed"
     assert "审核" not in client.get("/accounts/staff/").content.decode().split("<main")[1].split("</main>")[0]
 
 

@@ -95,6 +95,12 @@ def regulator(db: Any) -> User:
 
 
 @pytest.fixture
+def ministry(db: Any) -> User:
+    """The ministry of transport: the only one who starts official tests."""
+    return staff(f"ministry-{next(_numbers)}", department="transport", level="ministry", region="")
+
+
+@pytest.fixture
 def small_thresholds(settings: Any) -> None:
     """Volume minimums the small traffic meets (the checks' own limits stay at their defaults)."""
     settings.CONFORMANCE_MIN_ORDERS = 10

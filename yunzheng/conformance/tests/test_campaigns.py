@@ -141,16 +141,18 @@ def test_members_see_their_companies_campaigns_only(tenant: Tenant) -> None:
     assert (denied.status_code, denied.json()["error"]["code"]) == (404, "conformance.campaign_not_found")
 
 
-def test_staff_see_and_run_only_companies_of_their_region(tenant: Tenant, regulator: User) -> None:
+def test_staff_see_and_run_only_companies_of_their_region(
+    tenant: Tenant, regulator: User, ministry: User
+) -> None:
     beijing = make_tenant(region="110100")
     own = services.campaign_start_self_service(company_id=beijing.company.pk, user=beijing.user)
-    with pytest.raises(NotFound):
+    with pytest.raises(PermissionDenied):  # only the ministry starts official tests
         services.campaign_start_official(company_id=beijing.company.pk, user=regulator, reference="2026-11")
     police = staff("police-1", department="public_security", level="province", region="330000")
     with pytest.raises(PermissionDenied):
         services.campaign_start_official(company_id=tenant.company.pk, user=police, reference="x")
     official = services.campaign_start_official(
-        company_id=tenant.company.pk, user=regulator, reference="2026-11"
+        company_id=tenant.company.pk, user=ministry, reference="2026-11"
     )
     client = staff_client(regulator)
     assert client.get(f"/conformance/campaigns/{own.pk}/").status_code == 404
@@ -170,10 +172,12 @@ def test_staff_see_and_run_only_companies_of_their_region(tenant: Tenant, regula
     assert running.value.code == "conformance.official_cycle_running"
 
 
-def test_an_official_cycle_aborts_the_companys_own_open_cycle(tenant: Tenant, regulator: User) -> None:
+def test_an_official_cycle_aborts_the_companys_own_open_cycle(
+    tenant: Tenant, regulator: User, ministry: User
+) -> None:
     mine = services.campaign_start_self_service(company_id=tenant.company.pk, user=tenant.user)
     own_cycle = services.cycle_open(campaign=mine, kind=Cycle.Kind.CONSISTENCY, user=tenant.user)
-    official = services.campaign_start_official(company_id=tenant.company.pk, user=regulator, reference="R-1")
+    official = services.campaign_start_official(company_id=tenant.company.pk, user=ministry, reference="R-1")
     services.cycle_open(campaign=official, kind=Cycle.Kind.CONNECTIVITY, user=regulator)
     own_cycle.refresh_from_db()
     assert own_cycle.status == Cycle.Status.ABORTED
@@ -228,10 +232,10 @@ def services_sandbox_token(company: Any) -> tuple[Any, str]:
 
 
 def test_an_official_campaign_fails_when_its_cycles_are_used_up(
-    tenant: Tenant, regulator: User, settings: Any
+    tenant: Tenant, regulator: User, ministry: User, settings: Any
 ) -> None:
     settings.CONFORMANCE_OFFICIAL_MAX_CYCLES = 1
-    official = services.campaign_start_official(company_id=tenant.company.pk, user=regulator, reference="R-2")
+    official = services.campaign_start_official(company_id=tenant.company.pk, user=ministry, reference="R-2")
     _connectivity_cycle(tenant, official, regulator, good=False)
     official.refresh_from_db()
     assert (official.status, official.certificate_number) == (Campaign.Status.FAILED, "")
@@ -272,8 +276,8 @@ def test_pages_and_api_run_a_cycle(tenant: Tenant) -> None:
     assert api.get(f"/api/v1/conformance/cycles/{opened['id']}/report").json()["status"] == "failed"
 
 
-def test_staff_pages_run_an_official_test(tenant: Tenant, regulator: User) -> None:
-    client = staff_client(regulator)
+def test_staff_pages_run_an_official_test(tenant: Tenant, ministry: User) -> None:
+    client = staff_client(ministry)
     assert client.get("/conformance/").status_code == 302  # staff land on their desk
     desk = client.get("/conformance/staff/")
     assert desk.status_code == 200

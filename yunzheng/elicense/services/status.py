@@ -38,7 +38,12 @@ def _change_status(
     actor: Actor,
     reason: str,
     now: dt.datetime | None,
+    staff_user: Any = None,
 ) -> ElectronicLicence:
+    if staff_user is not None:  # staff act only as the issuing authority's registry
+        from yunzheng.accounts.permissions import authorize
+
+        authorize(staff_user, "elicense.licence.status", region_code=licence.issuer_region)
     if not reason.strip():
         raise ValidationFailed.single(field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason."))
     now = _now(now)
@@ -67,7 +72,12 @@ def _change_status(
 
 
 def licence_revoke(
-    *, licence: ElectronicLicence, actor: Actor, reason: str, now: dt.datetime | None = None
+    *,
+    licence: ElectronicLicence,
+    actor: Actor,
+    reason: str,
+    now: dt.datetime | None = None,
+    staff_user: Any = None,
 ) -> ElectronicLicence:
     """Revoke at once: the online check answers "revoked" from the moment this commits."""
     return _change_status(
@@ -78,11 +88,17 @@ def licence_revoke(
         actor=actor,
         reason=reason,
         now=now,
+        staff_user=staff_user,
     )
 
 
 def licence_suspend(
-    *, licence: ElectronicLicence, actor: Actor, reason: str, now: dt.datetime | None = None
+    *,
+    licence: ElectronicLicence,
+    actor: Actor,
+    reason: str,
+    now: dt.datetime | None = None,
+    staff_user: Any = None,
 ) -> ElectronicLicence:
     return _change_status(
         licence=licence,
@@ -92,11 +108,17 @@ def licence_suspend(
         actor=actor,
         reason=reason,
         now=now,
+        staff_user=staff_user,
     )
 
 
 def licence_reinstate(
-    *, licence: ElectronicLicence, actor: Actor, reason: str, now: dt.datetime | None = None
+    *,
+    licence: ElectronicLicence,
+    actor: Actor,
+    reason: str,
+    now: dt.datetime | None = None,
+    staff_user: Any = None,
 ) -> ElectronicLicence:
     to_status = LicenceStatus.VALID if licence.valid_until >= today_in_china(now) else LicenceStatus.EXPIRED
     return _change_status(
@@ -107,6 +129,7 @@ def licence_reinstate(
         actor=actor,
         reason=reason,
         now=now,
+        staff_user=staff_user,
     )
 
 

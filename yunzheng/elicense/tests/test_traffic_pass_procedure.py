@@ -251,7 +251,7 @@ def test_the_reviewing_authority_is_the_citys_traffic_police(
     transport = make_staff("120000", department=StaffProfile.Department.TRANSPORT)
     with pytest.raises(PermissionDenied) as caught:
         traffic_pass_data_review(application=application, staff_user=transport)
-    assert caught.value.code == "traffic_pass.not_traffic_police"
+    assert caught.value.code == "staff.action_not_allowed"
     with pytest.raises(PermissionDenied):
         traffic_pass_type_save(staff_user=transport, region_code="120000", code="x1", name="某通行证")
     other_city_police = make_staff("330100", level="city", department=StaffProfile.Department.PUBLIC_SECURITY)

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, User
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
@@ -62,6 +63,8 @@ def test_passed_document_record(
     from the official result) and later by the conformance app (source "conformance", its run id).
     Applications of the company waiting at the test move on; the active booking becomes "passed"."""
     now = _now(now)
+    if recorded_by is not None:  # a person issues it: the ministry only (conformance passes as system)
+        authorize(recorded_by, "licensing.test_document.issue")
     if source not in TestPassedDocument.Source.values:
         raise ValidationFailed.single(field="source", code=Code.FIELD_REQUIRED, message=_("Unknown source."))
     issued_on = _not_future(issued_on, field="issued_on", today=today_in_china(now))
@@ -127,6 +130,7 @@ def test_result_record(
     Passed: the test-passed document is recorded. Failed: the booking stays used (it frees no slot)
     and the company must book again, in a later month."""
     now = _now(now)
+    authorize(user, "licensing.test.record_result")
     application = LicenceApplication.objects.select_related("company").get(pk=application.pk)  # fresh step
     if _role(user, application) != Party.MINISTRY or application.step != Step.TEST_RUN:
         raise PermissionDenied(

@@ -13,9 +13,9 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import StaffProfile, User
-from yunzheng.accounts.scopes import StaffScope, staff_scope
+from yunzheng.accounts.scopes import StaffScope
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from yunzheng.core.errors import Conflict, NotFound, ValidationFailed
 from yunzheng.core.sms import send_sms_on_commit
 from yunzheng.practitioners import workflow
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
@@ -61,17 +61,15 @@ def _case_not_found() -> NotFound:
 
 def office_scope(user: Any) -> StaffScope:
     """The staff scope of someone who handles practitioner cases; PermissionDenied otherwise."""
-    scope = staff_scope(user)
-    if not scope.in_department(*OFFICE_DEPARTMENTS):
-        raise PermissionDenied(
-            Code.DEPARTMENT_NOT_ALLOWED, _("Your department does not handle practitioner services.")
-        )
-    return scope
+    from yunzheng.accounts.permissions import authorize
+
+    return authorize(user, "office.case.handle")
 
 
 def _require_staff_covers(user: User, case: ServiceCase) -> None:
-    if not office_scope(user).covers(case.region_code):
-        raise PermissionDenied(Code.OUT_OF_SCOPE, _("This case is outside your region."))
+    from yunzheng.accounts.permissions import authorize
+
+    authorize(user, "office.case.handle", region_code=case.region_code)
 
 
 def _lock_case(case: ServiceCase | int) -> ServiceCase:

@@ -391,10 +391,10 @@ def test_clerks_see_and_act_only_within_their_region_and_department(
         assert not selectors.staff_queue(staff_user=outsider, filters=selectors.QueueFilter()).exists()
         with pytest.raises(PermissionDenied) as denied:
             services.case_accept(case=case, staff=outsider)
-        assert denied.value.code == "office.out_of_scope"
+        assert denied.value.code == "staff.out_of_scope"
     with pytest.raises(PermissionDenied) as wrong_department:
         selectors.staff_queue(staff_user=police, filters=selectors.QueueFilter())
-    assert wrong_department.value.code == "office.department_not_allowed"
+    assert wrong_department.value.code == "staff.action_not_allowed"
     with pytest.raises(PermissionDenied):
         services.case_accept(case=case, staff=police)
     # Materials: the applicant and clerks in scope only.
