@@ -292,3 +292,19 @@ def case_counts_for_applicant(*, user: User) -> dict[str, int]:
     left out."""
     rows = ServiceCase.objects.filter(applicant=user).values("state").annotate(n=Count("pk"))
     return {row["state"]: row["n"] for row in rows}
+
+
+def cases_blocking_new_applications(*, user: Any) -> list[ServiceCase]:
+    """The open cases that leave none of the user's certificates free for a new application (one
+    open case per certificate); empty when a certificate is free or the user has none."""
+    if not getattr(user, "is_authenticated", False) or getattr(user, "is_government_staff", False):
+        return []
+    certificates = set(certificates_for_user(user=user).values_list("pk", flat=True))
+    if not certificates:
+        return []
+    open_cases = list(
+        ServiceCase.objects.filter(certificate_id__in=certificates, state__in=OPEN_STATES)
+        .defer("personal_data", "details")
+        .order_by("-pk")
+    )
+    return open_cases if {case.certificate_id for case in open_cases} >= certificates else []

@@ -57,6 +57,17 @@ def _actor(user: User | None) -> Actor:
     return Actor.for_user(user) if user is not None else Actor.system("licensing")
 
 
+def history_label(user: User | None) -> str:
+    """How the case history names who acted: staff by their office and username, an applicant by
+    masked name (never the internal `user#N` of the audit log)."""
+    if user is None:
+        return str(_("System"))
+    profile = getattr(user, "staff_profile", None) if user.is_government_staff else None
+    if profile is not None:
+        return f"{profile.unit_name or profile.get_department_display()} · {user.username}"
+    return user.get_short_name() or str(_("Applicant"))
+
+
 def _text(value: str, *, field: str, limit: int, label: str) -> str:
     value = (value or "").strip()
     if not value or len(value) > limit:
@@ -274,7 +285,7 @@ def _move(
         to_step=application.step,
         action=action,
         actor=user,
-        actor_label=_actor(user).label,
+        actor_label=history_label(user),
         reason=reason,
         at=now,
     )

@@ -41,6 +41,7 @@ from yunzheng.licensing.services._common import (
     _open_stage,
     _role,
     _text,
+    history_label,
 )
 from yunzheng.licensing.services.quota import _require_city_accepting, _require_city_code
 from yunzheng.licensing.workflow import (
@@ -104,7 +105,7 @@ def application_create(
                 to_step=Step.QUOTA_MATERIALS,
                 action="create",
                 actor=user,
-                actor_label=_actor(user).label,
+                actor_label=history_label(user),
                 at=now,
             )
             record_audit(

@@ -354,3 +354,16 @@ def test_voucher_download_needs_a_completed_credit_assessment(
     assert pdf.status_code == 200
     assert pdf.content[:5] == b"%PDF-"
     assert _client(other_driver).get(f"/office/cases/{case.pk}/voucher.png").status_code == 404
+
+
+def test_a_service_says_a_case_is_open_before_its_instructions(
+    driver: User, certificate: QualificationCertificate
+) -> None:
+    client = _client(driver)
+    free = client.get("/office/services/renewal/").content.decode()
+    assert 'data-testid="case-already-open"' not in free
+    case = submitted(driver, certificate)
+    body = client.get("/office/services/renewal/").content.decode()
+    assert body.index('data-testid="case-already-open"') < body.index('data-testid="instructions"')
+    assert f'href="/office/cases/{case.pk}/"' in body
+    assert "都已有正在办理的申请" in body

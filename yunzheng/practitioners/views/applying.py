@@ -78,7 +78,10 @@ def service_detail(request: HttpRequest, slug: str) -> HttpResponse:
     form = AgreeForm(request.POST or None)
     if request.method == "POST":
         return _agree(request, slug=slug, form=form, definition=definition)
-    return render(request, "practitioners/service_detail.html", _service_context(definition, form))
+    context = _service_context(definition, form)
+    # Said before the instructions: nothing can be started while every certificate has a case open.
+    context["blocking_cases"] = selectors.cases_blocking_new_applications(user=request.user)
+    return render(request, "practitioners/service_detail.html", context)
 
 
 def _service_context(definition: catalogue.ServiceDefinition, form: AgreeForm) -> dict[str, Any]:
