@@ -10,6 +10,8 @@ from yunzheng.exchange.log.settings import enabled
 
 logger = logging.getLogger(__name__)
 
+HEALTH_TIMEOUT_SECONDS = 2.0
+
 
 def log_health() -> dict[str, Any] | None:
     """None without log mode; else {"status": "ok"|"unavailable", stream, consumers: {name: lag}}."""
@@ -18,7 +20,8 @@ def log_health() -> dict[str, Any] | None:
     from yunzheng.exchange.log.lag import log_status
 
     try:
-        status = log_status()
+        # Load balancers probe often and give up after a few seconds: answer within 2 s.
+        status = log_status(timeout=HEALTH_TIMEOUT_SECONDS)
     except LogUnavailable as exc:
         logger.warning("Health check: exchange log unavailable: %s", exc)
         return {"status": "unavailable"}

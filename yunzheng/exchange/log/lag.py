@@ -58,8 +58,8 @@ async def _status(settings: LogSettings, wanted: list[tuple[str, str]]) -> LogSt
     )
 
 
-def log_status() -> LogStatus:
-    """The stream and every consumer's lag: the store consumer and one per active province."""
+def log_status(*, timeout: float | None = None) -> LogStatus:
+    """The stream and every consumer's lag: the store consumer, each route's, one per province."""
     settings = log_settings()
     wanted = [(settings.store_consumer, "database")]
     wanted += [(route_consumer(env), env) for env in batch_route_environments()]
@@ -69,4 +69,4 @@ def log_status() -> LogStatus:
         .order_by("pk")
         .values_list("pk", "name", "region_prefix")
     ]
-    return runtime.run(_status(settings, wanted), timeout=settings.publish_timeout + 2)
+    return runtime.run(_status(settings, wanted), timeout=timeout or settings.publish_timeout + 2)
