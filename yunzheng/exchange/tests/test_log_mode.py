@@ -273,3 +273,18 @@ def test_no_nats_import_without_log_mode() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+@pytest.mark.django_db
+def test_log_setup_runs_twice_and_keeps_consumer_positions(
+    uploader: Uploader, log_mode: LocalCluster
+) -> None:
+    import io
+
+    uploader.post_json("positionVehicle", _positions(uploader, "浙A10006", 3))
+    out = io.StringIO()
+    call_command("exchange_log_setup", stdout=out)
+    call_command("exchange_log_setup", stdout=out)
+    assert out.getvalue().count("stream YZX updated (replicas 3); consumers: store, route-sandbox") == 2
+    assert {c.consumer: c.behind for c in log_status().consumers} == {"store": 1, "route-sandbox": 0}
+    assert consume(until_idle=True).messages == 1
