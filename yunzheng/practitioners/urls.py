@@ -25,5 +25,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("mine/", views.my_cases, name="my_cases"),
     path("certificates/", views.my_certificates, name="my_certificates"),
     path("staff/", views.staff_queue, name="staff_queue"),
+    path("staff/materials/", views.staff_material_lists, name="staff_material_lists"),
     path("staff/cases/<int:pk>/", views.staff_case, name="staff_case"),
 ]

@@ -242,3 +242,30 @@ def test_credit_assessment_form_prefills_the_service_company(
     page = client.get(response["Location"]).content.decode()
     assert 'name="service_company"' in page
     assert f'value="{certificate.service_unit}"' in page
+
+
+def test_provincial_staff_page_sets_and_resets_a_list(db: Any) -> None:
+    from .conftest import staff_login
+
+    zhejiang = make_clerk("zj-province-page", region="330000", level=StaffProfile.Level.PROVINCE)
+    client = Client()
+    staff_login(client, zhejiang)
+    page = client.get("/office/staff/materials/").content.decode()
+    assert 'data-testid="materials-renewal"' in page
+    saved = client.post(
+        "/office/staff/materials/",
+        {
+            "case_type": "renewal",
+            "required": ["photo_2inch", "driving_licence"],
+            "optional": ["violation_page"],
+        },
+    )
+    assert saved.status_code == 302
+    assert catalogue.material_lists(CaseType.RENEWAL, "330100")[0] == ["photo_2inch", "driving_licence"]
+    client.post("/office/staff/materials/", {"case_type": "renewal", "action": "reset"})
+    assert catalogue.material_lists(CaseType.RENEWAL, "330100")[2] == "national"
+    city = make_clerk("hz-city-page", region="330100")
+    other = Client()
+    staff_login(other, city)
+    other.post("/office/staff/materials/", {"case_type": "renewal", "required": ["photo_2inch"]})
+    assert catalogue.material_lists(CaseType.RENEWAL, "330100")[2] == "national"  # a city cannot

@@ -19,7 +19,7 @@ from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
-from yunzheng.practitioners import selectors, services
+from yunzheng.practitioners import catalogue, selectors, services
 from yunzheng.practitioners.forms import (
     AnswerForm,
     ApproveForm,
@@ -29,6 +29,7 @@ from yunzheng.practitioners.forms import (
 from yunzheng.practitioners.models import (
     CaseState,
     CaseType,
+    MaterialKind,
     ServiceCase,
 )
 from yunzheng.practitioners.views._common import _shown_token
@@ -210,3 +211,54 @@ def _staff_act(request: HttpRequest, *, case: ServiceCase, staff: User, action: 
         )
         return _("Answered; the registry has been corrected as stated.")
     raise Http404
+
+
+@never_cache
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_material_lists(request: HttpRequest) -> HttpResponse:
+    """Province-level staff keep their province's material list of each service (the national
+    list applies where the province keeps none)."""
+    user = _office_staff(request)
+    scope = services.office_scope(user)
+    province = (scope.region_code or "")[:2] + "0000"
+    if request.method == "POST":
+        case_type = request.POST.get("case_type", "")
+        try:
+            if request.POST.get("action") == "reset":
+                services.province_material_list_reset(
+                    staff_user=user, province_code=province, case_type=case_type
+                )
+            else:
+                services.province_material_list_set(
+                    staff_user=user,
+                    province_code=province,
+                    case_type=case_type,
+                    required=request.POST.getlist("required"),
+                    optional=request.POST.getlist("optional"),
+                )
+        except DomainError as error:
+            messages.error(request, error.message)
+        else:
+            messages.success(request, _("Saved."))
+        return redirect("practitioners:staff_material_lists")
+    rows = []
+    for case_type in CaseType:
+        required, optional, source = catalogue.material_lists(case_type, province)
+        rows.append(
+            {
+                "case_type": case_type.value,
+                "label": case_type.label,
+                "source": source,
+                "kinds": [
+                    {
+                        "value": kind.value,
+                        "label": kind.label,
+                        "required": kind in required,
+                        "optional": kind in optional,
+                    }
+                    for kind in MaterialKind
+                ],
+            }
+        )
+    return render(request, "practitioners/staff_material_lists.html", {"rows": rows, "province": province})
