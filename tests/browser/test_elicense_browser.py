@@ -21,6 +21,7 @@ from yunzheng.core.clock import today_in_china
 from yunzheng.elicense import services
 from yunzheng.elicense.models import PlateColour, TrafficPassApplication
 from yunzheng.elicense.tests.conftest import SYSTEM, make_staff, make_verified_user
+from yunzheng.elicense.traffic_pass_types import traffic_pass_type_save
 from yunzheng.elicense.vehicles import vehicle_certificate_issue
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -53,6 +54,15 @@ def test_apply_approve_show_and_verify_a_pass(page: Any, browser: Any, live_serv
         owner_user=applicant,
     )
     staff = make_staff("120000", department="public_security")  # the city's traffic police
+    # The city's pass types are data: a browser test's database is flushed between tests, so the
+    # migration's seed may be gone; the traffic police define the type as they would on their page.
+    traffic_pass_type_save(
+        staff_user=staff,
+        region_code="120000",
+        code="truck_night",
+        name="货车夜间通行证",
+        max_validity_days=180,
+    )
 
     # The applicant applies.
     page.context.add_cookies([login_cookie(applicant, live_server)])
