@@ -15,6 +15,7 @@ from yunzheng.elicense.api import router as elicense_router
 from yunzheng.exchange.api import router as exchange_router
 from yunzheng.licensing.api import router as licensing_router
 from yunzheng.practitioners.api import router as practitioners_router
+from yunzheng.practitioners.verification_api import registry_router as office_registry_router
 from yunzheng.practitioners.verification_api import router as verification_router
 from yunzheng.registries.api import router as registries_router
 from yunzheng.supervision.api import router as supervision_router
@@ -27,6 +28,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("elicense", elicense_router),
     ("office", practitioners_router),
     ("office/verification-requests", verification_router),
+    ("office/registry", office_registry_router),
     ("licensing", licensing_router),
     ("conformance", conformance_router),
     ("supervision", supervision_router),

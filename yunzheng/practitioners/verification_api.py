@@ -1,5 +1,6 @@
 """Information verification (核查) requests for certificates not found under a driver's ID number:
-drivers file and follow them; staff of the issuing region accept and answer (2 working days)."""
+drivers file and follow them; staff of the issuing region accept and answer (2 working days).
+Also the authority's decisions on a certificate (suspend, revoke, reinstate) as registry events."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from yunzheng.practitioners.models import VerificationRequest
 from yunzheng.practitioners.services import office_scope
 
 router = Router(tags=["office"])
+# Authority decisions on the certificate registry, mounted at /api/v1/office/registry.
+registry_router = Router(tags=["office"])
 
 
 class RequestIn(Schema):
@@ -59,6 +62,30 @@ def _out(request: VerificationRequest) -> RequestOut:
         answer_note=request.answer_note,
         answered_at=request.answered_at,
     )
+
+
+class DecisionIn(Schema):
+    status: str = Field(description="suspended | revoked | valid (reinstate after a suspension)")
+    reason: str = Field(max_length=500)
+
+
+class DecisionOut(Schema):
+    number: str
+    status: str
+    version: int
+
+
+@registry_router.post(
+    "/certificates/{number}/status",
+    response=DecisionOut,
+    auth=staff_auth,
+    summary="Authority decision on a certificate: suspend, revoke, reinstate (the e-licence follows)",
+)
+def certificate_status(request: HttpRequest, number: str, payload: DecisionIn) -> DecisionOut:
+    certificate = services.certificate_status_decide(
+        number=number, status=payload.status, reason=payload.reason, staff=current_staff(request)
+    )
+    return DecisionOut(number=certificate.number, status=certificate.status, version=certificate.version)
 
 
 @router.post("", response={201: RequestOut}, auth=user_auth, summary="Ask for a certificate to be found")

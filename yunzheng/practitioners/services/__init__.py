@@ -33,6 +33,7 @@ from yunzheng.practitioners.services.applying import (
     material_bytes,
     required_materials_for,
 )
+from yunzheng.practitioners.services.authority import certificate_status_decide
 from yunzheng.practitioners.services.handling import (
     case_accept,
     case_answer_verification,
@@ -87,6 +88,7 @@ __all__ = [
     "case_supplement",
     "case_withdraw",
     "certificate_register",
+    "certificate_status_decide",
     "certificates_associate_for_user",
     "material_bytes",
     "office_scope",

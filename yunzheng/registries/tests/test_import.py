@@ -346,3 +346,43 @@ def test_vehicles_violations_and_annual_inspection_reach_the_licence(tmp_path: P
     report = run("violations", str(write_csv(tmp_path / "x.csv", vcols, violations, bom=False)))
     assert report["updated"] == 1
     assert vehicle_legal_problems(plate_number="津A12345") == []
+
+
+def test_authority_revocation_is_a_registry_event_and_renewal_is_refused(tmp_path: Path) -> None:
+    from yunzheng.core.errors import DomainError
+    from yunzheng.elicense.tests.conftest import make_staff, staff_client
+    from yunzheng.practitioners.models import CaseType
+    from yunzheng.practitioners.services import case_draft_create
+
+    driver = make_verified_user("赵六", region="330102")
+    rows = [cert_row("330100202400031", driver.id_number)]
+    run("qualification-certificates", str(write_csv(tmp_path / "a.csv", COLUMNS, rows, bom=False)))
+    certificate = QualificationCertificate.objects.get(number="330100202400031")
+    clerk = staff_client(make_staff("330100", level="city"))
+    url = "/api/v1/office/registry/certificates/330100202400031/status"
+    decided = clerk.post(
+        url, {"status": "revoked", "reason": "吊销：严重违法"}, content_type="application/json"
+    )
+    assert decided.status_code == 200, decided.content
+    licence = certificate_licence(certificate)
+    assert licence is not None
+    assert (licence.status, licence.index_entry.status) == ("revoked", "revoked")
+    assert licence.events.filter(kind="revoke").count() == 1
+
+    # Nothing revives it: no reinstatement, no renewal application.
+    again = clerk.post(url, {"status": "valid", "reason": "撤销吊销"}, content_type="application/json")
+    assert again.status_code == 409
+    with pytest.raises(DomainError) as refused:
+        case_draft_create(
+            applicant=driver, case_type=CaseType.RENEWAL, certificate_id=certificate.pk, agreed=True
+        )
+    assert refused.value.code == "case.certificate_not_eligible"
+    licence.refresh_from_db()
+    assert licence.status == "revoked"
+    other_city = staff_client(make_staff("330200", level="city"))
+    assert (
+        other_city.post(
+            url, {"status": "suspended", "reason": "x"}, content_type="application/json"
+        ).status_code
+        == 403
+    )
