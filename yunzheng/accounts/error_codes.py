@@ -21,6 +21,7 @@ class AccountsErrorCode(StrEnum):
     SMS_CODE_NOT_REQUESTED = "sms_code.not_requested"
     SMS_CODE_TOO_SOON = "sms_code.too_soon"
     SMS_CODE_LOCKED = "sms_code.locked"
+    SMS_CODE_EXHAUSTED = "sms_code.exhausted"
     SMS_CODE_RATE_LIMITED_PHONE = "sms_code.rate_limited_phone"
     SMS_CODE_RATE_LIMITED_IP = "sms_code.rate_limited_ip"
     SMS_LOGIN_NOT_ALLOWED = "sms_login.not_allowed"

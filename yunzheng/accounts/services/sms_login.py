@@ -232,17 +232,23 @@ def _check_code(row: SmsCode | None, *, code: str, limits: SmsLimits, now: dt.da
         return None
     row.attempts += 1
     if row.attempts >= limits.max_attempts:
+        # Wrong codes end the code, never the phone: whoever guesses from elsewhere must not be
+        # able to lock the phone's owner out of login. The owner requests a new code (the
+        # per-phone and per-address sending limits still bound guessing).
         row.invalidated_at = now
-        row.locked_until = now + dt.timedelta(seconds=limits.lock_seconds)
-        row.save(update_fields=["attempts", "invalidated_at", "locked_until"])
+        row.save(update_fields=["attempts", "invalidated_at"])
         record_audit(
             actor=Actor.system("sms-login"),
-            action="sms_code.lock",
+            action="sms_code.exhausted",
             target_type="sms_code",
             target_id=row.pk,
-            after={"locked_until": row.locked_until.isoformat(), "client_ip": row.client_ip},
+            after={"attempts": row.attempts, "client_ip": row.client_ip},
         )
-        return _phone_lock_error(row.locked_until, now)
+        return ValidationFailed.single(
+            field="code",
+            code=Code.SMS_CODE_EXHAUSTED,
+            message=_("Too many wrong codes: this code no longer works. Request a new one."),
+        )
     row.save(update_fields=["attempts"])
     left = limits.max_attempts - row.attempts
     return ValidationFailed.single(
