@@ -81,6 +81,19 @@ class Bulletin:
     computed_at: datetime | None
 
     @property
+    def table_numbers(self) -> dict[str, int]:
+        """Tables are numbered consecutively over those shown (empty ones are left out)."""
+        shown = [
+            "platforms",
+            *(["aggregators"] if self.aggregators else []),
+            "cities",
+            *(["provinces"] if self.provinces else []),
+            *(["top"] if self.top_compliance else []),
+            *(["movers"] if self.movers.risers or self.movers.fallers else []),
+        ]
+        return {key: number for number, key in enumerate(shown, 1)}
+
+    @property
     def change_orders(self) -> float | None:
         if not self.previous_total.orders:
             return None

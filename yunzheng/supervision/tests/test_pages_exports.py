@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import subprocess
 from typing import Any
 
@@ -161,6 +162,11 @@ def test_recompute_is_limited_to_transport_and_the_own_region(hz: Any, month: Mo
 def test_bulletin_page_and_pdf(zj: Any, tmp_path: Any) -> None:
     html = zj.get("/supervision/bulletin/2026-10/").content.decode()
     assert "浙江省" in html
+    assert "截至" in html
+    # Tables are numbered consecutively over those shown.
+    numbers = [int(n) for n in re.findall(r"<h2>表(\d+) ", html)]
+    assert numbers == list(range(1, len(numbers) + 1))
+    assert len(numbers) >= 3
     assert "2026年10月" in html
     assert "77.50%" in html
     assert "80.00%" in html
