@@ -195,7 +195,10 @@ def test_one_company_from_quota_to_licence(open_context: Any, tmp_path: Path, se
     press(province, "decide")
     assert step_of(application) == Step.EVALUATIONS
 
-    # The three evaluations, presented by the company.
+    # The three evaluations, presented by the company, from an agency of the register.
+    from yunzheng.licensing.tests.factories import qualified_agency
+
+    qualified_agency("浙江省网络空间安全测评中心")
     firm.goto(f"/licensing/applications/{application.pk}/")
     firm.get_by_test_id("go-evaluations").click()
     for kind in ("level3", "network_protection", "app_security"):
@@ -203,6 +206,7 @@ def test_one_company_from_quota_to_licence(open_context: Any, tmp_path: Path, se
         form.locator("select[name=kind]").select_option(kind)
         form.locator("input[name=agency]").fill("浙江省网络空间安全测评中心")
         form.locator("input[name=report_number]").fill(f"ZJCP-2026-{kind}")
+        form.locator("input[name=filing_number]").fill("33010013001-26001" if kind == "level3" else "")
         form.locator("input[name=report]").set_input_files(
             {"name": f"{kind}.pdf", "mimeType": "application/pdf", "buffer": minimal_pdf(kind)}
         )

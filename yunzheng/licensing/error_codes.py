@@ -46,6 +46,8 @@ class LicensingErrorCode(StrEnum):
     EVALUATION_MISSING = "evaluation.missing"
     EVALUATION_EXPIRED = "evaluation.expired"
     EVALUATION_INVALID = "evaluation.invalid"
+    AGENCY_NOT_QUALIFIED = "evaluation.agency_not_qualified"
+    AGENCY_AUTHORISATION_EXPIRED = "evaluation.agency_authorisation_expired"
     LICENCE_INVALID = "licence.invalid"
 
     # Test appointments

@@ -349,6 +349,28 @@ class TestPassedDocument(models.Model):
         return self.number
 
 
+class EvaluationAgency(models.Model):
+    """A qualified evaluation agency of the register, with its authorisation period; evaluations
+    are accepted only from agencies authorised on the report's issue date."""
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    authorised_from = models.DateField(_("authorised from"))
+    authorised_until = models.DateField(_("authorised until"), null=True, blank=True)
+    registered_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    registered_at = models.DateTimeField(_("registered at"))
+
+    class Meta:
+        verbose_name = _("evaluation agency")
+        verbose_name_plural = _("evaluation agencies")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def authorised_on(self, day: dt.date) -> bool:
+        return self.authorised_from <= day and (self.authorised_until is None or day <= self.authorised_until)
+
+
 class SecurityEvaluation(StoredFile):
     """One of the three evaluations (三项测评) with its agency, report and validity."""
 
@@ -360,7 +382,12 @@ class SecurityEvaluation(StoredFile):
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="security_evaluations")
     kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
     agency = models.CharField(_("evaluating agency"), max_length=200)
+    agency_ref = models.ForeignKey(
+        EvaluationAgency, on_delete=models.PROTECT, null=True, blank=True, related_name="evaluations"
+    )
     report_number = models.CharField(_("report number"), max_length=100)
+    # Level-3 protection is filed with the public-security department (等保备案号).
+    filing_number = models.CharField(_("public-security filing number"), max_length=64, blank=True)
     issued_on = models.DateField(_("issued on"))
     # None: valid without end (assessments done once, unless the report itself states an end).
     valid_until = models.DateField(_("valid until"), null=True, blank=True)

@@ -413,6 +413,7 @@ def evaluations(request: HttpRequest, company_id: int) -> HttpResponse:
                 report_number=request.POST.get("report_number", ""),
                 issued_on=_date(request.POST, "issued_on") or today_in_china(),
                 valid_until=_date(request.POST, "valid_until", required=False),
+                filing_number=request.POST.get("filing_number", ""),
                 upload=upload,
                 user=user,
             )

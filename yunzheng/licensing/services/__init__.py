@@ -68,6 +68,7 @@ from yunzheng.licensing.services.capability import (
     department_review_submit,
 )
 from yunzheng.licensing.services.evaluations import (
+    evaluation_agency_register,
     evaluations_require_valid,
     evaluations_submit,
     security_evaluation_record,
@@ -115,6 +116,7 @@ __all__ = [
     "company_info_complete",
     "default_opens_at",
     "department_review_submit",
+    "evaluation_agency_register",
     "evaluations_require_valid",
     "evaluations_submit",
     "licence_grant",

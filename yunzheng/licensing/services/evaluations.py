@@ -15,12 +15,15 @@ from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     Conflict,
     ErrorDetail,
+    PermissionDenied,
     ValidationFailed,
 )
 from yunzheng.licensing import deadlines, files, selectors
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
+    EvaluationAgency,
     LicenceApplication,
+    Party,
     SecurityEvaluation,
 )
 from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _now, _text
@@ -43,6 +46,7 @@ def security_evaluation_record(
     upload: Any,
     user: User,
     valid_until: dt.date | None = None,
+    filing_number: str = "",
     now: dt.datetime | None = None,
 ) -> SecurityEvaluation:
     """A company member records an evaluation with its agency and PDF report. Level-3 protection is
@@ -58,6 +62,31 @@ def security_evaluation_record(
     agency = _text(agency, field="agency", limit=200, label=_("Evaluating agency"))
     report_number = _text(report_number, field="report_number", limit=100, label=_("Report number"))
     issued_on = _not_future(issued_on, field="issued_on", today=today_in_china(now))
+    registered = EvaluationAgency.objects.filter(name=agency).first()
+    if registered is None:
+        raise ValidationFailed.single(
+            field="agency",
+            code=Code.AGENCY_NOT_QUALIFIED,
+            message=_("The agency is not in the register of qualified evaluation agencies."),
+        )
+    if not registered.authorised_on(issued_on):
+        raise ValidationFailed.single(
+            field="agency",
+            code=Code.AGENCY_AUTHORISATION_EXPIRED,
+            message=_("The agency was not authorised on %(date)s (authorised %(start)s to %(end)s).")
+            % {
+                "date": issued_on.isoformat(),
+                "start": registered.authorised_from.isoformat(),
+                "end": registered.authorised_until.isoformat() if registered.authorised_until else "—",
+            },
+        )
+    filing_number = (filing_number or "").strip()[:64]
+    if kind == SecurityEvaluation.Kind.LEVEL3 and not filing_number:
+        raise ValidationFailed.single(
+            field="filing_number",
+            code=Code.FIELD_REQUIRED,
+            message=_("Give the level-3 protection's filing number with the public-security department."),
+        )
     if kind == SecurityEvaluation.Kind.LEVEL3:
         yearly = deadlines.level3_valid_until(issued_on)
         valid_until = min(valid_until, yearly) if valid_until else yearly
@@ -74,6 +103,8 @@ def security_evaluation_record(
             company=company,
             kind=kind,
             agency=agency,
+            agency_ref=registered,
+            filing_number=filing_number,
             report_number=report_number,
             issued_on=issued_on,
             valid_until=valid_until,
@@ -145,3 +176,44 @@ def evaluations_submit(
         locked = _lock(application)
         evaluations_require_valid(company=locked.company, on=today_in_china(now))
         _move(locked, action=Action.SUBMIT_EVALUATIONS, user=user, now=now)
+
+
+def evaluation_agency_register(
+    *,
+    user: User,
+    name: str,
+    authorised_from: dt.date,
+    authorised_until: dt.date | None = None,
+    now: dt.datetime | None = None,
+) -> EvaluationAgency:
+    """Ministry staff add a qualified evaluation agency to the register, or change its
+    authorisation period (audited)."""
+    scope = selectors.scope_of(user)
+    if scope is None or selectors.staff_party(scope) != Party.MINISTRY:
+        raise PermissionDenied(Code.NOT_YOUR_TURN, _("Only the ministry keeps the register of agencies."))
+    name = _text(name, field="name", limit=200, label=_("Evaluating agency"))
+    if authorised_until is not None and authorised_until < authorised_from:
+        raise ValidationFailed.single(
+            field="authorised_until",
+            code=Code.EVALUATION_INVALID,
+            message=_("The end cannot be before the start."),
+        )
+    now = _now(now)
+    with transaction.atomic():
+        agency, _created = EvaluationAgency.objects.update_or_create(
+            name=name,
+            defaults={
+                "authorised_from": authorised_from,
+                "authorised_until": authorised_until,
+                "registered_by": user,
+                "registered_at": now,
+            },
+        )
+        record_audit(
+            actor=_actor(user),
+            action="licensing.evaluation_agency.register",
+            target_type="evaluation_agency",
+            target_id=agency.pk,
+            after={"name": name, "from": authorised_from, "until": authorised_until},
+        )
+    return agency

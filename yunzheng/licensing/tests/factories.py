@@ -89,7 +89,19 @@ def officials() -> Officials:
     )
 
 
+def qualified_agency(name: str = "浙江省信息安全测评中心", *, since: dt.date = dt.date(2020, 1, 1)) -> None:
+    """Put an agency in the register of qualified evaluation agencies (the ministry does it)."""
+    from yunzheng.licensing.models import EvaluationAgency
+
+    if not EvaluationAgency.objects.filter(name=name).exists():
+        ministry = staff(
+            f"mot-register-{next(_officials_counter)}", department="transport", level="ministry", region=""
+        )
+        services.evaluation_agency_register(user=ministry, name=name, authorised_from=since)
+
+
 def record_evaluations(company: Company, user: User, *, issued_on: dt.date, now: dt.datetime) -> None:
+    qualified_agency()
     for kind in SecurityEvaluation.Kind.values:
         services.security_evaluation_record(
             company=company,
@@ -99,6 +111,7 @@ def record_evaluations(company: Company, user: User, *, issued_on: dt.date, now:
             issued_on=issued_on,
             upload=pdf_upload(f"{kind}.pdf"),
             user=user,
+            filing_number="33010013001-26001" if kind == "level3" else "",
             now=now,
         )
 

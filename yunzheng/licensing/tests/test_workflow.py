@@ -259,8 +259,8 @@ def test_evaluation_missing_or_expired_blocks_the_licence() -> None:
     assert [d.field for d in expired.value.details] == ["level3"]
 
     services.security_evaluation_record(
-        company=company, kind="level3", agency="测评中心", report_number="R-2026", issued_on=D(2026, 2, 27),
-        upload=pdf_upload(), user=user, now=now,
+        company=company, kind="level3", agency="浙江省信息安全测评中心", report_number="R-2026",
+        issued_on=D(2026, 2, 27), upload=pdf_upload(), user=user, filing_number="33010013001-26002", now=now,
     )  # fmt: skip
     services.evaluations_submit(application=application, user=user, now=now)
     # Expiring between presentation and decision still blocks the grant.
