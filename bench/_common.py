@@ -181,9 +181,11 @@ def start_gunicorn(
     config: str | None = None,
     extra_args: Sequence[str] = (),
     quiet: bool = True,
+    wsgi: str = "config.wsgi",
 ) -> subprocess.Popen[bytes]:
-    """gunicorn ``config.wsgi``; ``config="config/gunicorn.py"`` adds the warm-up hooks of `make run`."""
-    args = [str(GUNICORN), "config.wsgi", "--bind", f"127.0.0.1:{port}"]
+    """gunicorn ``config.wsgi`` (or another `wsgi` module that wraps it, e.g. to install a
+    benchmark-only variant); ``config="config/gunicorn.py"`` adds the warm-up hooks of `make run`."""
+    args = [str(GUNICORN), wsgi, "--bind", f"127.0.0.1:{port}"]
     if config and (REPO / config).exists():
         args += ["--config", config]
     args += ["--workers", str(workers), "--threads", str(threads), "--backlog", "4096", "--timeout", "120"]

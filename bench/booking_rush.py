@@ -9,8 +9,9 @@ What it does (all traffic on 127.0.0.1, bounded to about a minute):
 2. creates 2 x 500 companies, each with a real-name verified contact person who is a member, an
    application waiting at the "book a test" step, and a bearer token (accounts' user_token_create);
    the rows are bulk-inserted (fixture data, not the workflow under test) except the tokens;
-3. starts gunicorn (``config.wsgi``, production settings from environment variables; 4 workers x
-   16 threads = 64 database connections, under PostgreSQL's 100);
+3. starts gunicorn (``config.wsgi``, wrapped to install the strategy under test; production
+   settings from environment variables; 4 workers x 16 threads = 64 database connections, under
+   PostgreSQL's 100);
 4. for each booking strategy (``counter``: one conditional UPDATE; ``row_lock``: SELECT ... FOR
    UPDATE then count) on its own month and its own 500 companies: sets the month to open a few
    seconds ahead, warms up (each company reads the slot list once), then at the opening fires
@@ -68,16 +69,40 @@ def bench_env(settings_dir: Path, strategy: str = "counter") -> dict[str, str]:
     return env
 
 
+ROW_LOCK_WSGI = """\
+\"\"\"config.wsgi with the booking strategy under test. The product takes a slot with one conditional
+UPDATE (licensing.services.booking._take_slot); the row_lock strategy exists only here.\"\"\"
+import os
+
+from config.wsgi import application  # noqa: F401 (sets Django up)
+
+if os.environ["YZ_BOOKING_STRATEGY"] == "row_lock":
+    from django.db.models import F
+
+    from yunzheng.licensing.error_codes import LicensingErrorCode
+    from yunzheng.licensing.models import TestSlotMonth
+    from yunzheng.licensing.services import booking
+
+    def take_slot_row_lock(slot):
+        # Lock the month's row, count, then increment: correct, but every request queues on it.
+        locked = TestSlotMonth.objects.select_for_update().get(pk=slot.pk)
+        if locked.booked >= locked.total:
+            raise booking._booking_error(LicensingErrorCode.BOOKING_FULL)
+        TestSlotMonth.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
+
+    booking._take_slot = take_slot_row_lock
+"""
+
+
 def write_settings(directory: Path) -> None:
-    """Production settings plus the strategy knob (config/ stays untouched)."""
+    """Production settings (config/ stays untouched) and a WSGI module that installs the strategy."""
     (directory / "yz_booking_bench_settings.py").write_text(
         "from config.settings.production import *  # noqa: F403\n"
-        "import os\n"
-        "LICENSING_BOOKING_STRATEGY = os.environ['YZ_BOOKING_STRATEGY']\n"
         "LOGGING = {'version': 1, 'disable_existing_loggers': False,\n"
         "           'root': {'handlers': [], 'level': 'WARNING'}}\n",
         encoding="utf-8",
     )
+    (directory / "yz_booking_bench_wsgi.py").write_text(ROW_LOCK_WSGI, encoding="utf-8")
 
 
 def recreate_database() -> str:
@@ -214,7 +239,12 @@ def free_port() -> int:
 
 def start_server(env: dict[str, str], port: int, *, workers: int, threads: int) -> subprocess.Popen[bytes]:
     return _common.start_gunicorn(
-        env, port, workers=workers, threads=threads, extra_args=["--worker-connections", "4000"]
+        env,
+        port,
+        workers=workers,
+        threads=threads,
+        wsgi="yz_booking_bench_wsgi",
+        extra_args=["--worker-connections", "4000"],
     )
 
 

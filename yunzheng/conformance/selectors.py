@@ -12,10 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from yunzheng.accounts.models import Company, StaffProfile, User
+from yunzheng.accounts.models import Company, StaffProfile
 from yunzheng.accounts.scopes import StaffScope, staff_profile_of
 from yunzheng.conformance.connectivity import connectivity_report
 from yunzheng.conformance.error_codes import ConformanceErrorCode as Code
@@ -181,7 +181,3 @@ def company_bookings(company: Company) -> list[Any]:
     from yunzheng.licensing import selectors as licensing_selectors
 
     return [b for b in licensing_selectors.bookings_of(company) if b.status == "booked"]
-
-
-def staff_campaigns(user: User) -> QuerySet[Campaign]:
-    return visible_campaigns(user).filter(Q(kind=Campaign.Kind.OFFICIAL) | Q(status=Campaign.Status.PASSED))

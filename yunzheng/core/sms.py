@@ -7,7 +7,6 @@ read codes from it), LocmemSmsBackend (a list in memory). A real gateway impleme
 
 from __future__ import annotations
 
-import datetime as dt
 import fcntl
 import json
 import sys
@@ -96,7 +95,3 @@ def read_outbox(path: Path | str | None = None, *, phone: str | None = None) -> 
         SmsMessage(**json.loads(line)) for line in outbox.read_text(encoding="utf-8").splitlines() if line
     ]
     return [m for m in messages if phone is None or m.phone == phone]
-
-
-def sent_since(messages: Sequence[SmsMessage], since: dt.datetime) -> list[SmsMessage]:
-    return [m for m in messages if dt.datetime.fromisoformat(m.sent_at) >= since]

@@ -24,7 +24,6 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -32,6 +31,7 @@ from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.elicense import qr_payload
+from yunzheng.elicense.conf import app_settings
 from yunzheng.elicense.models import (
     ElectronicLicence,
     LicenceStatus,
@@ -220,7 +220,7 @@ def _compare(
         differences.append("holder differs")
     if differences:
         add(VALIDITY, "; ".join(differences))
-    allowed = dt.timedelta(minutes=int(getattr(settings, "ELICENSE_SYNC_TIMELINESS_MINUTES", 5)))
+    allowed = dt.timedelta(minutes=int(app_settings.ELICENSE_SYNC_TIMELINESS_MINUTES))
     caught_up = licence.source_updated_at >= record.updated_at
     lag = (licence.synced_at if caught_up else now) - record.updated_at
     if lag > allowed:
@@ -314,7 +314,7 @@ def sync_check(*, now: dt.datetime | None = None) -> SyncReport:
 def sync_check_run(*, actor: Actor, now: dt.datetime | None = None) -> SyncCheckRun:
     """Run the check and keep its findings (the staff page and API show the latest run)."""
     report = sync_check(now=now)
-    limit = int(getattr(settings, "ELICENSE_SYNC_REPORT_LIMIT", 500))
+    limit = int(app_settings.ELICENSE_SYNC_REPORT_LIMIT)
     with transaction.atomic():
         run = SyncCheckRun.objects.create(
             started_at=report.started_at,

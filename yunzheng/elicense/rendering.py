@@ -14,7 +14,6 @@ from functools import cache
 from typing import Any
 
 import segno
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.template.loader import render_to_string
 from django.utils import translation
@@ -25,10 +24,10 @@ from PIL import Image, ImageDraw, ImageFont
 from yunzheng.accounts.scopes import region_name
 from yunzheng.core.crypto import mask_id_number
 from yunzheng.core.http import file_response
+from yunzheng.elicense.conf import app_settings
 from yunzheng.elicense.models import ElectronicLicence
 from yunzheng.elicense.services import SignedPayload
 
-DEFAULT_FONT = "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc"
 SIMPLIFIED_CHINESE_FACE = 2
 QR_ERROR_LEVEL = "m"
 
@@ -130,7 +129,7 @@ def qr_data_uri(text: str, *, scale: int = 8) -> str:
 
 @cache
 def _font(size: int) -> ImageFont.FreeTypeFont:
-    path = str(getattr(settings, "ELICENSE_CJK_FONT_PATH", DEFAULT_FONT))
+    path = str(app_settings.ELICENSE_CJK_FONT_PATH)
     index = SIMPLIFIED_CHINESE_FACE if path.endswith(".ttc") else 0
     return ImageFont.truetype(path, size, index=index)
 
@@ -221,5 +220,5 @@ def licence_download(
 
 def public_base_url(request: HttpRequest) -> str:
     """Where the QR link points: ELICENSE_PUBLIC_BASE_URL, else this site as the request saw it."""
-    configured = str(getattr(settings, "ELICENSE_PUBLIC_BASE_URL", ""))
+    configured = str(app_settings.ELICENSE_PUBLIC_BASE_URL)
     return configured or request.build_absolute_uri("/").rstrip("/")

@@ -24,19 +24,19 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, User
+from yunzheng.core import documents
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
-from yunzheng.core.ids import region_code_exists
 from yunzheng.core.sms import send_sms_on_commit
 from yunzheng.core.workdays import WorkingCalendar, provisional_due
+from yunzheng.elicense.conf import app_settings
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
 from yunzheng.elicense.models import (
     ElectronicLicence,
@@ -68,7 +68,7 @@ Status = TrafficPassApplication.Status
 
 
 def pass_region() -> str:
-    return str(getattr(settings, "ELICENSE_TRAFFIC_PASS_REGION", "120000"))
+    return str(app_settings.ELICENSE_TRAFFIC_PASS_REGION)
 
 
 @dataclass(frozen=True)
@@ -367,8 +367,6 @@ def _decision_days(application: TrafficPassApplication) -> int:
 
 def _check_materials(materials: list[tuple[str, Any]], *, already: int) -> list[tuple[str, Any]]:
     """Each material checked by content (PNG/JPEG re-encoded by core.uploads, PDF structure)."""
-    from yunzheng.licensing.files import check_document
-
     if already + len(materials) > MAX_MATERIALS:
         raise ValidationFailed.single(
             field="materials",
@@ -378,7 +376,7 @@ def _check_materials(materials: list[tuple[str, Any]], *, already: int) -> list[
     checked = []
     for index, (title, upload) in enumerate(materials):
         field = f"materials.{index}"
-        checked_file = check_document(upload, field=field)
+        checked_file = documents.check_document(upload, field=field)
         name = " ".join(str(title or "").split())[:100] or checked_file.original_name[:100]
         checked.append((name, checked_file))
     return checked
@@ -747,7 +745,3 @@ def recheck_for_vehicle(
             )
             suspended.append(locked)
     return suspended
-
-
-def region_is_known(code: str) -> bool:
-    return region_code_exists(code)

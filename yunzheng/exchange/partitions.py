@@ -104,9 +104,3 @@ def _create(table: str, yyyymm: int) -> None:
         # A concurrent worker created it first, or the DEFAULT partition already holds rows of
         # this month (then they stay there). Either way the batch can be written.
         logger.warning("exchange: partition %s not created: %s", name, exc)
-
-
-def forget_known_partitions() -> None:
-    """For tests that drop and recreate the database within one process."""
-    with _lock:
-        _known.clear()

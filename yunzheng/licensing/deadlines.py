@@ -15,10 +15,8 @@ Statutory and seed rules:
   the network protection and app security assessments are done once (no end unless the report
   states one).
 
-Steps whose length the seed does not give use working-day defaults from settings (read through
-STEP_DEADLINES below): LICENSING_CITY_LETTER_WORKING_DAYS (10), LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS (5),
-LICENSING_CITY_FORWARD_WORKING_DAYS (5), LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS (10),
-LICENSING_DECISION_WORKING_DAYS (20, the general licensing limit of 行政许可法 art. 42).
+Steps whose length the seed does not give use working-day settings with defaults in conf.py
+(STEP_DEADLINES below names them).
 
 Validity dates are inclusive: a document issued on 2026-01-10 is valid through 2026-07-10.
 """
@@ -31,9 +29,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from django.conf import settings
-
 from yunzheng.core.workdays import CalendarYearUnknown, WorkingCalendar
+from yunzheng.licensing.conf import app_settings
 from yunzheng.licensing.models import Step
 
 MINISTRY_REPLY_WORKING_DAYS = 15
@@ -116,10 +113,10 @@ class StepDeadline:
 
     kind: Literal["working_days", "calendar_days", "booked_month", "test_document"]
     days: int = 0
-    setting: str = ""
+    setting: str = ""  # a setting of conf.py that gives the length instead of `days`
 
     def length(self) -> int:
-        return int(getattr(settings, self.setting, self.days)) if self.setting else self.days
+        return int(getattr(app_settings, self.setting)) if self.setting else self.days
 
     def rule(self) -> str:
         """The rule stored on the Stage (``working_days:10``): reminders re-count from it."""
@@ -127,17 +124,17 @@ class StepDeadline:
 
 
 STEP_DEADLINES: dict[str, StepDeadline] = {
-    Step.QUOTA_REVIEW: StepDeadline("working_days", 10, "LICENSING_CITY_LETTER_WORKING_DAYS"),
+    Step.QUOTA_REVIEW: StepDeadline("working_days", setting="LICENSING_CITY_LETTER_WORKING_DAYS"),
     Step.MINISTRY_REPLY: StepDeadline("working_days", MINISTRY_REPLY_WORKING_DAYS),
-    Step.TEST_ACCOUNT: StepDeadline("working_days", 5, "LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS"),
-    Step.VPN_ACCOUNT: StepDeadline("working_days", 5, "LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS"),
+    Step.TEST_ACCOUNT: StepDeadline("working_days", setting="LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS"),
+    Step.VPN_ACCOUNT: StepDeadline("working_days", setting="LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS"),
     Step.TEST_RUN: StepDeadline("booked_month"),
-    Step.CAPABILITY_INTAKE: StepDeadline("working_days", 5, "LICENSING_CITY_FORWARD_WORKING_DAYS"),
+    Step.CAPABILITY_INTAKE: StepDeadline("working_days", setting="LICENSING_CITY_FORWARD_WORKING_DAYS"),
     Step.CAPABILITY_REVIEW: StepDeadline("working_days", CAPABILITY_REVIEW_WORKING_DAYS),
     Step.CAPABILITY_REVISION: StepDeadline("calendar_days", REVISION_CALENDAR_DAYS),
     Step.CAPABILITY_MATERIALS: StepDeadline("test_document"),
     Step.EVALUATIONS: StepDeadline("test_document"),
-    Step.LICENCE_DECISION: StepDeadline("working_days", 20, "LICENSING_DECISION_WORKING_DAYS"),
+    Step.LICENCE_DECISION: StepDeadline("working_days", setting="LICENSING_DECISION_WORKING_DAYS"),
 }
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from yunzheng.accounts.models import Company, CompanyMembership, StaffProfile, User
+from yunzheng.accounts.models import Company, CompanyMembership, StaffProfile
 from yunzheng.accounts.scopes import StaffScope, staff_profile_of
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import NotFound, PermissionDenied
@@ -307,12 +307,6 @@ def department_reviews(stage: Stage | None) -> list[DepartmentReview]:
     if stage is None or stage.kind != Step.CAPABILITY_REVIEW:
         return []
     return list(stage.department_reviews.select_related("reviewer").order_by("id"))
-
-
-def user_label(user: User | None) -> str:
-    if user is None:
-        return ""
-    return user.get_short_name()
 
 
 @dataclass(frozen=True)

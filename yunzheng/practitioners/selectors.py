@@ -57,13 +57,6 @@ def certificates_for_user(*, user: User) -> QuerySet[QualificationCertificate]:
     )
 
 
-def certificate_for_user(*, user: User, certificate_id: int) -> QualificationCertificate:
-    certificate = certificates_for_user(user=user).filter(pk=certificate_id).first()
-    if certificate is None:
-        raise NotFound(Code.CERTIFICATE_NOT_FOUND, _("No such certificate among yours."))
-    return certificate
-
-
 @dataclass(frozen=True)
 class CertificateChoice:
     certificate: QualificationCertificate

@@ -15,9 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
-
 from yunzheng.accounts.scopes import region_name
+from yunzheng.supervision.conf import app_settings
 
 
 @dataclass(frozen=True)
@@ -67,11 +66,6 @@ _BUILTIN_BOUNDS: dict[int, Bounds] = {
 }
 
 
-def city_of(code: int) -> int:
-    """330106 -> 330100; a city code stays; a province code stays (unknown city)."""
-    return code if code % 10000 == 0 else code // 100 * 100
-
-
 def province_of(code: int) -> int:
     return code // 10000 * 10000
 
@@ -90,7 +84,7 @@ def name_of(code: int | str) -> str:
 
 def bounds_of(code: int) -> Bounds | None:
     """Extent of a city (or province) code: the setting first, then the built-in table."""
-    custom = getattr(settings, "SUPERVISION_REGION_BOUNDS", {}) or {}
+    custom = app_settings.SUPERVISION_REGION_BOUNDS or {}
     raw = custom.get(str(code)) or custom.get(code)
     if raw:
         return _b(*(float(v) for v in raw))
@@ -98,7 +92,7 @@ def bounds_of(code: int) -> Bounds | None:
 
 
 def known_city_bounds() -> dict[int, Bounds]:
-    custom = getattr(settings, "SUPERVISION_REGION_BOUNDS", {}) or {}
+    custom = app_settings.SUPERVISION_REGION_BOUNDS or {}
     out = {code: b for code, b in _BUILTIN_BOUNDS.items() if code % 10000}
     for key, raw in custom.items():
         code = int(key)

@@ -33,9 +33,9 @@ from datetime import date, datetime, time
 from typing import Any, Protocol
 
 from django.apps import apps
-from django.conf import settings
 
 from yunzheng.core.clock import CHINA
+from yunzheng.supervision.conf import app_settings
 from yunzheng.supervision.imports import PeriodInput
 from yunzheng.supervision.licences import identifier_problem, licence_display, normalise_identifier
 from yunzheng.supervision.models import LicenceKind, LicenceSource, PeriodStatus
@@ -135,7 +135,7 @@ class ElicenseVehicleAdapter:
         model = _model("elicense", "VehicleTransportCertificate")
         if model is None:
             return
-        keywords = tuple(getattr(settings, "SUPERVISION_VEHICLE_SCOPE_KEYWORDS", ("网络预约", "网约")))
+        keywords = tuple(app_settings.SUPERVISION_VEHICLE_SCOPE_KEYWORDS)
         for cert in model.objects.all().iterator(chunk_size=2000):
             if keywords and not any(k in cert.business_scope for k in keywords):
                 continue

@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Sum
 from django.utils import timezone
@@ -31,6 +30,7 @@ from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.core.locks import advisory_xact_lock
 from yunzheng.supervision import sql
+from yunzheng.supervision.conf import app_settings
 from yunzheng.supervision.error_codes import SupervisionErrorCode as Code
 from yunzheng.supervision.imports import FileError, PeriodInput, RowError, parse_csv
 from yunzheng.supervision.licences import PeriodFacts, day_start, intervals_for
@@ -104,7 +104,7 @@ def _check_prefix(region_prefix: str) -> str:
 
 def trusted_sources() -> tuple[str, ...]:
     """Sources whose periods count (SUPERVISION_LICENCE_SOURCES; default: all four)."""
-    configured = getattr(settings, "SUPERVISION_LICENCE_SOURCES", None)
+    configured = app_settings.SUPERVISION_LICENCE_SOURCES
     values = tuple(configured) if configured else tuple(LicenceSource.values)
     unknown = set(values) - set(LicenceSource.values)
     if unknown:
@@ -449,7 +449,7 @@ def _tune_session() -> None:
     """PostgreSQL: enough memory for the hash joins and aggregation of a month (transaction only)."""
     if connection.vendor != "postgresql":
         return
-    work_mem = str(getattr(settings, "SUPERVISION_COMPUTE_WORK_MEM", "256MB"))
+    work_mem = str(app_settings.SUPERVISION_COMPUTE_WORK_MEM)
     if not _WORK_MEM.fullmatch(work_mem):
         raise ValueError("SUPERVISION_COMPUTE_WORK_MEM must look like 256MB")
     with connection.cursor() as cursor:

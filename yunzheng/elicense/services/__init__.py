@@ -6,13 +6,7 @@ and the licensing workflow) call `licence_sync` from their own services, inside 
 transaction: the licence, its history and the ministry index then commit or roll back with the
 registry record. See docs/adr/0011-elicense-registry-sync.md.
 
-Settings (read with defaults):
-    ELICENSE_KEY_SIGNING_DAYS = 365           a key signs for a year unless rotated earlier
-    ELICENSE_KEY_VERIFY_GRACE_DAYS = 1095     ... and what it signed verifies 3 more years
-    ELICENSE_TRUST_LIST_TTL_HOURS = 24        verifiers refuse a trust list older than this
-    ELICENSE_VERIFY_RATE_LIMIT = 60           verification attempts per client IP ...
-    ELICENSE_VERIFY_RATE_WINDOW_SECONDS = 60  ... per this window
-    ELICENSE_SHARE_CODE_TTL_MINUTES = 10      a share code expires after 10 minutes
+Settings and their defaults: elicense/conf.py.
 """
 
 from __future__ import annotations

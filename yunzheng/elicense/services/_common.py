@@ -6,7 +6,6 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -21,10 +20,6 @@ MAX_ESSENTIAL_TEXT = 40
 MAX_ESSENTIAL_ITEMS = 8
 SHARE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
 SHARE_CODE_LENGTH = 10
-
-
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:

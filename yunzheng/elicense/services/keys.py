@@ -23,13 +23,14 @@ from yunzheng.core.errors import (
 )
 from yunzheng.core.ids import region_code_exists
 from yunzheng.elicense import verifier
+from yunzheng.elicense.conf import app_settings
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
 from yunzheng.elicense.models import (
     ElectronicLicence,
     LicenceStatus,
     SigningKey,
 )
-from yunzheng.elicense.services._common import _REGION, ROOT_PROVINCE, _now, _setting
+from yunzheng.elicense.services._common import _REGION, ROOT_PROVINCE, _now
 
 # --------------------------------------------------------------------------------------------
 # Signing keys and the trust list
@@ -56,8 +57,8 @@ def _validate_province(province: str, *, purpose: str) -> str:
 
 
 def _new_key(*, province: str, purpose: str, now: dt.datetime) -> SigningKey:
-    signing_days = _setting("ELICENSE_KEY_SIGNING_DAYS", 365)
-    grace_days = _setting("ELICENSE_KEY_VERIFY_GRACE_DAYS", 1095)
+    signing_days = int(app_settings.ELICENSE_KEY_SIGNING_DAYS)
+    grace_days = int(app_settings.ELICENSE_KEY_VERIFY_GRACE_DAYS)
     while True:
         pair = generate_sm2_keypair()
         fingerprint = sm3_hex(bytes.fromhex(pair.public_key_hex))
@@ -223,7 +224,7 @@ def trust_list_issue(*, now: dt.datetime | None = None) -> dict[str, str]:
     )
     content = verifier.trust_list_content(
         issued_at=now,
-        next_update=now + dt.timedelta(hours=_setting("ELICENSE_TRUST_LIST_TTL_HOURS", 24)),
+        next_update=now + dt.timedelta(hours=int(app_settings.ELICENSE_TRUST_LIST_TTL_HOURS)),
         signer_kid=signer.kid,
         keys=[trusted_key(key) for key in keys.order_by("province", "valid_from")],
         revoked=revoked,

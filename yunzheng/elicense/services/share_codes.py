@@ -21,6 +21,7 @@ from yunzheng.core.errors import (
     NotFound,
     ValidationFailed,
 )
+from yunzheng.elicense.conf import app_settings
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
 from yunzheng.elicense.models import (
     ElectronicLicence,
@@ -28,7 +29,7 @@ from yunzheng.elicense.models import (
     ShareCode,
     VerificationAttempt,
 )
-from yunzheng.elicense.services._common import SHARE_CODE_ALPHABET, SHARE_CODE_LENGTH, _now, _setting
+from yunzheng.elicense.services._common import SHARE_CODE_ALPHABET, SHARE_CODE_LENGTH, _now
 from yunzheng.elicense.services.status import user_holds_licence
 from yunzheng.elicense.services.verification import _rate_limited, client_ip_hash
 
@@ -79,7 +80,7 @@ def share_code_create(
             recipient_name=recipient_name,
             created_by=user,
             created_at=now,
-            expires_at=now + dt.timedelta(minutes=_setting("ELICENSE_SHARE_CODE_TTL_MINUTES", 10)),
+            expires_at=now + dt.timedelta(minutes=int(app_settings.ELICENSE_SHARE_CODE_TTL_MINUTES)),
         )
         record_audit(
             actor=Actor.for_user(user),

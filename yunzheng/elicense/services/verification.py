@@ -18,6 +18,7 @@ from yunzheng.core.errors import (
 from yunzheng.core.locks import advisory_xact_lock
 from yunzheng.core.ratelimit import seconds_until, window_limit
 from yunzheng.elicense import verifier
+from yunzheng.elicense.conf import app_settings
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
 from yunzheng.elicense.models import (
     ElectronicLicence,
@@ -26,7 +27,7 @@ from yunzheng.elicense.models import (
     VerificationAttempt,
 )
 from yunzheng.elicense.qr_payload import Claims
-from yunzheng.elicense.services._common import _now, _setting
+from yunzheng.elicense.services._common import _now
 from yunzheng.elicense.services.keys import trusted_key
 
 # --------------------------------------------------------------------------------------------
@@ -52,8 +53,8 @@ def client_ip_hash(ip: str | None) -> str:
 
 def _rate_limited(*, ip_hash: str, channel: str, now: dt.datetime) -> RateLimited | None:
     """The error to raise (after the transaction commits the logged refusal), or None."""
-    limit = _setting("ELICENSE_VERIFY_RATE_LIMIT", 60)
-    window = dt.timedelta(seconds=_setting("ELICENSE_VERIFY_RATE_WINDOW_SECONDS", 60))
+    limit = int(app_settings.ELICENSE_VERIFY_RATE_LIMIT)
+    window = dt.timedelta(seconds=int(app_settings.ELICENSE_VERIFY_RATE_WINDOW_SECONDS))
     # Serialise one client's attempts so two parallel requests cannot both take the last slot.
     advisory_xact_lock(0x454C4943, ip_hash)  # "ELIC"
     free_at = window_limit(

@@ -1,8 +1,7 @@
-"""``python -m yunzheng.exchange.spec write|check|bench``.
+"""``python -m yunzheng.exchange.spec write|check``.
 
 * ``write``: regenerate ``data/OTIpcDef.proto`` and ``docs/exchange-interface.md`` from the spec.
 * ``check``: exit 1 if either generated file is stale (also enforced by the tests).
-* ``bench [types...]``: validation throughput.
 """
 
 from __future__ import annotations
@@ -34,11 +33,6 @@ def main(argv: list[str]) -> int:
         for p in stale:
             print(f"stale: {p} (run python -m yunzheng.exchange.spec write)")
         return 1 if stale else 0
-    if command == "bench":
-        from .bench import main as bench_main
-
-        bench_main(argv[1:])
-        return 0
     print(__doc__)
     return 2
 

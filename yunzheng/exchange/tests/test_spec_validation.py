@@ -387,7 +387,7 @@ def test_calendar_helpers():
 
 
 def test_validation_is_fast_enough_smoke():
-    """Not a benchmark (see `python -m yunzheng.exchange.spec bench`): catches falling off the fast path."""
+    """Not a benchmark (see `bench/spec_validation.py`): catches falling off the fast path."""
     import time
 
     records = valid_records("positionVehicle", 2000, seed=7)

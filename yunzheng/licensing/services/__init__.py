@@ -8,17 +8,7 @@ arguments and raises DomainErrors with the codes in error_codes.py. `now` can be
 shift time that way). The transition table is workflow.TRANSITIONS; `_move` is the one place that
 changes an application's step, closes and opens Stage rows, writes the history and notifies.
 
-Settings (read with defaults):
-    LICENSING_CITY_LETTER_WORKING_DAYS = 10        city reviews quota materials, sends the letter
-    LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS = 5    ministry opens the test / VPN account
-    LICENSING_CITY_FORWARD_WORKING_DAYS = 5        city window passes capability materials on
-    LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS = 10  each of the five departments answers
-    LICENSING_DECISION_WORKING_DAYS = 20           the licence decision
-    LICENSING_LICENCE_VALID_YEARS = 4              default validity of an operating licence
-    LICENSING_SLOT_CAPACITY = 20                   default test slots per month
-    LICENSING_SLOT_OPEN_DAY = 1, LICENSING_SLOT_OPEN_HOUR = 12   bookings open at noon on the 1st
-    LICENSING_BOOKING_STRATEGY = "counter"         or "row_lock" (see test_booking_create)
-    LICENSING_BOOKING_LOCK_TIMEOUT_MS = 5000       PostgreSQL lock_timeout inside a booking
+Settings and their defaults: licensing/conf.py.
 """
 
 from __future__ import annotations

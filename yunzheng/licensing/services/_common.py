@@ -45,10 +45,6 @@ from yunzheng.licensing.workflow import (
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def _now(now: dt.datetime | None) -> dt.datetime:
     return now or timezone.now()
 

@@ -12,7 +12,6 @@ import logging
 import random
 import time
 
-from django.conf import settings
 from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -31,6 +30,7 @@ from yunzheng.core.errors import (
     ValidationFailed,
 )
 from yunzheng.licensing import deadlines, selectors
+from yunzheng.licensing.conf import app_settings
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     LicenceApplication,
@@ -39,7 +39,7 @@ from yunzheng.licensing.models import (
     TestBooking,
     TestSlotMonth,
 )
-from yunzheng.licensing.services._common import SHANGHAI, _actor, _lock, _move, _now, _setting
+from yunzheng.licensing.services._common import SHANGHAI, _actor, _lock, _move, _now
 from yunzheng.licensing.workflow import (
     SYSTEM,
     Action,
@@ -67,8 +67,8 @@ def _require_ministry(user: User) -> None:
 
 def default_opens_at(month: dt.date) -> dt.datetime:
     """Noon (Asia/Shanghai) on the configured day of the month (the seed: noon on the 1st)."""
-    day = _setting("LICENSING_SLOT_OPEN_DAY", 1)
-    hour = _setting("LICENSING_SLOT_OPEN_HOUR", 12)
+    day = int(app_settings.LICENSING_SLOT_OPEN_DAY)
+    hour = int(app_settings.LICENSING_SLOT_OPEN_HOUR)
     return dt.datetime(month.year, month.month, day, hour, 0, tzinfo=SHANGHAI)
 
 
@@ -85,7 +85,7 @@ def test_slot_month_create(
     if user is not None:
         _require_ministry(user)
     month = month.replace(day=1)
-    capacity = _setting("LICENSING_SLOT_CAPACITY", 20) if capacity is None else capacity
+    capacity = int(app_settings.LICENSING_SLOT_CAPACITY) if capacity is None else capacity
     if capacity < 1 or capacity > 10_000:
         raise ValidationFailed.single(
             field="capacity", code=Code.SLOTS_INVALID, message=_("Between 1 and 10000 slots.")
@@ -141,30 +141,28 @@ def _booking_error(code: Code) -> Conflict:
     return Conflict(code, messages[code])
 
 
+def _take_slot(slot: TestSlotMonth) -> None:
+    """One conditional UPDATE: the row lock is held only from here to COMMIT, and a waiter
+    re-checks the condition on the committed row (PostgreSQL READ COMMITTED), so `booked` can
+    never pass capacity; the CHECK constraint guards it as well. (bench/booking_rush.py compares
+    it with locking the row first.)"""
+    taken = TestSlotMonth.objects.filter(pk=slot.pk, booked__lt=F("capacity") + F("extra_capacity")).update(
+        booked=F("booked") + 1
+    )
+    if not taken:
+        raise _booking_error(Code.BOOKING_FULL)
+
+
 def _booking_transaction(
     *, slot: TestSlotMonth, company: Company, application: LicenceApplication, user: User, now: dt.datetime
 ) -> TestBooking:
     """The critical section: take a slot atomically, insert the booking, move the application."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
-            timeout = _setting("LICENSING_BOOKING_LOCK_TIMEOUT_MS", 5000)
+            timeout = int(app_settings.LICENSING_BOOKING_LOCK_TIMEOUT_MS)
             with connection.cursor() as cursor:
                 cursor.execute(f"SET LOCAL lock_timeout = {int(timeout)}")
-        if getattr(settings, "LICENSING_BOOKING_STRATEGY", "counter") == "row_lock":
-            # Lock the month's row, count, then insert: correct, but every request queues on it.
-            locked = TestSlotMonth.objects.select_for_update().get(pk=slot.pk)
-            if locked.booked >= locked.total:
-                raise _booking_error(Code.BOOKING_FULL)
-            TestSlotMonth.objects.filter(pk=slot.pk).update(booked=F("booked") + 1)
-        else:
-            # One conditional UPDATE: the row lock is held only from here to COMMIT, and a waiter
-            # re-checks the condition on the committed row (PostgreSQL READ COMMITTED), so
-            # `booked` can never pass capacity; the CHECK constraint guards it as well.
-            taken = TestSlotMonth.objects.filter(
-                pk=slot.pk, booked__lt=F("capacity") + F("extra_capacity")
-            ).update(booked=F("booked") + 1)
-            if not taken:
-                raise _booking_error(Code.BOOKING_FULL)
+        _take_slot(slot)
         try:
             with transaction.atomic():
                 booking = TestBooking.objects.create(

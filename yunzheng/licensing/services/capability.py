@@ -20,6 +20,7 @@ from yunzheng.core.errors import (
     ValidationFailed,
 )
 from yunzheng.licensing import deadlines, selectors
+from yunzheng.licensing.conf import app_settings
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     REVIEW_DEPARTMENTS,
@@ -30,7 +31,7 @@ from yunzheng.licensing.models import (
     Stage,
     Step,
 )
-from yunzheng.licensing.services._common import _lock, _move, _now, _role, _setting, _text, notify
+from yunzheng.licensing.services._common import _lock, _move, _now, _role, _text, notify
 from yunzheng.licensing.workflow import (
     SYSTEM,
     Action,
@@ -112,7 +113,7 @@ def capability_distribute(
         if stage.department_reviews.exists():
             raise Conflict(Code.ALREADY_DISTRIBUTED, _("The materials were already distributed."))
         _move(locked, action=Action.DISTRIBUTE, user=user, now=now)
-        days = _setting("LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS", 10)
+        days = int(app_settings.LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS)
         due = deadlines.or_unknown(lambda: deadlines.working_days_due(today_in_china(now), days))
         if due is not None and stage.due_on is not None:
             due = min(due, stage.due_on)

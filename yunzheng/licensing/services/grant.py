@@ -14,13 +14,14 @@ from yunzheng.core.errors import (
     ValidationFailed,
 )
 from yunzheng.licensing import deadlines
+from yunzheng.licensing.conf import app_settings
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     LicenceApplication,
     LicencePath,
     OperatingLicence,
 )
-from yunzheng.licensing.services._common import _actor, _lock, _move, _now, _setting, _text
+from yunzheng.licensing.services._common import _actor, _lock, _move, _now, _text
 from yunzheng.licensing.services.blacklist import blacklist_require_clear
 from yunzheng.licensing.services.evaluations import evaluations_require_valid
 from yunzheng.licensing.workflow import (
@@ -54,7 +55,7 @@ def licence_grant(
     today = today_in_china(now)
     scope = _text(scope, field="scope", limit=200, label=_("Business scope"))
     area = _text(area, field="area", limit=200, label=_("Operating area"))
-    years = valid_years if valid_years is not None else _setting("LICENSING_LICENCE_VALID_YEARS", 4)
+    years = valid_years if valid_years is not None else int(app_settings.LICENSING_LICENCE_VALID_YEARS)
     if not 1 <= years <= 10:
         raise ValidationFailed.single(
             field="valid_years", code=Code.LICENCE_INVALID, message=_("1 to 10 years.")

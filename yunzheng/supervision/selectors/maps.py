@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from django.conf import settings
 from django.db.models import Count, ExpressionWrapper, F, IntegerField
 from django.utils import timezone
 
 from yunzheng.exchange.models import POSITION_VEHICLE, PositionRecord
+from yunzheng.supervision.conf import app_settings
 from yunzheng.supervision.models import (
     OrderFact,
 )
@@ -36,8 +36,8 @@ class MapData:
 def vehicle_positions(*, scope: AnalyticsScope, now: datetime | None = None) -> tuple[list[list[float]], int]:
     """The latest position of each vehicle seen in the last SUPERVISION_MAP_MINUTES minutes."""
     now = now or timezone.now()
-    minutes = int(getattr(settings, "SUPERVISION_MAP_MINUTES", 30))
-    limit = int(getattr(settings, "SUPERVISION_MAP_MAX_VEHICLES", 5000))
+    minutes = int(app_settings.SUPERVISION_MAP_MINUTES)
+    limit = int(app_settings.SUPERVISION_MAP_MAX_VEHICLES)
     qs = PositionRecord.objects.filter(
         interface=POSITION_VEHICLE,
         position_time__gte=now - timedelta(minutes=minutes),

@@ -6,7 +6,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,6 +14,7 @@ from yunzheng.accounts.models import Company
 from yunzheng.core.clock import today_in_china
 from yunzheng.exchange.models import POSITION_VEHICLE, PositionRecord, RejectStat, UploadStat
 from yunzheng.supervision import sql
+from yunzheng.supervision.conf import app_settings
 from yunzheng.supervision.models import (
     ActivityDaily,
     CompanyCityLicence,
@@ -67,9 +67,9 @@ class QualityRow:
     def issues(self) -> list[str]:
         """Short names of what needs attention (thresholds in settings)."""
         out = []
-        lag_limit = int(getattr(settings, "SUPERVISION_LAG_LIMIT_SECONDS", 300))
-        silence = float(getattr(settings, "SUPERVISION_SILENCE_HOURS", 24))
-        reject_limit = float(getattr(settings, "SUPERVISION_REJECT_SHARE_LIMIT", 0.01))
+        lag_limit = int(app_settings.SUPERVISION_LAG_LIMIT_SECONDS)
+        silence = float(app_settings.SUPERVISION_SILENCE_HOURS)
+        reject_limit = float(app_settings.SUPERVISION_REJECT_SHARE_LIMIT)
         if self.lag_avg_seconds is not None and self.lag_avg_seconds > lag_limit:
             out.append("lag")
         if self.hours_since_last is None or self.hours_since_last > silence:
@@ -225,7 +225,7 @@ def quality_report(
             setattr(row, name, int(item[name]))
 
     # Positions of the last hours outside the extent of the city they claim, or dated before 2000.
-    hours = int(getattr(settings, "SUPERVISION_POSITION_CHECK_HOURS", 24))
+    hours = int(app_settings.SUPERVISION_POSITION_CHECK_HOURS)
     since = now - timedelta(hours=hours)
     outside = _outside_city_q(known_city_bounds())
     positions = PositionRecord.objects.filter(

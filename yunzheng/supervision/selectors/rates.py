@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from django.conf import settings
 from django.db.models import ExpressionWrapper, F, IntegerField, Sum
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company
+from yunzheng.supervision.conf import app_settings
 from yunzheng.supervision.models import (
     ComplianceDaily,
     ComplianceRun,
@@ -196,11 +196,11 @@ def platform_ranking(
 
 
 def top_platforms_limit() -> int:
-    return int(getattr(settings, "SUPERVISION_TOP_PLATFORMS", 10))
+    return int(app_settings.SUPERVISION_TOP_PLATFORMS)
 
 
 def movers_min_orders() -> int:
-    return int(getattr(settings, "SUPERVISION_MOVERS_MIN_ORDERS", 1000))
+    return int(app_settings.SUPERVISION_MOVERS_MIN_ORDERS)
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Micro-benchmark of record validation: ``python -m yunzheng.exchange.spec.bench [types...]``.
+"""Micro-benchmark of record validation: ``.venv/bin/python bench/spec_validation.py [types...]``.
 
 Positions are generated the way they arrive: a fleet of vehicles each sending a series of
 fixes for its current order (identifiers repeat, coordinates and times change).
@@ -11,8 +11,10 @@ import time
 from datetime import datetime, timedelta
 from typing import Any
 
-from .samples import valid_record
-from .validation import BEIJING, get_validator
+import _common  # noqa: F401 (puts the repository on sys.path)
+
+from yunzheng.exchange.spec.samples import valid_record
+from yunzheng.exchange.spec.validation import BEIJING, get_validator
 
 DEFAULT_TYPES = ("positionVehicle", "positionDriver", "orderCreate", "operatePay", "baseInfoDriver")
 

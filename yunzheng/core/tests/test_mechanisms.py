@@ -1,0 +1,74 @@
+"""The one-of-each mechanisms of core (ADR 0009): clock, file response, error adapter, workflow
+table, app settings."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django import forms
+from django.test import override_settings
+
+from yunzheng.core.appsettings import AppSettings
+from yunzheng.core.clock import today_in_china
+from yunzheng.core.errors import ErrorDetail, ValidationFailed
+from yunzheng.core.forms import add_domain_error, error_text
+from yunzheng.core.http import file_response
+from yunzheng.core.workflow import Transition, WorkflowTable
+
+
+def test_today_in_china_turns_at_midnight_beijing_time_not_utc() -> None:
+    assert today_in_china(dt.datetime(2026, 12, 3, 15, 59, tzinfo=dt.UTC)) == dt.date(2026, 12, 3)
+    assert today_in_china(dt.datetime(2026, 12, 3, 16, 0, tzinfo=dt.UTC)) == dt.date(2026, 12, 4)
+
+
+def test_file_response_is_private_unsniffed_and_encodes_chinese_names() -> None:
+    response = file_response(b"%PDF-", content_type="application/pdf", filename="许可证.pdf")
+    assert response["Cache-Control"] == "private, no-store"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert response["Content-Disposition"].startswith("attachment; filename*=utf-8''")
+    assert file_response(b"x", content_type="image/png", inline=True)["Content-Disposition"] == "inline"
+
+
+class _Form(forms.Form):
+    days = forms.CharField(required=False)
+    name = forms.CharField(required=False)
+
+
+def test_domain_error_goes_on_the_fields_it_names_else_above_the_form() -> None:
+    form = _Form(data={})
+    assert form.is_valid()
+    error = ValidationFailed(
+        "bad", "Bad input.", details=[ErrorDetail(field="days[2]", code="x", message="Not a date.")]
+    )
+    add_domain_error(form, error)
+    assert form.errors == {"days": ["Not a date."]}
+
+    other = _Form(data={})
+    assert other.is_valid()
+    add_domain_error(
+        other, ValidationFailed("bad", "Bad input.", details=[ErrorDetail("elsewhere", "x", "No.")])
+    )
+    assert other.non_field_errors() == ["Bad input."]
+    assert error_text(error) == "Bad input. Not a date."
+
+
+def test_workflow_table_finds_by_variant_and_refuses_duplicates() -> None:
+    a = Transition("draft", "submit", "sent", frozenset({"applicant"}), frozenset({"x"}))
+    b = Transition("draft", "submit", "review", frozenset({"applicant"}), frozenset({"y"}))
+    table = WorkflowTable([a, b])
+    assert table.find(state="draft", action="submit", variant="y") is b
+    assert table.find(state="draft", action="submit", variant="z") is None
+    assert table.allowed_actions(state="draft", role="applicant", variant="x") == ["submit"]
+    assert table.allowed_actions(state="draft", role="staff", variant="x") == []
+    with pytest.raises(ValueError, match="two transitions"):
+        WorkflowTable([a, a])
+
+
+def test_app_settings_read_django_settings_with_declared_defaults() -> None:
+    conf = AppSettings(YZ_TEST_LIMIT=5)
+    assert conf.YZ_TEST_LIMIT == 5
+    with override_settings(YZ_TEST_LIMIT=7):
+        assert conf.YZ_TEST_LIMIT == 7
+    with pytest.raises(AttributeError):
+        _ = conf.YZ_TEST_UNDECLARED
