@@ -9,20 +9,30 @@ THREADS ?= 4
 PYTEST_WORKERS ?= 2
 RUN_SETTINGS := config.settings.local
 
-.PHONY: run serve setup test test-postgres test-sqlite lint format messages bench clean
+.PHONY: run serve setup test test-postgres test-sqlite lint format messages bench clean lock
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# Stamps re-run the install when pyproject.toml changes.
-$(VENV)/.run-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e .
+# Dependencies come from the lock files (exact versions, checked by hash); the project itself is
+# installed on top without dependencies. Stamps re-run the install when a lock file changes.
+# After changing dependencies in pyproject.toml, run `make lock` and commit the lock files.
+$(VENV)/.run-deps: requirements.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@
 
-$(VENV)/.dev-deps: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet -e '.[dev]'
+$(VENV)/.dev-deps: requirements-dev.lock | $(BIN)/python
+	$(BIN)/pip install --quiet --require-hashes -r requirements-dev.lock
+	$(BIN)/pip install --quiet --no-deps -e .
 	touch $@ $(VENV)/.run-deps
+
+# Re-resolve pyproject.toml's ranges into the lock files (pip-tools; slow: it hashes every file).
+LOCK_FLAGS := --quiet --generate-hashes --allow-unsafe --strip-extras --no-emit-index-url --no-emit-find-links
+lock: $(VENV)/.dev-deps
+	$(BIN)/pip-compile $(LOCK_FLAGS) -o requirements.lock pyproject.toml
+	$(BIN)/pip-compile $(LOCK_FLAGS) --extra dev -o requirements-dev.lock pyproject.toml
 
 setup: $(VENV)/.run-deps
 	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py migrate --noinput
