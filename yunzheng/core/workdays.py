@@ -27,9 +27,11 @@ IsWorkingDay = Callable[[dt.date], bool]
 
 
 class CalendarYearUnknown(DomainError):
-    """Neither staff nor the library know this year's holidays: deadlines cannot be computed."""
+    """Neither staff nor the library know this year's holidays: deadlines cannot be computed.
+    A 4xx: the question asks about a year outside the known calendar (the client can ask about
+    another date); nothing in the server failed."""
 
-    status_code = 503
+    status_code = 422
 
     def __init__(self, year: int) -> None:
         super().__init__(
