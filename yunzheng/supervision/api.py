@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from yunzheng.accounts.auth import user_auth
-from yunzheng.accounts.scopes import staff_scope
+from yunzheng.accounts.permissions import allowed
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user
 from yunzheng.core.errors import NotFound, PermissionDenied
@@ -233,7 +233,7 @@ def compute(request: HttpRequest, payload: ComputeIn) -> services.ComputeResult:
     """Transport authorities recompute a month within their region (a narrower prefix of it may
     be given)."""
     scope = _scope(request)
-    if not staff_scope(current_user(request)).in_department("transport"):
+    if not allowed(current_user(request), "supervision.compute"):
         raise PermissionDenied(Code.DEPARTMENT, "Only transport authorities recompute compliance.")
     prefix = payload.region_prefix or scope.region_prefix
     if not prefix.startswith(scope.region_prefix):

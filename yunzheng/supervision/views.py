@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
-from yunzheng.accounts.scopes import staff_scope
+from yunzheng.accounts.permissions import allowed
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import staff_required
 from yunzheng.core.clock import today_in_china
@@ -324,10 +324,7 @@ def bulletin_pdf(request: HttpRequest, month: str) -> HttpResponse:
 
 
 def _can_compute(request: HttpRequest) -> bool:
-    try:
-        return staff_scope(request.user).in_department("transport")
-    except DomainError:
-        return False
+    return allowed(request.user, "supervision.compute")
 
 
 @staff_required

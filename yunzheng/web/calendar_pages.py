@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_POST
 
-from yunzheng.accounts.models import StaffProfile
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.core import calendar_years
 from yunzheng.core.auth import staff_required
@@ -32,15 +31,11 @@ _LINE_DATES = re.compile(
 
 
 def may_maintain_calendar(user: Any) -> bool:
-    """Transport staff of the ministry or a province keep the national calendar."""
-    try:
-        scope = staff_scope(user)
-    except PermissionDenied:
-        return False
-    return scope.department == StaffProfile.Department.TRANSPORT and scope.level in (
-        StaffProfile.Level.MINISTRY,
-        StaffProfile.Level.PROVINCE,
-    )
+    """Transport staff of the ministry or a province keep the national calendar (the permission
+    table's `calendar.maintain`)."""
+    from yunzheng.accounts.permissions import allowed
+
+    return allowed(user, "calendar.maintain")
 
 
 def require_calendar_maintainer(user: Any) -> None:
