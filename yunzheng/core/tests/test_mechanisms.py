@@ -1,4 +1,4 @@
-"""The one-of-each mechanisms of core (ADR 0009): clock, file response, error adapter, workflow
+"""The one-of-each mechanisms of core (ADR 0014): clock, file response, error adapter, workflow
 table, app settings."""
 
 from __future__ import annotations
