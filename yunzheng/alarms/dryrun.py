@@ -3,8 +3,10 @@ day and show what it would have raised.
 
 The rule is compiled exactly as the live engine would compile it and evaluated with in-memory
 state over the exchange's stored positionVehicle / order records of the day (Beijing) in the
-rule's region, company by company in time order. Nothing is written. Periodic kinds (stale feed,
-clustering) are evaluated by the clock, not per record: their dry run is not offered.
+rule's region, company by company in time order. Nothing is written. The kinds the clock
+evaluates (stale feed, clustering) replay the day's positions in time order and run the live
+tick's own test (``periodic.stale_subjects`` / ``crowded_cells``) at every minute, as
+``alarms_tick`` does; they see only that day's positions and no log-outs.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from yunzheng.alarms.context import RegistryContext
-from yunzheng.alarms.engine import KIND_INTERFACES, OPEN, Engine, Signal, compile_rule
+from yunzheng.alarms.engine import IN_SERVICE, KIND_INTERFACES, OPEN, Engine, RuleSpec, Signal, compile_rule
 from yunzheng.alarms.kinds import (
     PERIODIC_KINDS,
     Schedule,
@@ -23,6 +25,8 @@ from yunzheng.alarms.kinds import (
     validate_params,
     validate_schedule,
 )
+from yunzheng.alarms.models import RuleKind
+from yunzheng.alarms.periodic import VehicleSeen, cell_signal, crowded_cells, stale_signal, stale_subjects
 from yunzheng.exchange.models import EventRecord, PositionRecord
 from yunzheng.exchange.spec import get_spec
 from yunzheng.exchange.spec.validation import BEIJING
@@ -35,7 +39,6 @@ class DryRunResult:
     day: date
     records: int = 0
     truncated: bool = False
-    supported: bool = True
     would_open: list[Signal] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
@@ -43,7 +46,6 @@ class DryRunResult:
             "day": self.day.isoformat(),
             "records": self.records,
             "truncated": self.truncated,
-            "supported": self.supported,
             "would_open": [
                 {
                     "subject": s.subject,
@@ -72,9 +74,6 @@ def rule_dry_run(
     *, kind: str, region_code: str, params: Any, schedule: Any, severity: str = "medium", day: date
 ) -> DryRunResult:
     result = DryRunResult(day=day)
-    if kind in PERIODIC_KINDS:
-        result.supported = False
-        return result
     spec = compile_rule(
         id=0,
         version=0,
@@ -84,10 +83,13 @@ def rule_dry_run(
         schedule=compile_schedule(Schedule.model_validate(validate_schedule(schedule))),
         params=validate_params(kind, params),
     )
-    engine = Engine([spec])
     start = datetime.combine(day, time(0), BEIJING)
     end = start + timedelta(days=1)
     bounds = _region_range(spec.region_prefix)
+    if kind in PERIODIC_KINDS:
+        _replay_ticks(spec, result, start, end, bounds)
+        return result
+    engine = Engine([spec])
     ctx = RegistryContext()
     states: dict[str, dict[str, Any]] = {}
     out: list[Signal] = []
@@ -158,3 +160,49 @@ def rule_dry_run(
             )
     result.would_open = [s for s in out if s.action == OPEN]
     return result
+
+
+def _replay_ticks(
+    spec: RuleSpec, result: DryRunResult, start: datetime, end: datetime, bounds: tuple[int, int] | None
+) -> None:
+    code = get_spec().interface("positionVehicle").ipc_type_code
+    qs = PositionRecord.objects.filter(interface=code, position_time__gte=start, position_time__lt=end)
+    if bounds:
+        qs = qs.filter(region_code__range=bounds)
+    rows = qs.order_by("position_time").values_list(
+        "company_id", "vehicle_no", "region_code", "position_time", "longitude", "latitude", "biz_status"
+    )[: MAX_RECORDS + 1]
+    latest: dict[str, VehicleSeen] = {}
+    open_now: set[str] = set()
+
+    def tick(now: datetime) -> None:
+        nonlocal open_now
+        if not spec.schedule.active(int(now.timestamp())):
+            return
+        if spec.kind == RuleKind.STALE_FEED:
+            stale = stale_subjects(spec.params, latest.values(), now)
+            result.would_open += [
+                stale_signal(spec, s, v, now) for s, v in stale.items() if s not in open_now
+            ]
+            open_now = set(stale)
+        else:
+            crowded = crowded_cells(spec.params, latest.values(), now)
+            result.would_open += [
+                cell_signal(spec, c, m, now) for c, m in crowded.items() if c not in open_now
+            ]
+            open_now = set(crowded)
+
+    next_tick = start + timedelta(minutes=1)
+    for company_id, plate, region, when, lon, lat, biz in rows:
+        result.records += 1
+        if result.records > MAX_RECORDS:
+            result.truncated = True
+            break
+        while when >= next_tick:
+            tick(next_tick)
+            next_tick += timedelta(minutes=1)
+        key = f"v:{company_id}:{plate}"
+        latest[key] = VehicleSeen(key, company_id, when, biz in IN_SERVICE, lon, lat, region or 0)
+    while next_tick <= end:
+        tick(next_tick)
+        next_tick += timedelta(minutes=1)

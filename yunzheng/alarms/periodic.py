@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,112 +46,134 @@ def _close(spec: RuleSpec, alarm: Alarm, at: int) -> Signal:
     return Signal(CLOSE, spec, alarm.subject, alarm.company_id or 0, at, int(alarm.region_code or 0))
 
 
-def _stale(spec: RuleSpec, now: datetime) -> list[Signal]:
-    cutoff = now - timedelta(minutes=spec.params["minutes"])
+@dataclass(frozen=True)
+class VehicleSeen:
+    """A vehicle's latest position as the engine keeps it (live: an ``EngineState`` row; dry run:
+    the replayed day)."""
+
+    key: str
+    company_id: int
+    last_seen: datetime
+    in_service: bool
+    longitude: int | None
+    latitude: int | None
+    region: int
+
+
+def stale_subjects(
+    params: Mapping[str, Any], seen: Iterable[VehicleSeen], now: datetime
+) -> dict[str, VehicleSeen]:
+    """The silent subjects at ``now``: vehicles in service with no position for ``minutes`` or, at
+    ``level=platform``, companies whose latest vehicle in service is that silent."""
+    cutoff = now - timedelta(minutes=params["minutes"])
+    in_service = [v for v in seen if v.in_service]
+    if params.get("level") == "platform":
+        latest: dict[int, VehicleSeen] = {}
+        for v in in_service:
+            if v.company_id not in latest or v.last_seen > latest[v.company_id].last_seen:
+                latest[v.company_id] = v
+        return {f"p:{cid}": v for cid, v in latest.items() if v.last_seen < cutoff}
+    return {v.key: v for v in in_service if v.last_seen < cutoff}
+
+
+def crowded_cells(
+    params: Mapping[str, Any], seen: Iterable[VehicleSeen], now: datetime
+) -> dict[str, list[VehicleSeen]]:
+    """Grid cells of ``cell_m`` metres holding at least ``vehicles`` vehicles seen in the window."""
+    since = now - timedelta(minutes=params["window_minutes"])
+    step_lat = params["cell_m"] / 111_320 * 1e6  # micro-degrees
+    cells: dict[str, list[VehicleSeen]] = defaultdict(list)
+    for v in seen:
+        if v.last_seen < since or v.longitude is None or v.latitude is None:
+            continue
+        step_lon = step_lat / max(math.cos(math.radians(v.latitude / 1e6)), 0.1)
+        cells[f"{int(v.longitude // step_lon)}:{int(v.latitude // step_lat)}"].append(v)
+    return {c: members for c, members in cells.items() if len(members) >= params["vehicles"]}
+
+
+def stale_signal(spec: RuleSpec, subject: str, seen: VehicleSeen, now: datetime) -> Signal:
+    minutes = int((now - seen.last_seen).total_seconds() // 60)
+    record = {"interface": "tick", "last_position": seen.last_seen.isoformat()}
     at = int(now.timestamp())
+    if subject.startswith("p:"):
+        detail = f"no position from the platform for {minutes} min"
+        return Signal(OPEN, spec, subject, seen.company_id, at, seen.region, detail=detail, record=record)
+    return Signal(
+        OPEN,
+        spec,
+        subject,
+        seen.company_id,
+        at,
+        seen.region,
+        vehicle_no=subject.split(":", 2)[2],
+        detail=f"in service, no position for {minutes} min",
+        record=record,
+    )
+
+
+def cell_signal(spec: RuleSpec, cell: str, members: list[VehicleSeen], now: datetime) -> Signal:
+    companies = {m.company_id for m in members}
+    lon = sum(m.longitude or 0 for m in members) // len(members)
+    lat = sum(m.latitude or 0 for m in members) // len(members)
+    at = int(now.timestamp())
+    return Signal(
+        OPEN,
+        spec,
+        f"g:{spec.id}:{cell}",
+        next(iter(companies)) if len(companies) == 1 else 0,
+        at,
+        members[0].region,
+        detail=f"{len(members)} vehicles within {spec.params['cell_m']} m",
+        record={
+            "interface": "tick",
+            "vehicles": sorted(m.key.split(":", 2)[2] for m in members)[:50],
+            "Longitude": lon,
+            "Latitude": lat,
+        },
+        point=(lon, lat, at),
+    )
+
+
+def _engine_seen(states: Any) -> list[VehicleSeen]:
+    rows = states.values_list(
+        "key", "company_id", "last_seen", "in_service", "longitude", "latitude", "region_code"
+    )
+    return [
+        VehicleSeen(key, company_id, seen, in_service, lon, lat, region or 0)
+        for key, company_id, seen, in_service, lon, lat, region in rows
+        if seen is not None
+    ]
+
+
+def _open_alarms(spec: RuleSpec) -> dict[str, Alarm]:
+    return {a.subject: a for a in Alarm.objects.filter(rule_id=spec.id).exclude(state=Alarm.State.CLOSED)}
+
+
+def _stale(spec: RuleSpec, now: datetime) -> list[Signal]:
     states = _in_region(EngineState.objects.filter(key__startswith="v:", in_service=True), spec)
-    open_alarms = {
-        a.subject: a for a in Alarm.objects.filter(rule_id=spec.id).exclude(state=Alarm.State.CLOSED)
-    }
-    signals: list[Signal] = []
-    if spec.params.get("level") == "platform":
-        latest: dict[int, tuple[datetime, int, str]] = {}
-        for company_id, seen, region, key in states.values_list(
-            "company_id", "last_seen", "region_code", "key"
-        ):
-            if seen is not None and (company_id not in latest or seen > latest[company_id][0]):
-                latest[company_id] = (seen, region or 0, key)
-        stale = {f"p:{cid}": v for cid, v in latest.items() if v[0] < cutoff}
-        for subject, (seen, region, _key) in stale.items():
-            if subject not in open_alarms:
-                minutes = int((now - seen).total_seconds() // 60)
-                signals.append(
-                    Signal(
-                        OPEN,
-                        spec,
-                        subject,
-                        int(subject[2:]),
-                        at,
-                        region,
-                        detail=f"no position from the platform for {minutes} min",
-                        record={"interface": "tick", "last_position": seen.isoformat()},
-                    )
-                )
-    else:
-        stale_rows = states.filter(last_seen__lt=cutoff).values_list(
-            "key", "company_id", "last_seen", "region_code"
-        )
-        stale = {}
-        for key, company_id, seen, region in stale_rows:
-            stale[key] = seen
-            if key not in open_alarms:
-                minutes = int((now - seen).total_seconds() // 60)
-                signals.append(
-                    Signal(
-                        OPEN,
-                        spec,
-                        key,
-                        company_id,
-                        at,
-                        region or 0,
-                        vehicle_no=key.split(":", 2)[2],
-                        detail=f"in service, no position for {minutes} min",
-                        record={"interface": "tick", "last_position": seen.isoformat()},
-                    )
-                )
-    signals += [_close(spec, a, at) for subject, a in open_alarms.items() if subject not in stale]
-    return signals
+    if spec.params.get("level") != "platform":  # per vehicle the database can pick the silent ones
+        states = states.filter(last_seen__lt=now - timedelta(minutes=spec.params["minutes"]))
+    stale = stale_subjects(spec.params, _engine_seen(states), now)
+    open_alarms = _open_alarms(spec)
+    at = int(now.timestamp())
+    signals = [stale_signal(spec, s, seen, now) for s, seen in stale.items() if s not in open_alarms]
+    return signals + [_close(spec, a, at) for subject, a in open_alarms.items() if subject not in stale]
 
 
 def _cells(spec: RuleSpec, now: datetime) -> list[Signal]:
-    p = spec.params
-    since = now - timedelta(minutes=p["window_minutes"])
+    since = now - timedelta(minutes=spec.params["window_minutes"])
+    states = _in_region(EngineState.objects.filter(key__startswith="v:", last_seen__gte=since), spec)
+    crowded = crowded_cells(spec.params, _engine_seen(states), now)
+    open_alarms = _open_alarms(spec)
     at = int(now.timestamp())
-    step_lat = p["cell_m"] / 111_320 * 1e6  # micro-degrees
-    rows = _in_region(
-        EngineState.objects.filter(key__startswith="v:", last_seen__gte=since), spec
-    ).values_list("key", "company_id", "longitude", "latitude", "region_code")
-    cells: dict[str, list[tuple[str, int, int, int, int]]] = defaultdict(list)
-    for key, company_id, lon, lat, region in rows:
-        if lon is None or lat is None:
-            continue
-        step_lon = step_lat / max(math.cos(math.radians(lat / 1e6)), 0.1)
-        cell = f"{int(lon // step_lon)}:{int(lat // step_lat)}"
-        cells[cell].append((key, company_id, lon, lat, region or 0))
-    crowded = {c: v for c, v in cells.items() if len(v) >= p["vehicles"]}
-    open_alarms = {
-        a.subject: a for a in Alarm.objects.filter(rule_id=spec.id).exclude(state=Alarm.State.CLOSED)
-    }
-    signals: list[Signal] = []
-    for cell, members in crowded.items():
-        subject = f"g:{spec.id}:{cell}"
-        if subject in open_alarms:
-            continue
-        companies = {m[1] for m in members}
-        lon = sum(m[2] for m in members) // len(members)
-        lat = sum(m[3] for m in members) // len(members)
-        signals.append(
-            Signal(
-                OPEN,
-                spec,
-                subject,
-                next(iter(companies)) if len(companies) == 1 else 0,
-                at,
-                members[0][4],
-                detail=f"{len(members)} vehicles within {p['cell_m']} m",
-                record={
-                    "interface": "tick",
-                    "vehicles": sorted(m[0].split(":", 2)[2] for m in members)[:50],
-                    "Longitude": lon,
-                    "Latitude": lat,
-                },
-                point=(lon, lat, at),
-            )
-        )
-    signals += [
+    signals = [
+        cell_signal(spec, cell, members, now)
+        for cell, members in crowded.items()
+        if f"g:{spec.id}:{cell}" not in open_alarms
+    ]
+    return signals + [
         _close(spec, a, at) for subject, a in open_alarms.items() if subject.split(":", 2)[2] not in crowded
     ]
-    return signals
 
 
 def alarms_tick(*, now: datetime | None = None) -> TickReport:

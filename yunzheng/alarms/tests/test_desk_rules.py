@@ -14,7 +14,7 @@ from yunzheng.accounts.tests.factories import staff_client
 from yunzheng.alarms import services
 from yunzheng.alarms.models import Alarm, AlarmEvent, AlarmNotification, AlarmRuleVersion
 from yunzheng.alarms.periodic import alarms_tick
-from yunzheng.alarms.tests.helpers import bj, clerk, position, rule, send
+from yunzheng.alarms.tests.helpers import HZ_POINT, bj, clerk, position, rule, send
 from yunzheng.core.models import AuditEntry
 
 
@@ -115,6 +115,67 @@ def test_dry_run_against_yesterdays_records(uploader: Any) -> None:
     )
     assert page.status_code == 200
     assert "dry-run-result" in page.content.decode()
+
+
+def _dry_run(client: Client, rule_id: int) -> dict[str, Any]:
+    answer = client.post(
+        f"/api/v1/supervision/alarms/rules/{rule_id}/dry-run",
+        {"day": "2026-12-03"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 200, answer.content
+    return answer.json()
+
+
+def test_dry_run_of_the_kinds_the_clock_evaluates(uploader: Any) -> None:
+    author = clerk()
+    cid = uploader.company_id
+    silent = [position(cid, bj(9, m), plate="浙A00001", biz=1) for m in (0, 5, 30)]
+    parked = [
+        position(cid, bj(9, 35), plate="浙A00001", biz=4),
+        position(cid, bj(9, 0), plate="浙A00002", biz=4),
+    ]
+    crowd = [
+        position(cid, bj(11, 1), plate=f"浙A3000{i}", point=(HZ_POINT[0] + i * 50, HZ_POINT[1]))
+        for i in range(6)
+    ]
+    spread = [
+        position(cid, bj(11, 1), plate=f"浙A2000{i}", point=(HZ_POINT[0] + (i + 1) * 20_000, HZ_POINT[1]))
+        for i in range(4)
+    ]
+    for batch in (silent, parked, crowd, spread):
+        send(uploader, "positionVehicle", sorted(batch, key=lambda r: r["PositionTime"]))
+    stale = services.rule_create(
+        user=author,
+        name="断流",
+        region_code="330100",
+        kind="stale_feed",
+        severity="medium",
+        params={"minutes": 10},
+    )
+    cluster = services.rule_create(
+        user=author,
+        name="聚集",
+        region_code="330100",
+        kind="clustering",
+        severity="high",
+        params={"cell_m": 300, "vehicles": 5, "window_minutes": 5},
+    )
+    client = staff_client(author)
+    stale_run = _dry_run(client, stale.pk)
+    assert stale_run["records"] == len(silent) + len(parked) + len(crowd) + len(spread)
+    # Silent from 9:05 to 9:30 while in service: one incident; parked (停运) vehicles never count, and
+    # the crowd's vehicles fall silent after 11:01, each one incident.
+    assert sorted(w["vehicle_no"] for w in stale_run["would_open"]) == sorted(
+        ["浙A00001"] + [r["VehicleNo"] for r in crowd + spread]
+    )
+    [first] = [w for w in stale_run["would_open"] if w["vehicle_no"] == "浙A00001"]
+    assert first["at"].startswith("2026-12-03T09:16")
+    cluster_run = _dry_run(client, cluster.pk)
+    [gathering] = cluster_run["would_open"]  # once, though six vehicles stay in the cell for minutes
+    assert "6 vehicles" in gathering["detail"]
+    assert gathering["at"].startswith("2026-12-03T11:02")
+    assert not Alarm.objects.exists()  # a dry run writes nothing
 
 
 def test_desk_acknowledge_assign_close_and_export(uploader: Any) -> None:
