@@ -72,7 +72,6 @@ def desk(request: HttpRequest) -> HttpResponse:
             "kinds": RuleKind.choices,
             "on_duty": selectors.on_duty(current_user(request)),
             "notifications": selectors.unread_notifications(current_user(request)),
-            "can_write_rules": viewer.is_transport,
         },
     )
 

@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.test import Client
+from django.urls import reverse
 from openpyxl import load_workbook
 
 from yunzheng.accounts.models import CompanyMembership
@@ -253,6 +254,11 @@ def test_police_sees_sos_only_and_cannot_close(uploader: Any) -> None:
         f"/api/v1/supervision/alarms/{alarm.pk}/close", {"note": "x"}, content_type="application/json"
     )
     assert close.status_code == 403
+    # The desk offers the police no link to the rules, which they may not write.
+    rules_url = reverse("alarms:rules")
+    assert f'href="{rules_url}"' not in police.get(reverse("alarms:desk")).content.decode()
+    clerk_desk = staff_client(clerk()).get(reverse("alarms:desk")).content.decode()
+    assert f'href="{rules_url}"' in clerk_desk
 
 
 def test_escalation_of_unacknowledged_high_alarms(uploader: Any) -> None:
