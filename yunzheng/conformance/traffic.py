@@ -153,7 +153,7 @@ def _dt14(t: datetime) -> int:
 
 
 def _shift_dt14(v: int, seconds: int) -> int:
-    from yunzheng.exchange.spec.validation import datetime14_to_datetime
+    from yunzheng.exchange.spec.datetimes import datetime14_to_datetime
 
     return _dt14(datetime.fromtimestamp(datetime14_to_datetime(v).timestamp() + seconds, UTC))
 

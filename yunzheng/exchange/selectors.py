@@ -34,7 +34,7 @@ from yunzheng.exchange.models import (
     UploadStat,
 )
 from yunzheng.exchange.spec import get_spec
-from yunzheng.exchange.spec.validation import BEIJING, datetime14_to_datetime
+from yunzheng.exchange.spec.datetimes import BEIJING, datetime14_to_datetime
 
 # ---------------------------------------------------------------------------------------------
 # scope

@@ -42,9 +42,18 @@ import re
 import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from .datetimes import (
+    _LATEST_TIME14,
+    BEIJING,
+    EARLIEST_TIME14,
+    FUTURE_TOLERANCE,
+    is_valid_date8,
+    is_valid_datetime14,
+    refresh_time_window,
+    unixtime_to_datetime14,
+)
 from .error_codes import ErrorCode
 from .loader import (
     LATITUDE_RANGE,
@@ -62,6 +71,8 @@ from .loader import (
 from .reference_data import PLATE_PROVINCES, region_codes
 
 __all__ = [
+    "BEIJING",
+    "FUTURE_TOLERANCE",
     "BatchResult",
     "FieldError",
     "RecordError",
@@ -70,36 +81,6 @@ __all__ = [
     "validate_record",
     "validate_records",
 ]
-
-#: Beijing time; China has used UTC+8 without daylight saving since 1992.
-BEIJING = timezone(timedelta(hours=8), "Asia/Shanghai")
-
-#: Event times before this (YYYYMMDDhhmmss, Beijing time) are refused with ``time_too_early``.
-EARLIEST_TIME14 = 20000101000000
-#: Event times more than this after now are refused with ``time_in_future``.
-FUTURE_TOLERANCE = timedelta(days=1)
-# [latest acceptable event time as YYYYMMDDhhmmss]: a list so that the generated validators and
-# the checkers read one shared value, refreshed once per batch (`refresh_time_window`).
-_LATEST_TIME14 = [0]
-
-
-def _as_datetime14(t: datetime) -> int:
-    return (
-        t.year * 10_000_000_000
-        + t.month * 100_000_000
-        + t.day * 1_000_000
-        + t.hour * 10_000
-        + t.minute * 100
-        + t.second
-    )
-
-
-def refresh_time_window(now: datetime | None = None) -> int:
-    """Set (and return) the latest acceptable event time: now + FUTURE_TOLERANCE, Beijing time."""
-    latest = _as_datetime14(((now or datetime.now(BEIJING)) + FUTURE_TOLERANCE).astimezone(BEIJING))
-    _LATEST_TIME14[0] = latest
-    return latest
-
 
 Record = dict[str, Any]
 _Check = Callable[[Any], Any]
@@ -160,8 +141,6 @@ _ABSENT: Any = object()  # a checker's verdict: the value counts as not given ("
 # helpers (slow paths only build messages)
 # ---------------------------------------------------------------------------------------------
 
-_DAYS_IN_MONTH = (0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
-
 
 def _json_type(v: Any) -> str:
     if v is None:
@@ -181,43 +160,6 @@ def _json_type(v: Any) -> str:
     return type(v).__name__
 
 
-def _is_valid_ymd(y: int, m: int, d: int) -> bool:
-    if m < 1 or m > 12 or d < 1:
-        return False
-    if m == 2:
-        leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
-        return d <= (29 if leap else 28)
-    return d <= _DAYS_IN_MONTH[m]
-
-
-_DATE8_CACHE: dict[int, bool] = {}
-_DATE8_CACHE_MAX = 4096
-
-
-def is_valid_date8(v: int) -> bool:
-    """YYYYMMDD as an 8-digit integer is a real calendar date (memoised: dates repeat a lot)."""
-    ok = _DATE8_CACHE.get(v)
-    if ok is None:
-        y, md = divmod(v, 10000)
-        m, d = divmod(md, 100)
-        ok = _is_valid_ymd(y, m, d)
-        if len(_DATE8_CACHE) >= _DATE8_CACHE_MAX:
-            _DATE8_CACHE.clear()
-        _DATE8_CACHE[v] = ok
-    return ok
-
-
-def is_valid_datetime14(v: int) -> bool:
-    """YYYYMMDDhhmmss as a 14-digit integer is a real date and time of day."""
-    date8, hms = divmod(v, 1_000_000)
-    return hms < 240000 and hms % 10000 < 6000 and hms % 100 < 60 and is_valid_date8(date8)
-
-
-def unixtime_to_datetime14(v: int) -> int:
-    """Unix seconds -> YYYYMMDDhhmmss in Beijing time."""
-    return _as_datetime14(datetime.fromtimestamp(v, BEIJING))
-
-
 def _check_time_window(v: int, *, event_time: bool) -> None:
     """``time_too_early`` / ``time_in_future`` for a valid YYYYMMDDhhmmss value of an event time."""
     if not event_time:
@@ -229,14 +171,6 @@ def _check_time_window(v: int, *, event_time: bool) -> None:
             ErrorCode.TIME_IN_FUTURE,
             f"{v} is more than a day after the platform's current time (Beijing time); check the clock",
         )
-
-
-def datetime14_to_datetime(v: int) -> datetime:
-    """YYYYMMDDhhmmss (Beijing time) -> aware datetime."""
-    s = f"{v:014d}"
-    return datetime(
-        int(s[0:4]), int(s[4:6]), int(s[6:8]), int(s[8:10]), int(s[10:12]), int(s[12:14]), tzinfo=BEIJING
-    )
 
 
 def halfwidth_violations(v: str, offset: int = 0, limit: int = 3) -> list[str]:

@@ -19,7 +19,7 @@ from yunzheng.exchange.demo import simulate_over_http
 from yunzheng.exchange.models import EventRecord, IngestBatch, PositionRecord
 from yunzheng.exchange.simulator import SimulationPlan, generate, run
 from yunzheng.exchange.spec import get_validator
-from yunzheng.exchange.spec.validation import BEIJING, datetime14_to_datetime
+from yunzheng.exchange.spec.datetimes import BEIJING, datetime14_to_datetime
 
 from .conftest import make_uploader
 

@@ -11,15 +11,14 @@ from typing import Any, cast
 import pytest
 
 from yunzheng.exchange.spec import ErrorCode, get_spec, get_validator, validate_record, validate_records
-from yunzheng.exchange.spec.samples import OMIT, invalid_cases, invalid_values, valid_record, valid_records
-from yunzheng.exchange.spec.validation import (
+from yunzheng.exchange.spec.datetimes import (
     BEIJING,
-    RecordValidator,
-    halfwidth_violations,
     is_valid_date8,
     is_valid_datetime14,
     unixtime_to_datetime14,
 )
+from yunzheng.exchange.spec.samples import OMIT, invalid_cases, invalid_values, valid_record, valid_records
+from yunzheng.exchange.spec.validation import RecordValidator, halfwidth_violations
 
 SPEC = get_spec()
 INTERFACES = sorted(SPEC.interfaces)
