@@ -465,6 +465,36 @@ def _continuous_driving(
 # --- orders (states is the whole store; subjects vary) -----------------------------------------
 
 
+def _order_incident(
+    rule: RuleSpec,
+    states: Any,
+    key: str,
+    cpk: int,
+    t: int,
+    region: int,
+    interface: str,
+    rec: Record,
+    out: list[Signal],
+    *,
+    problem: str | None,
+) -> None:
+    """One incident per subject for the order kinds: while ``problem`` holds, the first record
+    opens the alarm and later ones add evidence; the first record without it closes the alarm."""
+    st = states.get(key)
+    if st is None:
+        st = states[key] = {}
+    sub = _sub(st, rule)
+    if problem is not None:
+        if sub.get("o"):
+            out.append(_signal(EVIDENCE, rule, key, cpk, t, region, interface, rec))
+        else:
+            sub["o"] = 1
+            out.append(_signal(OPEN, rule, key, cpk, t, region, interface, rec, problem))
+    elif sub.get("o"):
+        sub["o"] = 0
+        out.append(_signal(CLOSE, rule, key, cpk, t, region, interface, rec))
+
+
 def _unlicensed_order(
     engine: Engine,
     rule: RuleSpec,
@@ -480,21 +510,13 @@ def _unlicensed_order(
     for kind in rule.params["check"]:
         ident = rec["LicenseId"] if kind == "driver" else rec["VehicleNo"]
         key = driver_key(cpk, ident) if kind == "driver" else vehicle_key(cpk, ident)
-        st = states.get(key)
-        if st is None:
-            st = states[key] = {}
-        sub = _sub(st, rule)
         licence = ctx.licence_state(kind, ident, t)
-        if licence != "valid":
-            if sub.get("o"):
-                out.append(_signal(EVIDENCE, rule, key, cpk, t, region, interface, rec))
-            else:
-                sub["o"] = 1
-                detail = f"{kind} {licence} at {interface} of order {rec.get('OrderId', '')}"
-                out.append(_signal(OPEN, rule, key, cpk, t, region, interface, rec, detail))
-        elif sub.get("o"):
-            sub["o"] = 0
-            out.append(_signal(CLOSE, rule, key, cpk, t, region, interface, rec))
+        problem = (
+            None
+            if licence == "valid"
+            else f"{kind} {licence} at {interface} of order {rec.get('OrderId', '')}"
+        )
+        _order_incident(rule, states, key, cpk, t, region, interface, rec, out, problem=problem)
 
 
 def _outside_licensed_cities(
@@ -513,22 +535,8 @@ def _outside_licensed_cities(
     licensed = ctx.city_licensed(cpk, city, t)
     if licensed is None:
         licensed = not rule.params.get("alarm_without_any_licence", False)
-    key = city_key(cpk, city)
-    st = states.get(key)
-    if st is None:
-        st = states[key] = {}
-    sub = _sub(st, rule)
-    if not licensed:
-        if sub.get("o"):
-            out.append(_signal(EVIDENCE, rule, key, cpk, t, region, interface, rec))
-        else:
-            sub["o"] = 1
-            out.append(
-                _signal(OPEN, rule, key, cpk, t, region, interface, rec, f"no operating licence in {city}")
-            )
-    elif sub.get("o"):
-        sub["o"] = 0
-        out.append(_signal(CLOSE, rule, key, cpk, t, region, interface, rec))
+    problem = None if licensed else f"no operating licence in {city}"
+    _order_incident(rule, states, city_key(cpk, city), cpk, t, region, interface, rec, out, problem=problem)
 
 
 def _fare_band(
@@ -560,21 +568,11 @@ def _fare_band(
             p.get("per_minute_max") is not None and per_min > p["per_minute_max"]
         ):
             problems.append(f"{per_min:.2f} yuan/min")
+    problem = (
+        f"order {rec.get('OrderId', '')}: {', '.join(problems)} (fare {price:.2f})" if problems else None
+    )
     key = vehicle_key(cpk, rec["VehicleNo"])
-    st = states.get(key)
-    if st is None:
-        st = states[key] = {}
-    sub = _sub(st, rule)
-    if problems:
-        if sub.get("o"):
-            out.append(_signal(EVIDENCE, rule, key, cpk, t, region, interface, rec))
-        else:
-            sub["o"] = 1
-            detail = f"order {rec.get('OrderId', '')}: {', '.join(problems)} (fare {price:.2f})"
-            out.append(_signal(OPEN, rule, key, cpk, t, region, interface, rec, detail))
-    elif sub.get("o"):
-        sub["o"] = 0
-        out.append(_signal(CLOSE, rule, key, cpk, t, region, interface, rec))
+    _order_incident(rule, states, key, cpk, t, region, interface, rec, out, problem=problem)
 
 
 def _noop(*args: Any) -> None:
