@@ -154,6 +154,11 @@ def test_sm2_verify_rejects_changed_message_signature_and_key(keypair):
     assert not sm2_verify(generate_sm2_keypair().public_key_hex, b"licence 123", signature)
 
 
+def _flip_last_byte(public_key_hex: str) -> str:
+    # Always a different y: replacing the byte with "00" left 1 key in 256 unchanged (and valid).
+    return public_key_hex[:-2] + f"{int(public_key_hex[-2:], 16) ^ 1:02x}"
+
+
 def test_sm2_verify_returns_false_on_garbage(keypair):
     data = b"x"
     signature = sm2_sign(keypair.private_key_hex, data)
@@ -171,7 +176,7 @@ def test_sm2_verify_returns_false_on_garbage(keypair):
         (keypair.public_key_hex, b"\xff" * 64),
         ("", signature),
         ("zz" * 64, signature),
-        (keypair.public_key_hex[:-2] + "00", signature),  # not on the curve
+        (_flip_last_byte(keypair.public_key_hex), signature),  # not on the curve
         ("00" * 64, signature),
     ]:
         assert sm2_verify(public_key, data, sig) is False
