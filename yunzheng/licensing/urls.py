@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import views
+from . import register_views, views
 
 app_name = "licensing"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -24,4 +24,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/quotas/", views.staff_quotas, name="staff_quotas"),
     path("staff/slots/", views.staff_slots, name="staff_slots"),
     path("staff/expiries/", views.staff_expiries, name="staff_expiries"),
+    path("staff/blacklist/", register_views.staff_blacklist, name="staff_blacklist"),
+    path("staff/agencies/", register_views.staff_agencies, name="staff_agencies"),
 ]

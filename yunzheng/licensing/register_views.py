@@ -1,0 +1,120 @@
+"""Ministry pages for its two registers: the credit blacklist (list, add an entry with reason and
+dates, lift it with a reason) and the qualified evaluation agencies (add, change the authorisation
+period). Each posts a form and calls one service; the service checks that the user is ministry
+staff (other staff see the page read-only, with no forms).
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from yunzheng.core.auth import current_user, staff_required
+from yunzheng.core.clock import today_in_china
+from yunzheng.core.errors import DomainError
+from yunzheng.core.forms import add_domain_error
+from yunzheng.licensing import selectors, services
+from yunzheng.licensing.models import CreditBlacklistEntry, EvaluationAgency, Party
+from yunzheng.licensing.register_forms import BlacklistEntryForm, BlacklistLiftForm, EvaluationAgencyForm
+
+
+def _is_ministry(request: HttpRequest) -> bool:
+    scope = selectors.scope_of(current_user(request))
+    if scope is None or scope.department != "transport":
+        raise Http404
+    return selectors.staff_party(scope) == Party.MINISTRY
+
+
+@staff_required
+def staff_blacklist(request: HttpRequest) -> HttpResponse:
+    is_ministry = _is_ministry(request)
+    user = current_user(request)
+    form = BlacklistEntryForm(prefix="add")
+    lift_form = BlacklistLiftForm(prefix="lift")
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("op") == "lift":
+            lift_form = BlacklistLiftForm(request.POST, prefix="lift")
+            if lift_form.is_valid():
+                entry = CreditBlacklistEntry.objects.filter(pk=lift_form.cleaned_data["entry_id"]).first()
+                try:
+                    if entry is None:
+                        raise Http404
+                    services.blacklist_entry_lift(
+                        entry=entry, user=user, reason=lift_form.cleaned_data["reason"]
+                    )
+                except DomainError as error:
+                    add_domain_error(lift_form, error)
+                else:
+                    messages.success(request, _("The entry was lifted."))
+                    return redirect("licensing:staff_blacklist")
+        else:
+            form = BlacklistEntryForm(request.POST, prefix="add")
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    services.blacklist_entry_record(
+                        company=data["credit_code"],
+                        user=user,
+                        reason=data["reason"],
+                        starts_on=data["starts_on"],
+                        ends_on=data["ends_on"],
+                    )
+                except DomainError as error:
+                    add_domain_error(form, error)
+                else:
+                    messages.success(request, _("The entry was recorded."))
+                    return redirect("licensing:staff_blacklist")
+        status = 422
+    today = today_in_china()
+    entries = CreditBlacklistEntry.objects.select_related("company", "recorded_by").order_by("-recorded_at")
+    return render(
+        request,
+        "licensing/staff_blacklist.html",
+        {
+            "entries": [{"e": e, "active": e.active_on(today)} for e in entries[:500]],
+            "form": form,
+            "lift_form": lift_form,
+            "is_ministry": is_ministry,
+        },
+        status=status,
+    )
+
+
+@staff_required
+def staff_agencies(request: HttpRequest) -> HttpResponse:
+    is_ministry = _is_ministry(request)
+    form = EvaluationAgencyForm()
+    status = 200
+    if request.method == "POST":
+        form = EvaluationAgencyForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                services.evaluation_agency_register(
+                    user=current_user(request),
+                    name=data["name"],
+                    authorised_from=data["authorised_from"],
+                    authorised_until=data["authorised_until"],
+                )
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, _("The register was updated."))
+                return redirect("licensing:staff_agencies")
+        status = 422
+    today = today_in_china()
+    return render(
+        request,
+        "licensing/staff_agencies.html",
+        {
+            "agencies": [
+                {"a": a, "authorised": a.authorised_on(today)} for a in EvaluationAgency.objects.all()
+            ],
+            "form": form,
+            "is_ministry": is_ministry,
+        },
+        status=status,
+    )
