@@ -601,3 +601,40 @@ class CreditBlacklistEntry(models.Model):
         return (
             self.lifted_at is None and self.starts_on <= day and (self.ends_on is None or day <= self.ends_on)
         )
+
+
+class ComplianceFlag(models.Model):
+    """A compliance problem of a licensed company that the city transport authority and the police
+    must see (not only a reminder to the company): today, a level-3 protection evaluation that
+    lapsed after the licence was granted. Raised by the reminders task; cleared when the company
+    files a new valid evaluation."""
+
+    class Kind(models.TextChoices):
+        LEVEL3_LAPSED = "level3_lapsed", _("Level-3 protection evaluation lapsed")
+
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="compliance_flags")
+    kind = models.CharField(_("kind"), max_length=32, choices=Kind.choices)
+    detail = models.TextField(_("detail"))
+    lapsed_evaluation = models.ForeignKey(
+        SecurityEvaluation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    raised_at = models.DateTimeField(_("raised at"))
+    cleared_at = models.DateTimeField(_("cleared at"), null=True, blank=True)
+    cleared_by_evaluation = models.ForeignKey(
+        SecurityEvaluation, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("compliance flag")
+        verbose_name_plural = _("compliance flags")
+        ordering = ["-raised_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "kind"],
+                condition=models.Q(cleared_at__isnull=True),
+                name="licensing_one_open_flag_per_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of company {self.company_id}"

@@ -29,6 +29,7 @@ from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     REVIEW_DEPARTMENTS,
     TERMINAL_STEPS,
+    ComplianceFlag,
     DepartmentReview,
     LicenceApplication,
     Notification,
@@ -333,3 +334,16 @@ def staff_workbench_counts(user: Any) -> WorkbenchCounts:
         reviews_overdue=reviews.filter(due_on__lt=on).count(),
         acts_as_party=True,
     )
+
+
+def compliance_flags_in_scope(scope: StaffScope) -> QuerySet[ComplianceFlag]:
+    """Open compliance flags of companies holding a valid licence in the staff member's region
+    (the city transport authority and the police see their cities; the ministry everything)."""
+    queryset = ComplianceFlag.objects.filter(cleared_at__isnull=True)
+    if scope.region_prefix:
+        queryset = queryset.filter(company__operating_licences__city_code__startswith=scope.region_prefix)
+    return queryset.select_related("company", "lapsed_evaluation").distinct().order_by("-raised_at")
+
+
+def compliance_flags_of(company: Company) -> QuerySet[ComplianceFlag]:
+    return ComplianceFlag.objects.filter(company=company, cleared_at__isnull=True).order_by("-raised_at")

@@ -106,6 +106,7 @@ def home(request: HttpRequest) -> HttpResponse:
                 ],
                 "licences": list(selectors.licences_of(company)),
                 "test_document": selectors.current_test_document(company),
+                "flags": list(selectors.compliance_flags_of(company)),
             }
         )
     return render(
@@ -529,6 +530,10 @@ def staff_home(request: HttpRequest) -> HttpResponse:
             "is_ministry": party == Party.MINISTRY,
             "is_department": party in REVIEW_DEPARTMENTS,
             "manages_quota": party in (Party.CITY_TRANSPORT, Party.PROVINCE_TRANSPORT),
+            # Compliance flags concern the city transport authority and the police (issue #17, 5).
+            "flags": list(selectors.compliance_flags_in_scope(scope)[:200])
+            if scope.department in ("transport", "public_security")
+            else [],
         },
     )
 

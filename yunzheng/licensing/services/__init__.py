@@ -57,6 +57,10 @@ from yunzheng.licensing.services.capability import (
     capability_submit,
     department_review_submit,
 )
+from yunzheng.licensing.services.compliance import (
+    compliance_flags_clear_for,
+    compliance_flags_raise,
+)
 from yunzheng.licensing.services.evaluations import (
     evaluation_agency_register,
     evaluations_require_valid,
@@ -104,6 +108,8 @@ __all__ = [
     "capability_submit",
     "city_quota_set",
     "company_info_complete",
+    "compliance_flags_clear_for",
+    "compliance_flags_raise",
     "default_opens_at",
     "department_review_submit",
     "evaluation_agency_register",

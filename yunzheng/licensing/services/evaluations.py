@@ -27,6 +27,7 @@ from yunzheng.licensing.models import (
     SecurityEvaluation,
 )
 from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _now, _text
+from yunzheng.licensing.services.compliance import compliance_flags_clear_for
 from yunzheng.licensing.workflow import (
     Action,
 )
@@ -131,6 +132,7 @@ def security_evaluation_record(
                 "sha256": checked.sha256,
             },
         )
+        compliance_flags_clear_for(company=company, evaluation=evaluation, actor=_actor(user), now=now)
     return evaluation
 
 

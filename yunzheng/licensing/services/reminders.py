@@ -32,6 +32,7 @@ from yunzheng.licensing.models import (
 )
 from yunzheng.licensing.services._common import _now, notify
 from yunzheng.licensing.services.capability import capability_revisions_lapse_overdue
+from yunzheng.licensing.services.compliance import compliance_flags_raise
 from yunzheng.licensing.services.testing import application_retest
 from yunzheng.licensing.workflow import (
     STEPS_NEEDING_TEST_DOCUMENT,
@@ -155,7 +156,8 @@ def _expired_test_documents(today: dt.date, now: dt.datetime) -> int:
 def reminders_send(*, now: dt.datetime | None = None, within_days: int = 30) -> dict[str, int]:
     """Due-date and expiry warnings (each once), unknown due dates filled in, applications
     whose test-passed document expired sent back to the test, and applications whose week to
-    resubmit revised capability materials has passed closed as lapsed."""
+    resubmit revised capability materials has passed closed as lapsed; licensed companies whose
+    level-3 evaluation lapsed get a compliance flag (services.compliance)."""
     now = _now(now)
     today = today_in_china(now)
     with translation.override(settings.LANGUAGE_CODE):
@@ -164,10 +166,11 @@ def reminders_send(*, now: dt.datetime | None = None, within_days: int = 30) -> 
             stages = _stage_reminders(today, now)
             documents = _test_document_reminders(today, now, within_days=within_days)
             evaluations = _evaluation_reminders(today, now, within_days=within_days)
+            flags = compliance_flags_raise(now=now)
         # A missed week to resubmit closes the application before anything else is done with it.
         lapsed = capability_revisions_lapse_overdue(now=now)
         retests = _expired_test_documents(today, now)
-    if stages or documents or evaluations or retests or lapsed:
+    if stages or documents or evaluations or retests or lapsed or flags:
         record_audit(
             actor=Actor(kind=AuditEntry.ActorKind.SYSTEM, label="licensing_reminders"),
             action="licensing.reminders.send",
@@ -178,6 +181,7 @@ def reminders_send(*, now: dt.datetime | None = None, within_days: int = 30) -> 
                 "evaluations": evaluations,
                 "retests": retests,
                 "lapsed": lapsed,
+                "flags": flags,
             },
         )
     return {
@@ -187,4 +191,5 @@ def reminders_send(*, now: dt.datetime | None = None, within_days: int = 30) -> 
         "evaluations": evaluations,
         "retests": retests,
         "lapsed": lapsed,
+        "flags": flags,
     }

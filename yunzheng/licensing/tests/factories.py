@@ -16,7 +16,7 @@ from yunzheng.core.audit import Actor
 from yunzheng.core.crypto import lookup_hash
 from yunzheng.licensing import services
 from yunzheng.licensing.demo import minimal_pdf
-from yunzheng.licensing.models import LicenceApplication, SecurityEvaluation, Step
+from yunzheng.licensing.models import LicenceApplication, OperatingLicence, SecurityEvaluation, Step
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 _phones = itertools.count(13900000100)
@@ -175,3 +175,52 @@ def advance_to(
             raise AssertionError(f"advance_to cannot pass {step} (order: {order})")
         application.refresh_from_db()
     return application
+
+
+def national_licence(
+    *, now: dt.datetime, region: str = "330106"
+) -> tuple[Company, User, Officials, OperatingLicence]:
+    """A company walked through the whole national path in Hangzhou (330100), up to its granted
+    operating licence; returns (company, contact, officials, licence)."""
+    from yunzheng.licensing.models import TestSlotMonth
+
+    company, user = company_with_contact(region=region)
+    who = officials()
+    application = services.application_create(
+        company=company, path="national", city_code="330100", user=user, now=now
+    )
+    advance_to(application, Step.TEST_BOOKING, user=user, who=who, now=now)
+    month = now.date().replace(day=1)
+    if not TestSlotMonth.objects.filter(month=month).exists():
+        services.test_slot_month_create(
+            month=month, user=who.ministry, capacity=50, opens_at=now - dt.timedelta(hours=1)
+        )
+    services.test_booking_create(company_id=company.pk, month=month, user=user, now=now)
+    application.refresh_from_db()
+    services.test_result_record(
+        application=application, user=who.ministry, passed=True, issued_on=now.date(), now=now
+    )
+    application.refresh_from_db()
+    services.material_upload(
+        application=application, kind="capability", upload=pdf_upload(), user=user, now=now
+    )
+    services.capability_submit(application=application, user=user, now=now)
+    services.capability_forward(application=application, user=who.city, now=now)
+    services.capability_distribute(application=application, user=who.province, now=now)
+    for official in who.departments.values():
+        services.department_review_submit(
+            application=application, user=official, recommendation="approve", comments="同意", now=now
+        )
+    services.capability_decide(
+        application=application,
+        user=who.province,
+        decision="approve",
+        decision_number="浙交认〔2026〕1号",
+        now=now,
+    )
+    record_evaluations(company, user, issued_on=now.date() - dt.timedelta(days=10), now=now)
+    services.evaluations_submit(application=application, user=user, now=now)
+    licence = services.licence_grant(
+        application=application, user=who.city, scope="网约车", area="杭州市", now=now
+    )
+    return company, user, who, licence

@@ -1,7 +1,7 @@
 """Issue #17 item 5 (in part): the evaluations come from a register of qualified agencies with
 authorisation dates (an expired authorisation is refused); the level-3 evaluation carries its
 filing number with the public-security department. (The compliance flag when a level-3 evaluation
-lapses after the grant is not built yet.)"""
+lapses after the grant: test_compliance_flags.py.)"""
 
 from __future__ import annotations
 
