@@ -11,6 +11,11 @@ from typing import Any
 # database connections must not be shared across fork.
 preload_app = False
 
+# Access log: the path without its query string (personal data travels in query strings), no
+# referer; every gunicorn log line is masked like Django's (config/gunicorn_logging.py).
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s "%(a)s" %(L)s'
+logger_class = "config.gunicorn_logging.MaskingLogger"
+
 
 def post_worker_init(worker: Any) -> None:
     """After a worker has loaded the application and before it accepts requests: warm it up."""

@@ -182,7 +182,14 @@ LOGGING = {
         },
     },
     "root": {"handlers": ["console"], "level": "INFO"},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    # Django's own defaults attach handlers without the masking filter: a console copy of every
+    # `django` line, mails to ADMINS and runserver's request lines with their query strings. Named
+    # here with no handlers, those are removed and the records reach the root's masked handler.
+    "loggers": {
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.server": {"handlers": [], "level": "INFO", "propagate": True},
+        "django.db.backends": {"level": "WARNING"},
+    },
 }
 
 # Exchange log mode (docs/adr/0008-exchange-log-jetstream.md): comma-separated nats://host:port of

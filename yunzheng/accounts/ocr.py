@@ -30,6 +30,8 @@ from django.conf import settings
 from PIL import Image, ImageDraw
 from stdnum.cn import ric
 
+from yunzheng.core.logging import adopt_library_logger
+
 _MODEL_FILES = {
     "Det.model_path": "PP-OCRv6_det_small.onnx",
     "Rec.model_path": "PP-OCRv6_rec_small.onnx",
@@ -72,6 +74,7 @@ def _admission_slots() -> threading.BoundedSemaphore:
 def _model_params() -> dict[str, Any]:
     import rapidocr
 
+    adopt_library_logger("RapidOCR")
     model_dir = Path(rapidocr.__file__).resolve().parent / "models"
     params: dict[str, Any] = {"Global.log_level": "warning"}
     for key, filename in _MODEL_FILES.items():
@@ -104,6 +107,7 @@ def get_engine() -> Any:
                 from rapidocr import RapidOCR
 
                 _engine = RapidOCR(params=_model_params())
+                adopt_library_logger("RapidOCR")
     return _engine
 
 
