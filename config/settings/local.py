@@ -24,3 +24,5 @@ IDENTITY_VERIFICATION_BACKEND = "yunzheng.accounts.identity.TrustedOcrBackend"
 FIELD_ENCRYPTION_KEYS = {"demo1": "00112233445566778899aabbccddeeff"}
 FIELD_ENCRYPTION_ACTIVE_KEY_ID = "demo1"
 FIELD_HASH_KEY = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
+# The demo's platforms have tens of orders a day, not thousands: movers need fewer orders a month.
+SUPERVISION_MOVERS_MIN_ORDERS = 30

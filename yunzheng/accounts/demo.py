@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
@@ -46,6 +47,78 @@ _CREDIT_CODE_BASE = "91330106MA2H4K7Q1"  # 91 = enterprise; 330106 = registered 
 COMPANY_CREDIT_CODE = _CREDIT_CODE_BASE + uscc.calc_check_digit(_CREDIT_CODE_BASE)
 COMPANY_NAME = "杭州云途出行科技有限公司"
 COMPANY_ID = "330106YUNTU0001"
+# Contact persons of the other demo platforms (17 digits; the check digit is computed).
+_ID_BASES = ("33010219920402101", "33020319930917201", "33010619910125302")
+
+
+@dataclass(frozen=True)
+class DemoPlatform:
+    """A ride-hailing platform company of the demo, its contact person and how regulators see it."""
+
+    credit_code: str
+    name: str
+    company_id: str  # the supervision CompanyId its uploads carry
+    legal_representative: str
+    contact_phone: str
+    contact_name: str
+    contact_id_number: str
+    contact_address: str
+    display_name: str
+    aggregator: bool = False
+
+
+def _uscc(base17: str) -> str:
+    return base17 + uscc.calc_check_digit(base17)
+
+
+# The demo company above plus three more (杭州 and 宁波); the exchange demo uploads their traffic.
+PLATFORMS = (
+    DemoPlatform(
+        COMPANY_CREDIT_CODE,
+        COMPANY_NAME,
+        COMPANY_ID,
+        "李明",
+        DRIVER_PHONE,
+        DRIVER_NAME,
+        DRIVER_ID_NUMBER,
+        "浙江省杭州市西湖区文三路100号",
+        "云途出行",
+    ),
+    DemoPlatform(
+        _uscc("91330104MA2J7QX3K"),
+        "杭州钱江约车网络科技有限公司",
+        "330104QJYC0001",
+        "陈立",
+        "13800000201",
+        "陈立",
+        _ID_BASES[0] + ric.calc_check_digit(_ID_BASES[0] + "0"),
+        "浙江省杭州市上城区钱江路88号",
+        "钱江约车",
+    ),
+    DemoPlatform(
+        _uscc("91330203MA2K8RT6P"),
+        "宁波甬城出行科技有限公司",
+        "330203YCCX0001",
+        "孙浩",
+        "13800000202",
+        "孙浩",
+        _ID_BASES[1] + ric.calc_check_digit(_ID_BASES[1] + "0"),
+        "浙江省宁波市海曙区中山西路12号",
+        "甬城出行",
+    ),
+    DemoPlatform(
+        _uscc("91330108MA2L9WL2D"),
+        "浙江浙里打车科技有限公司",
+        "330108ZLDC0001",
+        "周琳",
+        "13800000203",
+        "周琳",
+        _ID_BASES[2] + ric.calc_check_digit(_ID_BASES[2] + "0"),
+        "浙江省杭州市滨江区江南大道500号",
+        "浙里打车（聚合）",
+        aggregator=True,
+    ),
+)
 
 STAFF_PASSWORD = "yunzheng-staff-demo"  # noqa: S105  (demo only; `make run` prints it)
 PROVINCE_CODE, CITY_CODE = "330000", "330100"
@@ -117,6 +190,41 @@ def _staff(username: str, department: str, level: str, region_code: str, unit: s
     return user, base64.b32encode(device.bin_key).decode("ascii")
 
 
+def _verified_user(phone: str, name: str, id_number: str, address: str) -> User:
+    user = _public_user(phone)
+    if not user.is_real_name_verified:
+        realname_verification_record_in_person(
+            user=user,
+            name=name,
+            id_number=id_number,
+            ethnicity="汉",
+            address=address,
+            recorded_by=Actor.system("demo"),
+            reason="demo data",
+        )
+        user.refresh_from_db()
+    return user
+
+
+def _platform_company(platform: DemoPlatform) -> Company:
+    company = Company.objects.filter(credit_code=platform.credit_code).first()
+    if company is None:
+        contact = _verified_user(
+            platform.contact_phone,
+            platform.contact_name,
+            platform.contact_id_number,
+            platform.contact_address,
+        )
+        company = company_register(
+            user=contact,
+            credit_code=platform.credit_code,
+            name=platform.name,
+            legal_representative=platform.legal_representative,
+            supervision_company_id=platform.company_id,
+        )
+    return company
+
+
 def load_demo() -> list[DemoLogin]:
     driver = _public_user(DRIVER_PHONE)
     if not driver.is_real_name_verified:
@@ -142,6 +250,8 @@ def load_demo() -> list[DemoLogin]:
             supervision_company_id=COMPANY_ID,
         )
     token = _demo_company_token(company)
+    for platform in PLATFORMS[1:]:
+        _platform_company(platform)
 
     outbox = settings.SMS_OUTBOX_PATH
     logins = [
@@ -164,6 +274,15 @@ def load_demo() -> list[DemoLogin]:
             where="/exchange/",
         ),
     ]
+    logins.append(
+        DemoLogin(
+            role="Contact persons of the other demo platforms ("
+            + ", ".join(f"{p.display_name} {p.contact_phone}" for p in PLATFORMS[1:])
+            + ")",
+            how=f"phone, SMS code from {outbox}",
+            where="/accounts/login/",
+        )
+    )
     for department, (slug, province_unit, city_unit) in _DEPARTMENT_UNITS.items():
         for prefix, level, code, unit in (
             ("zj", StaffProfile.Level.PROVINCE, PROVINCE_CODE, province_unit),

@@ -103,34 +103,66 @@ def _slot_months(ministry: User) -> None:
             services.test_slot_month_create(month=month, user=ministry, capacity=20)
 
 
-def _application(ministry: User) -> None:
-    company = Company.objects.filter(credit_code__startswith=DEMO_CREDIT_CODE_PREFIX).first()
-    city, province = _staff("hz-transport"), _staff("zj-transport")
-    if company is None or company.contact_user is None or city is None or province is None:
-        return
-    if LicenceApplication.objects.filter(company=company).exists():
-        return
+# Applications of the demo platforms and the step each is left at (credit-code prefix, city, step).
+APPLICATIONS = (
+    (DEMO_CREDIT_CODE_PREFIX, "330100", Step.CAPABILITY_REVIEW),  # 云途出行: with the departments
+    ("91330108MA2L9WL2D", "330100", Step.TEST_BOOKING),  # 浙里打车: must book a test
+    ("91330104MA2J7QX3K", "330100", Step.QUOTA_REVIEW),  # 钱江约车: the city writes to the ministry
+    ("91330203MA2K8RT6P", "330200", Step.QUOTA_MATERIALS),  # 甬城出行: still gathering annexes
+)
+
+
+def _walk(application: LicenceApplication, ministry: User, until: str) -> None:
+    """Take the application through the real services until it stands at step ``until``."""
+    company = application.company
     user = company.contact_user
-    application = services.application_create(company=company, path="national", city_code="330100", user=user)
+    city, province = _staff("hz-transport"), _staff("zj-transport")
+    if user is None or city is None or province is None:
+        raise RuntimeError("the demo needs the company's contact person and the Zhejiang staff")
+    today = today_in_china()
+    short = company.supervision_company_id[6:10]  # e.g. YUNT
+    number = 12 + [a[0] for a in APPLICATIONS].index(company.credit_code[:17])
+
+    def at(step: str) -> bool:
+        application.refresh_from_db()
+        return application.step == until or application.step != step
+
+    if at(Step.QUOTA_MATERIALS):
+        return
     for kind in services.QUOTA_MATERIAL_KINDS:
         services.material_upload(application=application, kind=kind, upload=_pdf(f"{kind}.pdf"), user=user)
     services.quota_materials_submit(application=application, user=user)
-    today = today_in_china()
+    if at(Step.QUOTA_REVIEW):
+        return
     services.work_letter_send(
-        application=application, user=city, letter_number="杭运管函〔2026〕12号（演示）", letter_date=today
+        application=application,
+        user=city,
+        letter_number=f"杭运管函〔2026〕{number}号（演示）",
+        letter_date=today,
     )
     services.ministry_reply_record(
-        application=application, user=ministry, reply_number="交运便字〔2026〕88号（演示）", reply_date=today
+        application=application,
+        user=ministry,
+        reply_number=f"交运便字〔2026〕{number + 76}号（演示）",
+        reply_date=today,
     )
+    if at(Step.COMPANY_INFO):
+        return
+    from yunzheng.accounts.demo import PLATFORMS
+
+    names = {p.credit_code: p.display_name.split("（")[0] for p in PLATFORMS}
+    name = names.get(company.credit_code, company.name)
     services.company_info_complete(
         application=application,
         user=user,
-        platform_name="云途出行",
-        app_name="云途出行",
+        platform_name=name,
+        app_name=name,
         server_location="华东（杭州）云计算数据中心",
     )
-    services.test_account_open(application=application, user=ministry, account="yuntu-test")
-    services.vpn_account_open(application=application, user=ministry, account="yuntu-vpn")
+    services.test_account_open(application=application, user=ministry, account=f"{short.lower()}-test")
+    services.vpn_account_open(application=application, user=ministry, account=f"{short.lower()}-vpn")
+    if at(Step.TEST_BOOKING):
+        return
     month = today.replace(day=1)
     services.test_booking_create(
         company_id=company.pk,
@@ -155,16 +187,33 @@ def _application(ministry: User) -> None:
             services.department_review_submit(
                 application=application, user=official, recommendation="approve", comments=comments
             )
-    application.refresh_from_db()
-    if application.step != Step.CAPABILITY_REVIEW:
-        raise RuntimeError(f"demo application stopped at {application.step}")
+
+
+def _applications(ministry: User) -> None:
+    if _staff("hz-transport") is None or _staff("zj-transport") is None:
+        return
+    for prefix, city_code, step in APPLICATIONS:
+        company = Company.objects.filter(credit_code__startswith=prefix).first()
+        if company is None or company.contact_user is None:
+            continue
+        if LicenceApplication.objects.filter(company=company).exists():
+            continue
+        application = services.application_create(
+            company=company, path="national", city_code=city_code, user=company.contact_user
+        )
+        _walk(application, ministry, step)
+        application.refresh_from_db()
+        if application.step != step:
+            raise RuntimeError(
+                f"demo application of {company.name} stopped at {application.step}, not {step}"
+            )
 
 
 def load_demo() -> list[DemoLogin]:
     ministry, secret = _ministry_official()
     _quotas(_staff("hz-transport"), _staff("zj-transport"))
     _slot_months(ministry)
-    _application(ministry)
+    _applications(ministry)
     return [
         DemoLogin(
             role="Staff: Ministry of Transport (licensing: ministry replies, accounts, test results, slots)",

@@ -4,8 +4,9 @@ username, cases only when their applicant has none yet).
 - qualification certificates of five holders in two provinces: 浙江 (杭州, 330100) and 内蒙古
   (呼和浩特, 150100, as in the Inner Mongolia taxi-driver guide); one of them is the accounts demo
   driver (张伟), matched by his ID number, with violation records and a credit history;
-- three more verified drivers with cases in different states (submitted, accepted, returned for
-  supplement, approved and completed, withdrawn), so both clerks' queues have work;
+- five more verified drivers with cases in every state of the workflow (draft, submitted,
+  accepted, returned for supplement, rejected, approved and awaiting the new card, completed,
+  withdrawn), so both clerks' queues have work;
 - transport clerks for 呼和浩特 (city) and 内蒙古 (province) with TOTP devices (the 浙江 and 杭州
   clerks come from the accounts demo), and elicense signing keys for both provinces so that
   credit vouchers can be downloaded.
@@ -126,6 +127,32 @@ HOLDERS = [
         dt.date(2019, 3, 26),
         "呼和浩特市公交出租汽车有限公司",
         "0471-6905678",
+    ),
+    (
+        "13800000114",
+        "周杰",
+        _id_number("33010419880716301"),
+        "浙江省杭州市上城区望江路21号",
+        "3301002017005566",
+        HANGZHOU,
+        HANGZHOU_AUTHORITY,
+        [C.RIDE_HAILING],
+        dt.date(2017, 7, 10),
+        "杭州钱江约车网络科技有限公司",
+        "0571-86667788",
+    ),
+    (
+        "13800000115",
+        "吴敏",
+        _id_number("15010519940302402"),
+        "内蒙古自治区呼和浩特市赛罕区大学东街15号",
+        "1501002020003377",
+        HOHHOT,
+        HOHHOT_AUTHORITY,
+        [C.CRUISING_TAXI],
+        dt.date(2020, 8, 14),
+        "呼和浩特市恒通出租汽车有限公司",
+        "0471-6901234",
     ),
 ]
 
@@ -385,6 +412,45 @@ def load_demo() -> list[DemoLogin]:
             case=info_change, staff=hohhot_clerk, reason="两寸照片不清晰，请重新上传。"
         )
 
+    if hangzhou_clerk is not None and not ServiceCase.objects.filter(applicant=users["周杰"]).exists():
+        zhou = users["周杰"]
+        refused = _apply(
+            zhou,
+            certificates["周杰"],
+            CaseType.CHANGE_INFO,
+            {"new_address": "浙江省杭州市滨江区长河路8号", "reason": "搬家"},
+        )
+        services.case_reject(
+            case=refused, staff=hangzhou_clerk, reason="户籍地址变更证明与申请地址不一致，不予受理。"
+        )
+        replacement = _apply(
+            zhou,
+            certificates["周杰"],
+            CaseType.REPLACEMENT,
+            {"replacement_reason": "damaged", "licence_class": "C1"},
+            mail=True,
+        )
+        services.case_accept(case=replacement, staff=hangzhou_clerk)
+        services.case_approve(case=replacement, staff=hangzhou_clerk)  # the new card is being made
+    if not ServiceCase.objects.filter(applicant=users["吴敏"]).exists():
+        wu = users["吴敏"]
+        draft = services.case_draft_create(
+            applicant=wu, case_type=CaseType.CHANGE_UNIT, certificate_id=certificates["吴敏"].pk, agreed=True
+        )
+        info = services.personal_info(draft)
+        services.case_form_save(
+            case=draft,
+            applicant=wu,
+            phone=info.phone,
+            address=info.address,
+            contact_name=info.contact_name,
+            details={
+                "new_unit": "呼和浩特市公交出租汽车有限公司",
+                "unit_phone": "0471-6905678",
+                "reason": "调换到公交出租公司",
+            },
+        )
+
     password = accounts_demo.STAFF_PASSWORD
     return [
         DemoLogin(
@@ -394,7 +460,8 @@ def load_demo() -> list[DemoLogin]:
         ),
         DemoLogin(
             role="One-Network Office: drivers with cases (李娜 Hangzhou; 巴特尔, 王芳 Hohhot)",
-            how="phones 13800000111, 13800000112, 13800000113, SMS code from the outbox",
+            how="phones 13800000111, 13800000112, 13800000113, 13800000114 (周杰), 13800000115 (吴敏, "
+            "a draft), SMS code from the outbox",
             where="/office/mine/",
         ),
         DemoLogin(

@@ -1,13 +1,21 @@
-"""Demo data for `make run`: licences for the simulated platform's drivers and vehicles, computed rates.
+"""Demo data for `make run`: the licence registry of the demo platforms' drivers and vehicles, the
+cities they are licensed in, and the compliance of every month of the exchange demo's history.
 
-The exchange demo uploads a simulated day of the demo company (20 drivers, 60 orders) through the
-real interface before this loader runs. Here the licence registry learns about those drivers and
-vehicles - from the company's base information (``BaseInfoCurrent``), or, when the simulation has
-not run, from the simulator's deterministic plan - with some deliberately unlicensed, one driver's
-certificate cancelled yesterday and one vehicle's expired three days ago; the demo company is
-licensed in 杭州 (where it operates) and 宁波 (where it sends nothing); then the current month's
-compliance is computed. Idempotent: the same periods are stored again (no change) and the month is
-recomputed.
+The exchange demo uploads three months of four platforms in 杭州 and 宁波 through the real
+interface before this loader runs. Here the licence registry learns about their drivers and
+vehicles - from each company's uploaded base information (``BaseInfoCurrent``), or, when the
+simulation has not run, from the simulator's deterministic plans - with a different story per
+platform, so that rates, rankings and movers differ:
+
+* 云途出行: three in five of its drivers licensed, until last month two more in five got their
+  certificate (its rate rises); one driver's certificate cancelled yesterday, one vehicle's
+  expired three days ago;
+* 钱江约车: a quarter of its drivers' certificates ended on the last day of last month (it falls);
+* 甬城出行: nearly everyone licensed;
+* 浙里打车 (an aggregator, ranked separately): a third of its drivers never licensed.
+
+Then ``compliance_compute`` (the nightly job's service) computes every month of the history and
+the current one. Idempotent: the same periods are stored again (no change), the months recomputed.
 """
 
 from __future__ import annotations
@@ -32,16 +40,26 @@ from yunzheng.supervision.services import (
     company_city_licence_set,
     compliance_compute,
     licence_periods_store,
+    next_month,
     platform_profile_set,
     previous_month,
 )
 
 DEMO = Actor.system("demo")
+Identifier = tuple[str, str]  # (key, display)
+
+#: CompanyId -> (story, cities it is licensed in); 钱江约车 is licensed in 宁波 but sends nothing there.
+STORIES = {
+    "330106YUNTU0001": ("rising", ("330100", "330200")),
+    "330104QJYC0001": ("falling", ("330100", "330200")),
+    "330203YCCX0001": ("steady", ("330200",)),
+    "330108ZLDC0001": ("aggregator", ("330100", "330200")),
+}
 
 
-def _identifiers(company: Company) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    """(key, display) of the demo company's drivers and vehicles: its uploaded base information
-    (drivers keyed by the exchange's hash of LicenseId), else the simulator's plan."""
+def _uploaded(company: Company) -> tuple[list[Identifier], list[Identifier]]:
+    """(key, display) of the company's drivers (keyed by the exchange's hash of LicenseId) and
+    vehicles, from its uploaded base information."""
     from yunzheng.exchange.personal_data import mask_record
 
     spec = get_spec()
@@ -61,17 +79,20 @@ def _identifiers(company: Company) -> tuple[list[tuple[str, str]], list[tuple[st
         )
         if not identifier_problem(LicenceKind.VEHICLE, plate)
     )
-    if not drivers:
-        from yunzheng.exchange import demo as exchange_demo
-        from yunzheng.exchange.simulator import SimulationPlan, generate
+    return drivers, vehicles
 
-        plan = SimulationPlan(
-            company_id=company.supervision_company_id,
-            drivers=exchange_demo.DEMO_DRIVERS,
-            orders=0,
-            seed=1,
-        )
-        for interface, record in generate(plan):
+
+def _planned(company_id: str) -> tuple[list[Identifier], list[Identifier]]:
+    """The same, from the exchange demo's simulation plans (base information only: cheap)."""
+    from yunzheng.exchange import demo as exchange_demo
+    from yunzheng.exchange.simulator import base_information
+
+    drivers: list[Identifier] = []
+    vehicles: list[Identifier] = []
+    for operation in exchange_demo.OPERATIONS:
+        if operation.company_id != company_id:
+            continue
+        for interface, record in base_information(exchange_demo.plan_for(operation)):
             if interface == "baseInfoDriver":
                 number = normalise_identifier(LicenceKind.DRIVER, str(record["LicenseId"]))
                 drivers.append(
@@ -80,62 +101,121 @@ def _identifiers(company: Company) -> tuple[list[tuple[str, str]], list[tuple[st
             elif interface == "baseInfoVehicle":
                 plate = normalise_identifier(LicenceKind.VEHICLE, str(record["VehicleNo"]))
                 vehicles.append((plate, plate))
-    return drivers, vehicles
+    return sorted(drivers), sorted(vehicles)
 
 
-def _periods(kind: str, identifiers: list[tuple[str, str]], today: date) -> list[PeriodInput]:
+def _driver_terms(story: str, n: int, today: date) -> tuple[date, date, str] | None:
+    """(valid from, valid until, status) of driver n's certificate, or None: never licensed."""
+    this_month = today.replace(day=1)
+    since, until, status = date(today.year - 3, 1, 1), date(today.year + 3, 12, 31), str(PeriodStatus.VALID)
+    if story == "rising":
+        if n % 5 == 4:
+            return None
+        if n % 5 in (2, 3):
+            since = previous_month(this_month)  # licensed only since last month
+        if n == 1:
+            status = str(PeriodStatus.CANCELLED)
+    elif story == "falling":
+        if n % 4 == 3:
+            until = this_month - timedelta(days=1)  # ended on the last day of last month
+        if n % 6 == 5:
+            return None
+    elif story == "steady":
+        if n % 10 == 9:
+            return None
+    elif n % 3 == 2:  # the aggregator
+        return None
+    return since, until, status
+
+
+def _periods(
+    company_id: str,
+    story: str,
+    drivers: list[Identifier],
+    vehicles: list[Identifier],
+    today: date,
+    region: str,
+) -> list[PeriodInput]:
     out = []
     yesterday_noon = datetime.combine(today - timedelta(days=1), time(12), tzinfo=CHINA)
-    for n, (key, display) in enumerate(identifiers):
-        if n % 5 == 4:
-            continue  # deliberately unlicensed
-        status, changed, until = PeriodStatus.VALID, None, date(today.year + 3, 12, 31)
-        if kind == LicenceKind.DRIVER and n == 1:
-            status, changed = PeriodStatus.CANCELLED, yesterday_noon
-        if kind == LicenceKind.VEHICLE and n == 2:
-            until = today - timedelta(days=3)
-        out.append(
-            PeriodInput(
-                kind=kind,
-                identifier=key,
-                identifier_display=display,
-                certificate_no=f"DEMO-{kind[0].upper()}{n:04d}",
-                region_code="330100",
-                valid_from=date(today.year - 3, 1, 1),
-                valid_until=until,
-                status=str(status),
-                status_changed_at=changed,
-                source_ref=f"DEMO-{kind[0].upper()}{n:04d}",
+    prefix = company_id[6:10]
+    for kind, identifiers in ((LicenceKind.DRIVER, drivers), (LicenceKind.VEHICLE, vehicles)):
+        for n, (key, display) in enumerate(identifiers):
+            if kind == LicenceKind.DRIVER:
+                terms = _driver_terms(story, n, today)
+            else:  # vehicles: one in nine unlicensed; 云途's third expired three days ago
+                terms = None if n % 9 == 8 else (date(today.year - 3, 1, 1), date(today.year + 3, 12, 31), "")
+                if terms and story == "rising" and n == 2:
+                    terms = (terms[0], today - timedelta(days=3), "")
+            if terms is None:
+                continue
+            since, until, status = terms
+            cancelled = status == PeriodStatus.CANCELLED
+            number = f"DEMO-{prefix}-{kind[0].upper()}{n:04d}"
+            out.append(
+                PeriodInput(
+                    kind=kind,
+                    identifier=key,
+                    identifier_display=display,
+                    certificate_no=number,
+                    region_code=region,
+                    valid_from=since,
+                    valid_until=until,
+                    status=status or str(PeriodStatus.VALID),
+                    status_changed_at=yesterday_noon if cancelled else None,
+                    source_ref=number,
+                )
             )
-        )
     return out
+
+
+def _months(today: date) -> list[date]:
+    from yunzheng.exchange import demo as exchange_demo
+
+    month, months = exchange_demo.history_start(today), []
+    while month <= today:
+        months.append(month)
+        month = next_month(month)
+    return months
 
 
 def load_demo() -> list[DemoLogin]:
     from yunzheng.accounts import demo as accounts_demo
 
-    company = Company.objects.filter(credit_code=accounts_demo.COMPANY_CREDIT_CODE).first()
-    if company is None:
-        accounts_demo.load_demo()
-        company = Company.objects.get(credit_code=accounts_demo.COMPANY_CREDIT_CODE)
     today = today_in_china()
-    drivers, vehicles = _identifiers(company)
-    for kind, identifiers in ((LicenceKind.DRIVER, drivers), (LicenceKind.VEHICLE, vehicles)):
-        licence_periods_store(
-            kind=kind,
-            source=LicenceSource.CSV,
-            periods=_periods(kind, identifiers, today),
-            actor=DEMO,
-        )
-    platform_profile_set(company=company, display_name="云途出行", is_aggregator=False, actor=DEMO)
-    for city in ("330100", "330200"):
-        if not CompanyCityLicence.objects.filter(company=company, city_code=city).exists():
-            company_city_licence_set(
-                company=company, city_code=city, valid_from=date(today.year - 1, 1, 1), actor=DEMO
+    platforms = {p.company_id: p for p in accounts_demo.PLATFORMS}
+    companies = {
+        c.supervision_company_id: c for c in Company.objects.filter(supervision_company_id__in=platforms)
+    }
+    if len(companies) < len(platforms):
+        accounts_demo.load_demo()
+        companies = {
+            c.supervision_company_id: c for c in Company.objects.filter(supervision_company_id__in=platforms)
+        }
+    for company_id, (story, cities) in STORIES.items():
+        company, platform = companies[company_id], platforms[company_id]
+        drivers, vehicles = _uploaded(company)
+        if not drivers:
+            drivers, vehicles = _planned(company_id)
+        periods = _periods(company_id, story, drivers, vehicles, today, cities[0])
+        for kind in (LicenceKind.DRIVER, LicenceKind.VEHICLE):
+            licence_periods_store(
+                kind=kind,
+                source=LicenceSource.CSV,
+                periods=[p for p in periods if p.kind == kind],
+                actor=DEMO,
             )
+        platform_profile_set(
+            company=company, display_name=platform.display_name, is_aggregator=platform.aggregator, actor=DEMO
+        )
+        for city in cities:
+            if not CompanyCityLicence.objects.filter(company=company, city_code=city).exists():
+                company_city_licence_set(
+                    company=company, city_code=city, valid_from=date(today.year - 1, 1, 1), actor=DEMO
+                )
+    for month in _months(today):
+        compliance_compute(month=month, actor=DEMO)
     month = today.replace(day=1)
-    compliance_compute(month=previous_month(month), actor=DEMO)
-    compliance_compute(month=month, actor=DEMO)
     return [
         DemoLogin(
             role="Regulators: compliance dashboard, non-compliant orders, data quality, monthly bulletin",
@@ -146,6 +226,6 @@ def load_demo() -> list[DemoLogin]:
             role="Licence registry import (drivers' and vehicles' ride-hailing certificates)",
             how="manage.py import_licence_registry --kind driver|vehicle file.csv; nightly: "
             "manage.py compute_compliance --yesterday",
-            where=f"/supervision/bulletin/{month:%Y-%m}/",
+            where=f"/supervision/bulletin/{previous_month(month):%Y-%m}/",
         ),
     ]

@@ -69,3 +69,25 @@ def test_the_command_runs_a_campaign_against_a_server(live_server: Any) -> None:
     )
     assert "interfaces passed 32/32" in out.getvalue()
     assert Cycle.objects.get().status == Cycle.Status.PASSED
+
+
+def test_the_bundled_simulator_passes_the_connectivity_test(live_server: Any) -> None:
+    """A company that points the bundled traffic simulator (`manage.py simulate_platform`) at its
+    sandbox credential feeds all 32 interfaces with valid records: the connectivity test passes."""
+    from yunzheng.conformance import services
+    from yunzheng.exchange.client import ExchangeClient
+    from yunzheng.exchange.simulator import SimulationPlan, run
+
+    tenant = make_tenant()
+    campaign = services.campaign_start_self_service(company_id=tenant.company.pk, user=tenant.user)
+    cycle = services.cycle_open(campaign=campaign, kind=Cycle.Kind.CONNECTIVITY, user=tenant.user)
+    plan = SimulationPlan(company_id=tenant.company_id, drivers=3, orders=6, position_interval=60, seed=4)
+    with ExchangeClient(live_server.url, tenant.sandbox_token, tenant.company_id, batch_size=500) as client:
+        report = run(plan, client)
+    assert report.rejected == []
+    assert len(report.sent) == 32
+    closed = services.cycle_close(cycle=cycle, user=tenant.user)
+    assert closed.report is not None
+    assert closed.report["summary"] == {"interfaces": 32, "pass": 32, "fail": 0, "not_received": 0}
+    assert closed.status == Cycle.Status.PASSED
+    assert SandboxRecord.objects.filter(cycle=cycle).count() == sum(report.sent.values())

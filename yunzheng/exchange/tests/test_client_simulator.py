@@ -16,9 +16,10 @@ from django.core.management import call_command
 
 from yunzheng.exchange.client import ExchangeClient, ExchangeError
 from yunzheng.exchange.demo import simulate_over_http
+from yunzheng.exchange.ingest.plans import plan_for
 from yunzheng.exchange.models import EventRecord, IngestBatch, PositionRecord
 from yunzheng.exchange.simulator import SimulationPlan, generate, run
-from yunzheng.exchange.spec import get_validator
+from yunzheng.exchange.spec import get_spec, get_validator
 from yunzheng.exchange.spec.datetimes import BEIJING, datetime14_to_datetime
 
 from .conftest import make_uploader
@@ -84,8 +85,9 @@ def test_simulator_uploads_through_http(live_server: Any, wire: str) -> None:
     assert report.rejected == []
     assert (report.accepted, report.duplicates) == (total, 0)
     assert PositionRecord.objects.count() == report.sent["positionVehicle"] + report.sent["positionDriver"]
+    assert len(report.sent) == 32  # every interface
     assert EventRecord.objects.count() == sum(
-        n for t, n in report.sent.items() if not t.startswith(("position", "baseInfo"))
+        n for t, n in report.sent.items() if plan_for(get_spec().interface(t)).kind == "event"
     )
     # re-sending the same activity stores nothing new
     with ExchangeClient(live_server.url, u.token, u.company_id, wire=wire) as client:

@@ -131,9 +131,14 @@ def test_reminders_command_is_idempotent() -> None:
 
 
 def test_demo_loads_twice() -> None:
-    call_command("load_demo", stdout=StringIO())
+    from yunzheng.accounts import demo as accounts_demo
+    from yunzheng.licensing import demo as licensing_demo
+
+    accounts_demo.load_demo()
+    licensing_demo.load_demo()
     first = LicenceApplication.objects.count()
-    call_command("load_demo", stdout=StringIO())
-    assert LicenceApplication.objects.count() == first == 1
-    application = LicenceApplication.objects.get()
-    assert application.step == Step.CAPABILITY_REVIEW
+    licensing_demo.load_demo()
+    assert LicenceApplication.objects.count() == first == 4
+    steps = dict(LicenceApplication.objects.values_list("company__credit_code", "step"))
+    assert sorted(steps.values()) == sorted(step for _code, _city, step in licensing_demo.APPLICATIONS)
+    assert steps[accounts_demo.COMPANY_CREDIT_CODE] == Step.CAPABILITY_REVIEW

@@ -8,13 +8,11 @@ import collections
 import os
 import subprocess
 import sys
-from io import StringIO
 from pathlib import Path
 
 import polib
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
 REPO = Path(settings.BASE_DIR)
@@ -67,17 +65,6 @@ def test_production_settings_refuse_sqlite() -> None:
     )
     assert result.returncode != 0
     assert "PostgreSQL" in result.stderr
-
-
-@pytest.mark.django_db
-def test_demo_data_loads_twice_without_duplicates() -> None:
-    first, second = StringIO(), StringIO()
-    call_command("load_demo", stdout=first)
-    users_after_first = get_user_model().objects.count()
-    call_command("load_demo", stdout=second)
-    assert get_user_model().objects.count() == users_after_first
-    assert "demo logins" in second.getvalue()
-    assert "/admin/" in second.getvalue()
 
 
 def _catalogues() -> list[Path]:

@@ -1,12 +1,17 @@
 """Traffic simulator: realistic ride-hailing activity in one city, as the 32 interfaces carry it.
 
+(The package's ``__init__`` re-exports this module's public names; :mod:`.more` adds the records of
+the interfaces beyond orders, trips and positions, so that every one of the 32 is fed.)
+
 :func:`generate` turns a :class:`SimulationPlan` into a chronological stream of
 ``(interface type, record)``: base information first (company, fares, vehicles, drivers, their
 apps, all with Flag=1), then drivers logging in, orders created, matched, cancelled by the
 passenger, the driver or the platform, trips departing and arriving with vehicle and driver
 positions every few seconds along a plausible path, payments with fares from distance and time,
 ratings, and drivers logging out. Times are monotonic per order (create < match < depart <
-arrive < pay) and end shortly before "now".
+arrive < pay) and end shortly before "now". ``days`` > 1 simulates that many consecutive days
+ending at ``end`` (base information once, then each day's log-ins, ``orders`` orders - varying
+a little from day to day, more at weekends - and log-outs), for demos with a history.
 
 :func:`run` sends the stream through the real HTTP interface with :class:`ExchangeClient`.
 
@@ -42,6 +47,7 @@ from typing import Any
 
 from stdnum.cn import ric
 
+from yunzheng.exchange.simulator import more
 from yunzheng.exchange.spec.samples import valid_record
 from yunzheng.exchange.spec.validation import BEIJING
 
@@ -73,13 +79,14 @@ class City:
 
 CITIES: dict[int, City] = {
     330100: City(330100, "杭州市", "浙A", (120_050_000, 120_300_000), (30_180_000, 30_340_000)),
+    330200: City(330200, "宁波市", "浙B", (121_480_000, 121_640_000), (29_820_000, 29_930_000)),
     110100: City(110100, "北京市", "京B", (116_250_000, 116_500_000), (39_820_000, 40_020_000)),
     310100: City(310100, "上海市", "沪A", (121_380_000, 121_580_000), (31_150_000, 31_300_000)),
     440300: City(440300, "深圳市", "粤B", (113_900_000, 114_150_000), (22_500_000, 22_620_000)),
 }
 
 #: Where the outside_city incident takes an order: a county of another city nearby.
-NEIGHBOUR = {330100: 330302, 110100: 120101, 310100: 330106, 440300: 440103}
+NEIGHBOUR = {330100: 330302, 330200: 330602, 110100: 120101, 310100: 330106, 440300: 440103}
 
 _PLACES = ("地铁站", "购物中心", "小区南门", "写字楼", "医院", "火车站", "公园", "大学东门")
 _ROADS = ("文三路", "天目山路", "延安路", "解放路", "莫干山路", "庆春路", "江南大道", "滨盛路")
@@ -97,6 +104,8 @@ class SimulationPlan:
     faults: frozenset[str] = frozenset()
     end: datetime | None = None  # the simulated period ends here (default: now)
     incidents: frozenset[str] = frozenset()
+    days: int = 1  # consecutive days ending at ``end``; ``orders`` is then a daily figure
+    all_interfaces: bool = True  # also the records of .more (every one of the 32 interfaces)
 
     def __post_init__(self) -> None:
         unknown = set(self.faults) - FAULTS
@@ -109,6 +118,8 @@ class SimulationPlan:
             raise ValueError(f"no city profile for {self.city}; known: {sorted(CITIES)}")
         if self.drivers < 1 or self.orders < 0 or not 0 <= self.cancel_share <= 1:
             raise ValueError("drivers >= 1, orders >= 0, 0 <= cancel_share <= 1")
+        if not 1 <= self.days <= 999:
+            raise ValueError("1 <= days <= 999")
 
 
 @dataclass
@@ -152,7 +163,16 @@ class _Generator:
         self.rng = random.Random(plan.seed)  # noqa: S311 - simulation, not security
         self.end = (plan.end or datetime.now(BEIJING)).astimezone(BEIJING).replace(microsecond=0)
         trips_per_driver = max(1, math.ceil(plan.orders / plan.drivers))
-        self.start = self.end - timedelta(minutes=45 * trips_per_driver + 30)
+        self.window = timedelta(minutes=45 * trips_per_driver + 30)
+        if plan.days > 1:  # a working day of 14 hours, so that daily volumes spread out
+            self.window = max(self.window, timedelta(hours=14))
+        self.start = self.end - timedelta(days=plan.days - 1) - self.window
+        # The records of .more draw from their own generator: switching them on or off leaves the
+        # orders, trips and positions of a seed unchanged.
+        self.more_rng = random.Random(plan.seed * 7919 + 1)  # noqa: S311 - simulation
+        self.volume_rng = random.Random(plan.seed * 7919 + 2)  # noqa: S311 - daily order counts
+        self.completed: list[tuple[str, _Driver, datetime]] = []  # (order id, driver, paid at)
+        self._order_no = 0
         self.events: list[tuple[datetime, int, Event]] = []
         self._seq = 0
         self.drivers: list[_Driver] = []
@@ -168,8 +188,10 @@ class _Generator:
 
     # --- helpers ------------------------------------------------------------------------------
 
-    def rec(self, interface: str, when: datetime, **values: Any) -> dict[str, Any]:
-        base = valid_record(interface, seed=self.rng.randrange(10**9), now=when)
+    def rec(
+        self, interface: str, when: datetime, *, rng: random.Random | None = None, **values: Any
+    ) -> dict[str, Any]:
+        base = valid_record(interface, seed=(rng or self.rng).randrange(10**9), now=when)
         base["CompanyId"] = self.plan.company_id
         for name in ("Address", "OnArea", "DriverRegionCode", "VehicleRegionCode"):
             if name in base:
@@ -197,7 +219,7 @@ class _Generator:
 
     def base_information(self) -> Iterator[Event]:
         t = self.start - timedelta(days=1)
-        up = {"Flag": 1, "UpdateTime": _dt14(t)}
+        up: dict[str, Any] = {"Flag": 1, "UpdateTime": _dt14(t)}
         yield "baseInfoCompany", self.rec("baseInfoCompany", t, **up)
         yield (
             "baseInfoCompanyStat",
@@ -234,6 +256,8 @@ class _Generator:
                 "baseInfoDriverApp",
                 self.rec("baseInfoDriverApp", t, LicenseId=license_id, DriverPhone=phone, **up),
             )
+        if self.plan.all_interfaces:
+            yield from more.base_information(self, t, up)
 
     # --- activity -----------------------------------------------------------------------------
 
@@ -505,6 +529,7 @@ class _Generator:
                 ),
             )
         d.trips += 1
+        self.completed.append((order_id, d, paid))
         d.free_at = paid + timedelta(seconds=rng.randint(30, 300))
         self.summary.orders_completed += 1
 
@@ -596,20 +621,45 @@ class _Generator:
         )
         self.summary.orders_cancelled += 1
 
-    def activity(self) -> Iterator[Event]:
+    def orders_on(self, day_end: datetime) -> int:
+        """The day's order count: ``plan.orders`` give or take 20%, a fifth more at weekends."""
+        if self.plan.days == 1:
+            return self.plan.orders
+        weekend = 1.2 if day_end.weekday() >= 5 else 1.0
+        return max(0, round(self.plan.orders * weekend * self.volume_rng.uniform(0.8, 1.2)))
+
+    def working_day(self, orders: int) -> None:
         for d in self.drivers:
             when = self.start + timedelta(seconds=self.rng.randint(0, 600))
             d.free_at = when
             self.login(d, when)
-        for n in range(self.plan.orders):
-            self.order(n)
+        for _n in range(orders):
+            self.order(self._order_no)
+            self._order_no += 1
         for d in self.drivers:
             when = min(self.end, max(d.free_at, self.end - timedelta(minutes=5)))
             self.logout(d, when)
+        if self.plan.all_interfaces:
+            more.day_activity(self)
+
+    def activity(self) -> Iterator[Event]:
+        final_end = self.end
+        for k in range(self.plan.days):
+            self.end = final_end - timedelta(days=self.plan.days - 1 - k)
+            self.start = self.end - self.window
+            self._order_no = k * 1000  # order numbers stay unique within a date
+            self.working_day(self.orders_on(self.end))
+        if self.plan.all_interfaces:
+            more.final_activity(self)
         self.extra_incidents()
         self.events.sort(key=lambda e: (e[0], e[1]))
         for _when, _seq, event in self.events:
             yield event
+
+
+def base_information(plan: SimulationPlan) -> list[Event]:
+    """Only the plan's base information (cheap: no activity is simulated)."""
+    return list(_Generator(plan).base_information())
 
 
 def generate(plan: SimulationPlan, summary: SimulationSummary | None = None) -> Iterator[Event]:
