@@ -101,6 +101,7 @@ REQUIRED_DATA: dict[str, tuple[str, ...]] = {
     LicenceType.RIDEHAIL_OPERATING_LICENCE: ("certificate_number", "scope"),
     LicenceType.VEHICLE_TRANSPORT_CERTIFICATE: ("certificate_number", "plate", "plate_colour", "scope"),
     LicenceType.TRAFFIC_PASS: ("plate", "pass_type", "sections", "times"),
+    LicenceType.RIDEHAIL_CAPABILITY_DETERMINATION: ("certificate_number",),
 }
 
 

@@ -39,6 +39,10 @@ class LicenceType(models.TextChoices):
         pgettext_lazy("elicense", "Vehicle transport certificate"),
     )
     TRAFFIC_PASS = "traffic_pass", pgettext_lazy("elicense", "Electronic traffic pass")
+    RIDEHAIL_CAPABILITY_DETERMINATION = (
+        "ridehail_capability_determination",
+        pgettext_lazy("elicense", "Ride-hailing online service capability determination"),
+    )
 
 
 class LicenceStatus(models.TextChoices):

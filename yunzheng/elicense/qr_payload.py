@@ -53,6 +53,7 @@ TYPE_CODES: Final[dict[str, str]] = {
     "ridehail_operating_licence": "RL",  # 网络预约出租汽车经营许可证
     "vehicle_transport_certificate": "VT",  # 道路运输证
     "traffic_pass": "TP",  # 电子通行证
+    "ridehail_capability_determination": "RC",  # 网约车线上服务能力认定结果
 }
 TYPES_BY_CODE: Final[dict[str, str]] = {code: name for name, code in TYPE_CODES.items()}
 

@@ -8,6 +8,9 @@ Working days a party has, where the seed gives no statutory length (see deadline
     LICENSING_DECISION_WORKING_DAYS           the licence decision (行政许可法 art. 42)
 Other:
     LICENSING_LICENCE_VALID_YEARS             default validity of an operating licence
+    LICENSING_DETERMINATION_VALID_YEARS       validity of the online-service-capability
+                                              determination (the documents set none: yunzheng default)
+    LICENSING_LOCAL_REVIEW_WORKING_DAYS       the second city reviews a local licence application
     LICENSING_SLOT_CAPACITY                   default test slots per month
     LICENSING_SLOT_OPEN_DAY / _HOUR           bookings open at noon on the 1st
     LICENSING_BOOKING_LOCK_TIMEOUT_MS         PostgreSQL lock_timeout inside a booking
@@ -25,6 +28,8 @@ app_settings = AppSettings(
     LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS=10,
     LICENSING_DECISION_WORKING_DAYS=20,
     LICENSING_LICENCE_VALID_YEARS=4,
+    LICENSING_DETERMINATION_VALID_YEARS=4,
+    LICENSING_LOCAL_REVIEW_WORKING_DAYS=20,
     LICENSING_SLOT_CAPACITY=20,
     LICENSING_SLOT_OPEN_DAY=1,
     LICENSING_SLOT_OPEN_HOUR=12,

@@ -125,6 +125,7 @@ class StepDeadline:
 
 STEP_DEADLINES: dict[str, StepDeadline] = {
     Step.QUOTA_REVIEW: StepDeadline("working_days", setting="LICENSING_CITY_LETTER_WORKING_DAYS"),
+    Step.LOCAL_REVIEW: StepDeadline("working_days", setting="LICENSING_LOCAL_REVIEW_WORKING_DAYS"),
     Step.MINISTRY_REPLY: StepDeadline("working_days", MINISTRY_REPLY_WORKING_DAYS),
     Step.TEST_ACCOUNT: StepDeadline("working_days", setting="LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS"),
     Step.VPN_ACCOUNT: StepDeadline("working_days", setting="LICENSING_MINISTRY_ACCOUNT_WORKING_DAYS"),

@@ -49,6 +49,9 @@ class LicensingErrorCode(StrEnum):
     AGENCY_NOT_QUALIFIED = "evaluation.agency_not_qualified"
     AGENCY_AUTHORISATION_EXPIRED = "evaluation.agency_authorisation_expired"
     LICENCE_INVALID = "licence.invalid"
+    DETERMINATION_MISSING = "determination.missing"
+    DETERMINATION_EXPIRED = "determination.expired"
+    DETERMINATION_NUMBER_TAKEN = "determination.number_taken"
 
     # Test appointments
     BOOKING_MONTH_NOT_FOUND = "booking.month_not_found"

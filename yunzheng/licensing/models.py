@@ -58,6 +58,8 @@ class Step(models.TextChoices):
 
     QUOTA_MATERIALS = "quota_materials", _("Quota: company submits annexes 2, 3, 4 and cloud-server proof")
     QUOTA_REVIEW = "quota_review", _("Quota: city transport authority sends the work contact letter")
+    # Local licence (地牌) only: the second city reviews the local materials itself.
+    LOCAL_REVIEW = "local_review", _("City transport authority reviews the local application")
     MINISTRY_REPLY = "ministry_reply", _("Ministry replies to the work contact letter")
     COMPANY_INFO = "company_info", _("Company completes its information")
     TEST_ACCOUNT = "test_account", _("Ministry opens the test account")
@@ -101,6 +103,11 @@ class CityQuota(models.Model):
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Whether a local licence (地牌) here needs the three evaluations presented locally. The guide
+    # says "where required": each city decides; requiring them is yunzheng's default.
+    local_evaluations_required = models.BooleanField(
+        _("local licence needs the security evaluations"), default=True
+    )
 
     class Meta:
         verbose_name = _("city quota")
@@ -140,6 +147,11 @@ class LicenceApplication(models.Model):
     vpn_account = models.CharField(_("VPN account"), max_length=100, blank=True)
     capability_decided_on = models.DateField(_("capability approved on"), null=True, blank=True)
     capability_decision_number = models.CharField(_("capability decision number"), max_length=100, blank=True)
+    # Local licence (地牌): the national online-service-capability determination it builds on.
+    determination = models.ForeignKey(
+        "CapabilityDetermination", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    determination_number = models.CharField(_("capability determination number"), max_length=100, blank=True)
 
     class Meta:
         verbose_name = _("licence application")
@@ -638,3 +650,37 @@ class ComplianceFlag(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} of company {self.company_id}"
+
+
+class CapabilityDetermination(models.Model):
+    """The online-service-capability determination (线上服务能力认定结果) the province issues when it
+    approves: a document with number, date and validity (PDF on request, and an electronic licence),
+    which a local licence application (地牌) in another city refers to instead of repeating the
+    national steps. The validity is not set by the documents: LICENSING_DETERMINATION_VALID_YEARS
+    (yunzheng default)."""
+
+    number = models.CharField(_("determination number"), max_length=100, unique=True)
+    company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="capability_determinations")
+    application = models.OneToOneField(
+        LicenceApplication, on_delete=models.PROTECT, related_name="capability_determination"
+    )
+    province_code = models.CharField(_("province (GB/T 2260)"), max_length=6)
+    decided_on = models.DateField(_("decided on"))
+    valid_until = models.DateField(_("valid until"))
+    issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    issued_at = models.DateTimeField(_("issued at"))
+    electronic_licence_id = models.CharField(_("electronic licence number"), max_length=32, blank=True)
+
+    class Meta:
+        verbose_name = _("capability determination")
+        verbose_name_plural = _("capability determinations")
+        ordering = ["-decided_on", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(valid_until__gt=models.F("decided_on")),
+                name="licensing_determination_valid_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.number

@@ -187,9 +187,11 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "city_name": region_name(application.city_code),
         "booking": selectors.active_booking(application),
         "can_retest": role == Party.COMPANY
+        and application.path == LicencePath.NATIONAL
         and application.step in STEPS_NEEDING_TEST_DOCUMENT
         and (view.test_document is None or view.test_document_expired),
         "licence": getattr(application, "licence", None),
+        "determination_years": services.determination_valid_years(),
         "today": today,
         "review_departments": [(d, Party(d).label) for d in REVIEW_DEPARTMENTS],
         "recommendations": [
@@ -550,6 +552,9 @@ def staff_quotas(request: HttpRequest) -> HttpResponse:
                 notice_number=request.POST.get("notice_number", ""),
                 notice_title=request.POST.get("notice_title", ""),
                 notice_date=_date(request.POST, "notice_date", required=False),
+                local_evaluations_required={"yes": True, "no": False}.get(
+                    request.POST.get("local_evaluations", "")
+                ),
                 user=user,
             )
         except DomainError as error:

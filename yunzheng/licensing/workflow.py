@@ -15,8 +15,13 @@ National path (经营许可 with the online service capability determination):
                       └─reject─▶ rejected     └ (distribute, department_review, extend: self-loops)
     evaluations ─submit─▶ licence_decision ─grant─▶ granted │ ─refuse─▶ rejected
 
-Local path (地牌): the same without the capability steps (the company already holds a national
-licence, whose determination covers its online service capability): test_run ─pass─▶ evaluations.
+Local path (地牌, a second city): builds on the national result. The company refers to its valid
+online-service-capability determination; no work contact letter, ministry reply, test accounts or
+access test again. Only the local review, the local evaluations where the city requires them, and
+the local licence:
+
+    quota_materials ─submit─▶ local_review ─accept_local─▶ evaluations ─submit─▶ licence_decision
+      ▲        └──────return_local────┘    └─accept_local_direct─▶ licence_decision (no local evaluations)
 
 After the test, if the test-passed document expires before the licence is granted, `retest`
 sends the application back to test_booking (company or the reminders command).
@@ -36,6 +41,9 @@ from yunzheng.licensing.models import REVIEW_DEPARTMENTS, LicencePath, Party, Ph
 class Action(StrEnum):
     SUBMIT_QUOTA = "submit_quota"
     RETURN_QUOTA = "return_quota"
+    ACCEPT_LOCAL = "accept_local"
+    ACCEPT_LOCAL_DIRECT = "accept_local_direct"
+    RETURN_LOCAL = "return_local"
     SEND_LETTER = "send_letter"
     MINISTRY_REPLY = "ministry_reply"
     MINISTRY_REFUSE = "ministry_refuse"
@@ -68,6 +76,9 @@ ACTION_LABELS: dict[str, Promise] = {
     "create": _("Application created"),
     Action.SUBMIT_QUOTA: _("Quota materials submitted"),
     Action.RETURN_QUOTA: _("Quota materials returned"),
+    Action.ACCEPT_LOCAL: _("Local review passed: present the evaluations"),
+    Action.ACCEPT_LOCAL_DIRECT: _("Local review passed: to the decision"),
+    Action.RETURN_LOCAL: _("Local materials returned"),
     Action.SEND_LETTER: _("Work contact letter sent to the ministry"),
     Action.MINISTRY_REPLY: _("Ministry replied"),
     Action.MINISTRY_REFUSE: _("Ministry refused"),
@@ -120,18 +131,43 @@ _AFTER_TEST_BOTH = (S.EVALUATIONS, S.LICENCE_DECISION)
 _OPEN_STEPS = tuple(s for s in Step if s not in (S.GRANTED, S.REJECTED, S.WITHDRAWN))
 
 TRANSITIONS: tuple[Transition, ...] = (
-    _t(S.QUOTA_MATERIALS, Action.SUBMIT_QUOTA, S.QUOTA_REVIEW, P.COMPANY),
-    _t(S.QUOTA_REVIEW, Action.RETURN_QUOTA, S.QUOTA_MATERIALS, P.CITY_TRANSPORT, reason_required=True),
-    _t(S.QUOTA_REVIEW, Action.SEND_LETTER, S.MINISTRY_REPLY, P.CITY_TRANSPORT),
-    _t(S.MINISTRY_REPLY, Action.MINISTRY_REPLY, S.COMPANY_INFO, P.MINISTRY),
-    _t(S.MINISTRY_REPLY, Action.MINISTRY_REFUSE, S.REJECTED, P.MINISTRY, reason_required=True),
-    _t(S.COMPANY_INFO, Action.COMPLETE_INFO, S.TEST_ACCOUNT, P.COMPANY),
-    _t(S.TEST_ACCOUNT, Action.OPEN_TEST_ACCOUNT, S.VPN_ACCOUNT, P.MINISTRY),
-    _t(S.VPN_ACCOUNT, Action.OPEN_VPN_ACCOUNT, S.TEST_BOOKING, P.MINISTRY),
-    _t(S.TEST_BOOKING, Action.BOOK_TEST, S.TEST_RUN, P.COMPANY),
-    _t(S.TEST_RUN, Action.TEST_FAILED, S.TEST_BOOKING, P.MINISTRY, SYSTEM),
+    _t(S.QUOTA_MATERIALS, Action.SUBMIT_QUOTA, S.QUOTA_REVIEW, P.COMPANY, paths=NATIONAL_ONLY),
+    # Local licence (地牌): the second city's own review replaces the letter, reply, accounts, test.
+    _t(S.QUOTA_MATERIALS, Action.SUBMIT_QUOTA, S.LOCAL_REVIEW, P.COMPANY, paths=LOCAL_ONLY),
+    _t(S.LOCAL_REVIEW, Action.ACCEPT_LOCAL, S.EVALUATIONS, P.CITY_TRANSPORT, paths=LOCAL_ONLY),
+    _t(S.LOCAL_REVIEW, Action.ACCEPT_LOCAL_DIRECT, S.LICENCE_DECISION, P.CITY_TRANSPORT, paths=LOCAL_ONLY),
+    _t(
+        S.LOCAL_REVIEW,
+        Action.RETURN_LOCAL,
+        S.QUOTA_MATERIALS,
+        P.CITY_TRANSPORT,
+        paths=LOCAL_ONLY,
+        reason_required=True,
+    ),
+    _t(
+        S.QUOTA_REVIEW,
+        Action.RETURN_QUOTA,
+        S.QUOTA_MATERIALS,
+        P.CITY_TRANSPORT,
+        reason_required=True,
+        paths=NATIONAL_ONLY,
+    ),
+    _t(S.QUOTA_REVIEW, Action.SEND_LETTER, S.MINISTRY_REPLY, P.CITY_TRANSPORT, paths=NATIONAL_ONLY),
+    _t(S.MINISTRY_REPLY, Action.MINISTRY_REPLY, S.COMPANY_INFO, P.MINISTRY, paths=NATIONAL_ONLY),
+    _t(
+        S.MINISTRY_REPLY,
+        Action.MINISTRY_REFUSE,
+        S.REJECTED,
+        P.MINISTRY,
+        reason_required=True,
+        paths=NATIONAL_ONLY,
+    ),
+    _t(S.COMPANY_INFO, Action.COMPLETE_INFO, S.TEST_ACCOUNT, P.COMPANY, paths=NATIONAL_ONLY),
+    _t(S.TEST_ACCOUNT, Action.OPEN_TEST_ACCOUNT, S.VPN_ACCOUNT, P.MINISTRY, paths=NATIONAL_ONLY),
+    _t(S.VPN_ACCOUNT, Action.OPEN_VPN_ACCOUNT, S.TEST_BOOKING, P.MINISTRY, paths=NATIONAL_ONLY),
+    _t(S.TEST_BOOKING, Action.BOOK_TEST, S.TEST_RUN, P.COMPANY, paths=NATIONAL_ONLY),
+    _t(S.TEST_RUN, Action.TEST_FAILED, S.TEST_BOOKING, P.MINISTRY, SYSTEM, paths=NATIONAL_ONLY),
     _t(S.TEST_RUN, Action.TEST_PASSED, S.CAPABILITY_MATERIALS, P.MINISTRY, SYSTEM, paths=NATIONAL_ONLY),
-    _t(S.TEST_RUN, Action.TEST_PASSED, S.EVALUATIONS, P.MINISTRY, SYSTEM, paths=LOCAL_ONLY),
     # A re-test after an expired document: the capability determination already made still holds.
     _t(S.TEST_RUN, Action.TEST_PASSED_RESUME, S.EVALUATIONS, P.MINISTRY, SYSTEM, paths=NATIONAL_ONLY),
     _t(S.CAPABILITY_MATERIALS, Action.SUBMIT_CAPABILITY, S.CAPABILITY_INTAKE, P.COMPANY, paths=NATIONAL_ONLY),
@@ -169,7 +205,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _t(S.LICENCE_DECISION, Action.GRANT, S.GRANTED, P.CITY_TRANSPORT),
     _t(S.LICENCE_DECISION, Action.REFUSE, S.REJECTED, P.CITY_TRANSPORT, reason_required=True),
     *(_t(s, Action.RETEST, S.TEST_BOOKING, P.COMPANY, SYSTEM, paths=NATIONAL_ONLY) for s in _AFTER_TEST),
-    *(_t(s, Action.RETEST, S.TEST_BOOKING, P.COMPANY, SYSTEM) for s in _AFTER_TEST_BOTH),
+    *(_t(s, Action.RETEST, S.TEST_BOOKING, P.COMPANY, SYSTEM, paths=NATIONAL_ONLY) for s in _AFTER_TEST_BOTH),
     *(_t(s, Action.WITHDRAW, S.WITHDRAWN, P.COMPANY, reason_required=True) for s in _OPEN_STEPS),
 )
 del S, P
@@ -181,6 +217,7 @@ TABLE = WorkflowTable(TRANSITIONS)
 RESPONSIBLE: dict[str, str] = {
     Step.QUOTA_MATERIALS: Party.COMPANY,
     Step.QUOTA_REVIEW: Party.CITY_TRANSPORT,
+    Step.LOCAL_REVIEW: Party.CITY_TRANSPORT,
     Step.MINISTRY_REPLY: Party.MINISTRY,
     Step.COMPANY_INFO: Party.COMPANY,
     Step.TEST_ACCOUNT: Party.MINISTRY,
@@ -198,6 +235,7 @@ RESPONSIBLE: dict[str, str] = {
 PHASE: dict[str, str] = {
     Step.QUOTA_MATERIALS: Phase.QUOTA,
     Step.QUOTA_REVIEW: Phase.QUOTA,
+    Step.LOCAL_REVIEW: Phase.QUOTA,
     Step.MINISTRY_REPLY: Phase.MINISTRY,
     Step.COMPANY_INFO: Phase.MINISTRY,
     Step.TEST_ACCOUNT: Phase.MINISTRY,
@@ -215,7 +253,8 @@ PHASE: dict[str, str] = {
     Step.WITHDRAWN: Phase.DECISION,
 }
 
-# Steps after the test: they must finish while the test-passed document is valid.
+# Steps after the test: on the national path they must finish while the test-passed document is
+# valid (the local path builds on the national result and has no test of its own).
 STEPS_NEEDING_TEST_DOCUMENT = frozenset(
     {
         Step.CAPABILITY_MATERIALS,
@@ -230,7 +269,9 @@ STEPS_NEEDING_TEST_DOCUMENT = frozenset(
 
 def phases_for(path: str) -> list[Phase]:
     phases = list(Phase)
-    return phases if path == LicencePath.NATIONAL else [p for p in phases if p != Phase.CAPABILITY]
+    if path == LicencePath.NATIONAL:
+        return phases
+    return [p for p in phases if p not in (Phase.MINISTRY, Phase.TEST, Phase.CAPABILITY)]
 
 
 def find_transition(*, path: str, step: str, action: str) -> Transition | None:

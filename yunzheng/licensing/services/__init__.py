@@ -61,6 +61,13 @@ from yunzheng.licensing.services.compliance import (
     compliance_flags_clear_for,
     compliance_flags_raise,
 )
+from yunzheng.licensing.services.determination import (
+    current_determination,
+    determination_require_valid,
+    determination_valid_years,
+    local_evaluations_required,
+    local_review,
+)
 from yunzheng.licensing.services.evaluations import (
     evaluation_agency_register,
     evaluations_require_valid,
@@ -110,13 +117,18 @@ __all__ = [
     "company_info_complete",
     "compliance_flags_clear_for",
     "compliance_flags_raise",
+    "current_determination",
     "default_opens_at",
     "department_review_submit",
+    "determination_require_valid",
+    "determination_valid_years",
     "evaluation_agency_register",
     "evaluations_require_valid",
     "evaluations_submit",
     "licence_grant",
     "licence_refuse",
+    "local_evaluations_required",
+    "local_review",
     "material_upload",
     "ministry_refuse",
     "ministry_reply_record",

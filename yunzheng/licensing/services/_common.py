@@ -27,6 +27,7 @@ from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     TERMINAL_STEPS,
     LicenceApplication,
+    LicencePath,
     Notification,
     Party,
     Stage,
@@ -168,6 +169,8 @@ def _due(application: LicenceApplication, step: str, start: dt.date) -> tuple[dt
     if deadline.kind == "booked_month":
         booking = selectors.active_booking(application)
         return (deadlines.month_end(booking.slot_month.month) if booking else None), deadline.rule()
+    if application.path != LicencePath.NATIONAL:
+        return None, ""  # the local path has no test of its own
     document = selectors.current_test_document(application.company)
     return (document.valid_until if document else None), deadline.rule()
 
@@ -252,7 +255,8 @@ def _move(
         raise ValidationFailed.single(field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason."))
     today = today_in_china(now)
     if (
-        application.step in STEPS_NEEDING_TEST_DOCUMENT
+        application.path == LicencePath.NATIONAL
+        and application.step in STEPS_NEEDING_TEST_DOCUMENT
         and action not in (Action.RETEST, Action.WITHDRAW)
         and transition.target != Step.REJECTED
     ):

@@ -43,6 +43,7 @@ from yunzheng.licensing.services._common import (
     _text,
     history_label,
 )
+from yunzheng.licensing.services.determination import determination_require_valid
 from yunzheng.licensing.services.quota import _require_city_accepting, _require_city_code
 from yunzheng.licensing.workflow import (
     Action,
@@ -73,19 +74,20 @@ def application_create(
     city_code = _require_city_code(city_code)
     _require_city_accepting(city_code)
     today = today_in_china(now)
-    if (
-        path == LicencePath.LOCAL
-        and not OperatingLicence.objects.filter(
+    determination = None
+    if path == LicencePath.LOCAL:
+        if not OperatingLicence.objects.filter(
             company=company, kind=OperatingLicence.Kind.NATIONAL, valid_until__gte=today
-        ).exists()
-    ):
-        raise Conflict(
-            Code.APPLICATION_NATIONAL_LICENCE_REQUIRED,
-            _(
-                "A local licence needs a valid operating licence with the online service "
-                "capability determination."
-            ),
-        )
+        ).exists():
+            raise Conflict(
+                Code.APPLICATION_NATIONAL_LICENCE_REQUIRED,
+                _(
+                    "A local licence needs a valid operating licence with the online service "
+                    "capability determination."
+                ),
+            )
+        # The local licence builds on the national result: it refers to the determination.
+        determination = determination_require_valid(company, on=today)
     try:
         with transaction.atomic():
             application = LicenceApplication.objects.create(
@@ -97,6 +99,8 @@ def application_create(
                 created_at=now,
                 created_by=user,
                 updated_at=now,
+                determination=determination,
+                determination_number=determination.number if determination else "",
             )
             _open_stage(application, Step.QUOTA_MATERIALS, now=now, start=today)
             StageTransition.objects.create(
@@ -113,7 +117,12 @@ def application_create(
                 action="licensing.application.create",
                 target_type="licence_application",
                 target_id=application.pk,
-                after={"company": company.pk, "path": path, "city_code": city_code},
+                after={
+                    "company": company.pk,
+                    "path": path,
+                    "city_code": city_code,
+                    "determination": determination.number if determination else None,
+                },
             )
     except IntegrityError:
         raise Conflict(

@@ -270,9 +270,15 @@ def capability_decide(
         if missing:
             facts["missing_reason"] = missing_reason
         if action == Action.APPROVE_CAPABILITY:
-            locked.capability_decided_on = today_in_china(now)
-            locked.capability_decision_number = decision_number.strip()[:100]
-            facts["decision_number"] = locked.capability_decision_number
+            from yunzheng.licensing.services.determination import determination_issue
+
+            determination = determination_issue(
+                application=locked, user=user, number=decision_number, now=now
+            )
+            locked.capability_decided_on = determination.decided_on
+            locked.capability_decision_number = determination.number
+            facts["decision_number"] = determination.number
+            facts["determination_valid_until"] = determination.valid_until
         base_reason = reason.strip()
         if action != Action.APPROVE_CAPABILITY and not base_reason:
             raise ValidationFailed.single(

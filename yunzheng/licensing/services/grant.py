@@ -23,6 +23,7 @@ from yunzheng.licensing.models import (
 )
 from yunzheng.licensing.services._common import _actor, _lock, _move, _now, _text
 from yunzheng.licensing.services.blacklist import blacklist_require_clear
+from yunzheng.licensing.services.determination import determination_require_valid, local_evaluations_required
 from yunzheng.licensing.services.evaluations import evaluations_require_valid
 from yunzheng.licensing.workflow import (
     Action,
@@ -63,7 +64,14 @@ def licence_grant(
     with transaction.atomic():
         locked = _lock(application)
         blacklist_require_clear(locked.company, on=today)
-        evaluations_require_valid(company=locked.company, on=today)
+        if locked.path == LicencePath.LOCAL:
+            # The local licence stands on the national determination (and, where the city requires
+            # them, the local evaluations).
+            determination_require_valid(locked.company, on=today)
+            if local_evaluations_required(locked.city_code):
+                evaluations_require_valid(company=locked.company, on=today)
+        else:
+            evaluations_require_valid(company=locked.company, on=today)
         valid_until = deadlines.add_months(today, 12 * years) - dt.timedelta(days=1)
         licence = OperatingLicence.objects.create(
             number=_licence_number(locked.city_code, today.year),

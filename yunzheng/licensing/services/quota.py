@@ -54,10 +54,12 @@ def city_quota_set(
     notice_number: str = "",
     notice_title: str = "",
     notice_date: dt.date | None = None,
+    local_evaluations_required: bool | None = None,
     now: dt.datetime | None = None,
 ) -> CityQuota:
     """The city (or its province's) transport authority records whether the city accepts new
-    platforms; stopping needs the notice that stopped it."""
+    platforms; stopping needs the notice that stopped it. `local_evaluations_required` (None:
+    unchanged) says whether a local licence (地牌) here needs the three evaluations."""
     now = _now(now)
     city_code = _require_city_code(city_code)
     scope = selectors.scope_of(user)
@@ -80,7 +82,11 @@ def city_quota_set(
     with transaction.atomic():
         quota = CityQuota.objects.select_for_update().filter(city_code=city_code).first()
         before = (
-            {"accepting": quota.accepting, "notice_number": quota.notice_number}
+            {
+                "accepting": quota.accepting,
+                "notice_number": quota.notice_number,
+                "local_evaluations_required": quota.local_evaluations_required,
+            }
             if quota is not None
             else None
         )
@@ -90,6 +96,8 @@ def city_quota_set(
         quota.notice_number = notice_number
         quota.notice_title = notice_title
         quota.notice_date = notice_date
+        if local_evaluations_required is not None:
+            quota.local_evaluations_required = local_evaluations_required
         quota.updated_at = now
         quota.updated_by = user
         quota.save()
@@ -104,6 +112,7 @@ def city_quota_set(
                 "notice_number": notice_number,
                 "notice_title": notice_title,
                 "notice_date": notice_date,
+                "local_evaluations_required": quota.local_evaluations_required,
             },
         )
     return quota

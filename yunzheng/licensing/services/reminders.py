@@ -23,6 +23,7 @@ from yunzheng.licensing import deadlines, selectors
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     LicenceApplication,
+    LicencePath,
     Notification,
     Party,
     SecurityEvaluation,
@@ -142,9 +143,9 @@ def _evaluation_reminders(today: dt.date, now: dt.datetime, *, within_days: int)
 
 def _expired_test_documents(today: dt.date, now: dt.datetime) -> int:
     moved = 0
-    for application in LicenceApplication.objects.filter(step__in=STEPS_NEEDING_TEST_DOCUMENT).select_related(
-        "company"
-    ):
+    for application in LicenceApplication.objects.filter(
+        step__in=STEPS_NEEDING_TEST_DOCUMENT, path=LicencePath.NATIONAL
+    ).select_related("company"):
         document = selectors.current_test_document(application.company)
         if document is not None and deadlines.is_valid_on(document.valid_until, today):
             continue
