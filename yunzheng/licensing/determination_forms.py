@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 class LocalReviewForm(forms.Form):
     decision = forms.ChoiceField(
-        label=_("Decision"), choices=[("accept", _("Accept")), ("return", _("Return with reasons"))]
+        label=_("Decision"), choices=[("accept", _("Pass the review")), ("return", _("Return with reasons"))]
     )
     reason = forms.CharField(label=_("Reasons"), required=False, max_length=2000)
 

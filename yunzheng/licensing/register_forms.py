@@ -17,7 +17,7 @@ from yunzheng.accounts.models import Company
 class BlacklistEntryForm(forms.Form):
     credit_code = forms.CharField(label=_("Unified social credit code"), max_length=18, min_length=18)
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
-    starts_on = forms.DateField(label=_("From"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(label=_("Valid from"), widget=forms.DateInput(attrs={"type": "date"}))
     ends_on = forms.DateField(
         label=_("Until (empty: until lifted)"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
