@@ -29,7 +29,7 @@ from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.licensing import selectors, services
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
-from yunzheng.licensing.models import LicenceApplication, Party, Step
+from yunzheng.licensing.models import REVIEW_DEPARTMENTS, LicenceApplication, Party, Step
 
 router = Router(tags=["licensing"])
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -202,10 +202,13 @@ def list_applications(request: HttpRequest) -> list[dict[str, Any]]:
 
 @router.get("/applications/{application_id}", response=ApplicationOut, auth=user_auth)
 def get_application(request: HttpRequest, application_id: int) -> dict[str, Any]:
-    application, _role = selectors.application_for_user(
+    application, role = selectors.application_for_user(
         user=current_user(request), application_id=application_id
     )
-    return _application_out(application, detail=True)
+    out = _application_out(application, detail=True)
+    if role in REVIEW_DEPARTMENTS:  # the case under its review, not the company's other documents
+        out["test_document_valid_until"] = None
+    return out
 
 
 @router.get("/notifications", response=list[NotificationOut], auth=user_auth)

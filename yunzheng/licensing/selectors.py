@@ -21,6 +21,7 @@ from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, CompanyMembership, StaffProfile
+from yunzheng.accounts.permissions import allowed
 from yunzheng.accounts.scopes import StaffScope, staff_profile_of
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import NotFound, PermissionDenied
@@ -32,6 +33,7 @@ from yunzheng.licensing.models import (
     ComplianceFlag,
     DepartmentReview,
     LicenceApplication,
+    Material,
     Notification,
     OperatingLicence,
     Party,
@@ -101,12 +103,34 @@ def application_for_user(*, user: Any, application_id: int) -> tuple[LicenceAppl
     role = role_of(user, application)
     if role is None:
         raise _not_found()
-    if (
-        role in REVIEW_DEPARTMENTS
-        and not DepartmentReview.objects.filter(stage__application=application, department=role).exists()
-    ):
+    if role in REVIEW_DEPARTMENTS and not department_review_open(user=user, application=application):
         raise _not_found()
     return application, role
+
+
+#: What a reviewing department sees of a case: the materials it reviews, nothing else of the company.
+DEPARTMENT_MATERIAL_KINDS = frozenset({Material.Kind.CAPABILITY})
+
+
+def open_department_review(application: LicenceApplication, department: str) -> DepartmentReview | None:
+    """The department's review of the case's open capability stage still waiting for its opinion."""
+    return DepartmentReview.objects.filter(
+        stage__application=application,
+        stage__status=Stage.Status.OPEN,
+        stage__kind=Step.CAPABILITY_REVIEW,
+        department=department,
+        reviewed_at__isnull=True,
+    ).first()
+
+
+def department_review_open(*, user: Any, application: LicenceApplication) -> bool:
+    """`licensing.case.department_review` (accounts.permissions): a reviewing department of the
+    case's province sees the case only while its own review is open — not before the materials
+    reach it, not after it answered."""
+    if not allowed(user, "licensing.case.department_review", region_code=application.province_code):
+        return False
+    scope = scope_of(user)
+    return scope is not None and open_department_review(application, scope.department) is not None
 
 
 def require_member(*, user: Any, company: Company) -> None:

@@ -166,6 +166,10 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         phases.append({"phase": phase, "stages": phase_stages, "current": PHASE[application.step] == phase})
     materials = list(application.materials.select_related("uploaded_by"))
     present = {m.kind for m in materials}
+    # A reviewing department sees the materials under its review, not the company's other data.
+    department_view = role in REVIEW_DEPARTMENTS
+    if department_view:
+        materials = [m for m in materials if m.kind in selectors.DEPARTMENT_MATERIAL_KINDS]
     context = {
         "application": application,
         "role": role,
@@ -183,14 +187,15 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "all_answered": bool(reviews) and all(r.reviewed_at for r in reviews),
         "materials": materials,
         "quota_kinds": [(k, Material.Kind(k).label, k in present) for k in services.QUOTA_MATERIAL_KINDS],
-        "contact": _contact(application),
+        "department_view": department_view,
+        "contact": None if department_view else _contact(application),
         "city_name": region_name(application.city_code),
-        "booking": selectors.active_booking(application),
+        "booking": None if department_view else selectors.active_booking(application),
         "can_retest": role == Party.COMPANY
         and application.path == LicencePath.NATIONAL
         and application.step in STEPS_NEEDING_TEST_DOCUMENT
         and (view.test_document is None or view.test_document_expired),
-        "licence": getattr(application, "licence", None),
+        "licence": None if department_view else getattr(application, "licence", None),
         "determination_years": services.determination_valid_years(),
         "today": today,
         "review_departments": [(d, Party(d).label) for d in REVIEW_DEPARTMENTS],
@@ -309,7 +314,7 @@ def _act(action: str, application: LicenceApplication, user: User, data: QueryDi
 def application_act(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     try:
-        application, _role = selectors.application_for_user(user=user, application_id=pk)
+        application, role = selectors.application_for_user(user=user, application_id=pk)
     except NotFound:
         raise Http404 from None
     try:
@@ -318,6 +323,8 @@ def application_act(request: HttpRequest, pk: int) -> HttpResponse:
         message_domain_error(request, error)
     else:
         messages.success(request, done)
+        if role in REVIEW_DEPARTMENTS:  # its review closed with its opinion: the case is no longer shown
+            return redirect("licensing:staff_home")
     return redirect("licensing:application", pk=pk)
 
 
@@ -361,9 +368,13 @@ def material_file(request: HttpRequest, pk: int) -> HttpResponse:
     if material is None:
         raise Http404
     try:
-        selectors.application_for_user(user=current_user(request), application_id=material.application_id)
+        _application, role = selectors.application_for_user(
+            user=current_user(request), application_id=material.application_id
+        )
     except NotFound:
         raise Http404 from None
+    if role in REVIEW_DEPARTMENTS and material.kind not in selectors.DEPARTMENT_MATERIAL_KINDS:
+        raise Http404
     return _file_response(  # type: ignore[return-value]  # a streaming response, like any other here
         stored_name=material.stored_name,
         content_type=material.content_type,

@@ -13,6 +13,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     Conflict,
@@ -154,6 +155,7 @@ def department_review_submit(
             field="recommendation", code=Code.RECOMMENDATION_INVALID, message=_("Choose a recommendation.")
         )
     comments = _text(comments, field="comments", limit=4000, label=_("Comments"))
+    authorize(user, "licensing.case.department_review", region_code=application.province_code)
     with transaction.atomic():
         locked = _lock(application)
         role = _role(user, locked)
