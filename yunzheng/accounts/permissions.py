@@ -96,6 +96,15 @@ PERMISSIONS: tuple[Permission, ...] = (
         "the licence's issuing region",
     ),
     Permission(
+        "elicense.licence.view",
+        "See an electronic licence in full at the staff desk (holder's name and ID number; downloads)",
+        frozenset({D.TRANSPORT, D.PUBLIC_SECURITY}),
+        ALL_LEVELS,
+        COVERS,
+        "full, audited",
+        "the licence's issuing region",
+    ),
+    Permission(
         "licensing.test.official_start",
         "Start an official access test of a platform company",
         frozenset({D.TRANSPORT}),

@@ -21,6 +21,7 @@ from yunzheng.accounts.auth import client_ip, user_auth
 from yunzheng.accounts.scopes import region_name
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.auth import current_staff, current_user, staff_auth
+from yunzheng.core.crypto import mask_name
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.consistency import sync_check_run
 from yunzheng.elicense.models import (
@@ -587,9 +588,9 @@ def change_licence_status(request: HttpRequest, lid: str, action: str, payload: 
         from yunzheng.core.errors import NotFound
 
         raise NotFound("not_found", _("Not found."))
-    return _licence_out(
-        change(licence=licence, actor=Actor.for_user(staff), reason=payload.reason, staff_user=staff)
-    )
+    changed = change(licence=licence, actor=Actor.for_user(staff), reason=payload.reason, staff_user=staff)
+    # `elicense.licence.status` needs no personal data in full: the holder's name comes masked.
+    return {**_licence_out(changed), "holder": mask_name(changed.holder_name)}
 
 
 @router.get(

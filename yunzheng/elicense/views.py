@@ -618,11 +618,12 @@ def staff_licence_download(request: HttpRequest, lid: str, kind: str) -> HttpRes
     staff = current_user(request)
     try:
         licence = selectors.licence_for_staff(staff_user=staff, lid=lid)
-        signed = services.licence_sign(licence=licence)
     except NotFound as error:
         raise _not_found(error) from None
+    services.licence_record_staff_view(licence=licence, staff_user=staff, what=f"download_{kind}")
+    try:
+        signed = services.licence_sign(licence=licence)
     except DomainError as error:
         messages.error(request, error.message)
         return redirect("elicense:staff_licence", lid=lid)
-    services.licence_record_staff_view(licence=licence, staff_user=staff, what=f"download_{kind}")
     return rendering.licence_download(licence, signed, base_url=public_base_url(request), kind=kind)

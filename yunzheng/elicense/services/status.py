@@ -173,7 +173,11 @@ def licence_record_activation(
 
 
 def licence_record_staff_view(*, licence: ElectronicLicence, staff_user: User, what: str) -> None:
-    """Staff seeing a licence in full (holder name, ID number) is audited."""
+    """Staff seeing a licence in full (holder name, ID number): `elicense.licence.view` of the
+    licence's issuing region (PermissionDenied otherwise), and every view audited."""
+    from yunzheng.accounts.permissions import authorize
+
+    authorize(staff_user, "elicense.licence.view", region_code=licence.issuer_region)
     record_audit(
         actor=Actor.for_user(staff_user),
         action=f"elicense.licence.staff_{what}",
