@@ -66,6 +66,7 @@ class AccountsErrorCode(StrEnum):
     COMPANY_CONTACT_UNVERIFIED = "company.contact_unverified"
     COMPANY_CONTACT_UNCHANGED = "company.contact_unchanged"
     COMPANY_CONFIRMATION_REQUIRED = "company.confirmation_required"
+    COMPANY_LEGAL_REPRESENTATIVE_CONFIRMATION = "company.legal_representative_confirmation_required"
     COMPANY_REASON_REQUIRED = "company.reason_required"
     COMPANY_FIELD_REQUIRED = "company.field_required"
     COMPANY_MEMBER_EXISTS = "company.member_exists"

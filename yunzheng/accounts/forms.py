@@ -81,6 +81,11 @@ class ContactChangeForm(forms.Form):
         label=_("I understand the consequences and want to change the designated contact person."),
         required=False,
     )
+    # The legal representative's confirmation: the signed and sealed authorisation letter.
+    letter = forms.FileField(
+        label=_("Authorisation letter signed by the legal representative and sealed (PDF, JPEG or PNG)"),
+        required=False,
+    )
 
 
 class StaffLoginForm(forms.Form):

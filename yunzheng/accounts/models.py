@@ -434,3 +434,39 @@ class StaffLoginFailure(models.Model):
 
     def __str__(self) -> str:
         return f"{self.stage} failure #{self.pk}"
+
+
+class ContactDesignation(models.Model):
+    """The record of who was designated a company's contact person, when, by whom and why, with
+    the legal representative's signed confirmation (授权委托书, signed and sealed; PDF or image,
+    checked by content and stored encrypted in core.private_files)."""
+
+    company = models.ForeignKey(Company, on_delete=models.CASCADE, related_name="contact_designations")
+    contact = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("contact person")
+    )
+    previous_contact = models.ForeignKey(
+        User,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("previous contact"),
+    )
+    designated_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, related_name="+", verbose_name=_("designated by")
+    )
+    reason = models.TextField(_("reason"))
+    designated_at = models.DateTimeField(_("designated at"))
+    letter_stored_name = models.CharField(max_length=200)
+    letter_original_name = models.CharField(_("confirmation file"), max_length=200)
+    letter_content_type = models.CharField(max_length=64)
+    letter_sha256 = models.CharField(max_length=64)
+
+    class Meta:
+        verbose_name = _("contact designation")
+        verbose_name_plural = _("contact designations")
+        ordering = ["-designated_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"contact designation #{self.pk} of company {self.company_id}"

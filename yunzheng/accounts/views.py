@@ -311,6 +311,7 @@ def _company_page(
         "is_contact": company.contact_user_id == request.user.pk,
         "credentials": selectors.company_credentials(company=company),
         "members": selectors.company_members(company=company),
+        "designations": company.contact_designations.select_related("contact", "designated_by")[:20],
         "credential_form": forms.get("credential_form") or CredentialForm(),
         "member_form": forms.get("member_form") or MemberForm(),
         "issued": issued,
@@ -390,10 +391,14 @@ def company_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def company_contact_change(request: HttpRequest, pk: int) -> HttpResponse:
     """Two steps: enter the new contact and a reason; then confirm against a prominent warning."""
-    company = _member_company(request, pk)
-    if company.contact_user_id != request.user.pk:
-        raise DjangoPermissionDenied(_("Only the company's designated contact person can do this."))
-    form = ContactChangeForm(request.POST or None)
+    company = Company.objects.select_related("contact_user").filter(pk=pk).first()
+    if company is None:
+        raise Http404
+    if not services.company_contact_may_designate(company=company, user=current_user(request)):
+        raise DjangoPermissionDenied(
+            _("Only the company's contact person or its legal representative can do this.")
+        )
+    form = ContactChangeForm(request.POST or None, request.FILES or None)
     candidate: User | None = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -406,9 +411,12 @@ def company_contact_change(request: HttpRequest, pk: int) -> HttpResponse:
                     new_contact_phone=data["phone"],
                     reason=data["reason"],
                     confirmed=data["confirm"],
+                    letter=data.get("letter"),
                 )
                 messages.success(request, _("The designated contact person has been changed."))
-                return redirect("accounts:company_detail", pk=company.pk)
+                if selectors.companies_for_user(user=current_user(request)).filter(pk=company.pk).exists():
+                    return redirect("accounts:company_detail", pk=company.pk)
+                return redirect("accounts:company_list")  # the legal representative, not a member
         except DomainError as error:
             add_domain_error(form, error)
     return render(

@@ -11,3 +11,9 @@ class LicensingConfig(AppConfig):
         from yunzheng.licensing.consistency import OperatingLicenceAdapter
 
         register_registry_adapter(OperatingLicenceAdapter())
+
+        # A new contact person is told to the authorities handling open applications (#17 item 8).
+        from yunzheng.accounts.hooks import on_contact_changed
+        from yunzheng.licensing.services.contact import contact_change_notify_authorities
+
+        on_contact_changed("licensing", contact_change_notify_authorities)

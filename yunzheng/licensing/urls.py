@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import URLPattern, URLResolver, path
 
-from . import determination_views, register_views, views
+from . import contact_views, determination_views, register_views, views
 
 app_name = "licensing"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -25,6 +25,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("staff/slots/", views.staff_slots, name="staff_slots"),
     path("staff/expiries/", views.staff_expiries, name="staff_expiries"),
     path("applications/<int:pk>/local-review/", determination_views.local_review, name="local_review"),
+    path(
+        "applications/<int:pk>/contact-letters/<int:designation_id>/",
+        contact_views.contact_letter,
+        name="contact_letter",
+    ),
     path("determinations/<int:pk>/pdf/", determination_views.determination_file, name="determination_pdf"),
     path("staff/blacklist/", register_views.staff_blacklist, name="staff_blacklist"),
     path("staff/agencies/", register_views.staff_agencies, name="staff_agencies"),

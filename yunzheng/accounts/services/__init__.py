@@ -32,6 +32,7 @@ from __future__ import annotations
 from yunzheng.accounts.services.companies import (
     company_contact_candidate,
     company_contact_change,
+    company_contact_may_designate,
     company_credential_issue,
     company_credential_withdraw,
     company_get_or_create_for_operator,
@@ -101,6 +102,7 @@ __all__ = [
     "authenticate_user_token",
     "company_contact_candidate",
     "company_contact_change",
+    "company_contact_may_designate",
     "company_credential_issue",
     "company_credential_withdraw",
     "company_get_or_create_for_operator",

@@ -6,8 +6,10 @@ import re
 import secrets
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yunzheng.accounts import hooks
 from yunzheng.accounts.credentials import (
     IssuedCredential,
     company_credential_create,
@@ -15,11 +17,14 @@ from yunzheng.accounts.credentials import (
 )
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.guards import ensure_real_name_verified
-from yunzheng.accounts.models import Company, CompanyCredential, CompanyMembership, User
+from yunzheng.accounts.models import Company, CompanyCredential, CompanyMembership, ContactDesignation, User
+from yunzheng.core import documents
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.crypto import lookup_hash, mask_name, mask_phone
+from yunzheng.core.documents import UploadLike
 from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from yunzheng.core.ids import region_code_exists, require_halfwidth, validate_credit_code, validate_mobile
+from yunzheng.core.private_files import store_private
 from yunzheng.core.sms import send_sms_on_commit
 
 _COMPANY_ID = re.compile(r"[!-~]{1,32}")  # printable ASCII without spaces
@@ -191,12 +196,44 @@ def company_contact_candidate(*, phone: str) -> User:
     return user
 
 
+def company_contact_may_designate(*, company: Company, user: User) -> bool:
+    """Who may ask for a new contact person (always with the legal representative's signed
+    confirmation): the current contact, or - when the contact has left - the legal representative,
+    recognised by the verified real name registered for the company."""
+    if not user.is_authenticated or user.kind != User.Kind.PUBLIC:
+        return False
+    if company.contact_user_id == user.pk:
+        return True
+    return bool(
+        user.is_real_name_verified
+        and user.real_name
+        and user.real_name.strip() == company.legal_representative.strip()
+    )
+
+
 def company_contact_change(
-    *, company: Company, changed_by: User, new_contact_phone: str, reason: str, confirmed: bool
+    *,
+    company: Company,
+    changed_by: User,
+    new_contact_phone: str,
+    reason: str,
+    confirmed: bool,
+    letter: UploadLike | None = None,
 ) -> Company:
-    """Designate another contact person. Deliberate by design: only the current contact may do it,
-    after confirming a warning and giving a reason; both people are told by SMS; audited."""
-    _require_contact(company=company, user=changed_by)
+    """Designate another contact person. Deliberate by design: a warning to confirm, a reason, and
+    the legal representative's signed confirmation (`letter`: the authorisation letter signed by
+    the legal representative and sealed, PDF or image, checked by content and kept encrypted).
+    Asked by the current contact or the legal representative (see
+    :func:`company_contact_may_designate`), so a company whose contact left is not stuck. The
+    designation is kept on record (`ContactDesignation`), audited, both people are told by SMS, and
+    the listeners of `accounts.hooks.contact_changed` (licensing: the authorities handling open
+    applications) are told in the same transaction."""
+    if not company_contact_may_designate(company=company, user=changed_by):
+        raise PermissionDenied(
+            Code.COMPANY_NOT_CONTACT,
+            _("Only the company's contact person or its legal representative can do this."),
+        )
+    ensure_real_name_verified(changed_by)
     new_contact = company_contact_candidate(phone=new_contact_phone)
     if new_contact.pk == company.contact_user_id:
         raise ValidationFailed.single(
@@ -209,20 +246,43 @@ def company_contact_change(
         raise ValidationFailed.single(
             field="reason", code=Code.COMPANY_REASON_REQUIRED, message=_("Give the reason for the change.")
         )
+    if letter is None:
+        raise ValidationFailed.single(
+            field="letter",
+            code=Code.COMPANY_LEGAL_REPRESENTATIVE_CONFIRMATION,
+            message=_(
+                "Upload the authorisation letter signed by the legal representative "
+                "and sealed by the company."
+            ),
+        )
+    checked = documents.check_document(letter, field="letter")
     if not confirmed:
         raise ValidationFailed.single(
             field="confirm",
             code=Code.COMPANY_CONFIRMATION_REQUIRED,
             message=_("Confirm that you understand what changing the contact person means."),
         )
+    stored = store_private(checked.content, folder="accounts/contact-letters")
+    now = timezone.now()
     with transaction.atomic():
         locked = Company.objects.select_for_update().get(pk=company.pk)
-        _require_contact(company=locked, user=changed_by)
         previous = locked.contact_user
         locked.contact_user = new_contact
         locked.save(update_fields=["contact_user"])
         CompanyMembership.objects.get_or_create(
             company=locked, user=new_contact, defaults={"added_by": changed_by}
+        )
+        designation = ContactDesignation.objects.create(
+            company=locked,
+            contact=new_contact,
+            previous_contact=previous,
+            designated_by=changed_by,
+            reason=reason[:2000],
+            designated_at=now,
+            letter_stored_name=stored,
+            letter_original_name=checked.original_name,
+            letter_content_type=checked.content_type,
+            letter_sha256=checked.sha256,
         )
         record_audit(
             actor=Actor.for_user(changed_by),
@@ -240,6 +300,7 @@ def company_contact_change(
         for person in (previous, new_contact):
             if person is not None and person.phone:
                 send_sms_on_commit(phone=person.phone, text=notice, template="company_contact_changed")
+        hooks.contact_changed(designation)
     return locked
 
 

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from io import StringIO
+from io import BytesIO, StringIO
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.test import Client
+from PIL import Image
 
 from yunzheng.accounts import services
 from yunzheng.accounts.credentials import authenticate_company_token
@@ -15,6 +17,14 @@ from yunzheng.accounts.models import Company, CompanyCredential, CompanyMembersh
 from yunzheng.accounts.tests.factories import credit_code, login, public_client, sms_to, verified_user
 from yunzheng.core.errors import Conflict, PermissionDenied, ValidationFailed
 from yunzheng.core.models import AuditEntry
+
+
+def signed_letter(name: str = "授权委托书.png") -> SimpleUploadedFile:
+    """A scan of the authorisation letter signed by the legal representative (a real PNG)."""
+    buffer = BytesIO()
+    Image.new("RGB", (800, 600), (250, 250, 250)).save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")
+
 
 pytestmark = pytest.mark.django_db
 
@@ -99,8 +109,19 @@ def test_changing_the_contact_is_deliberate_and_audited() -> None:
                 new_contact_phone=SUCCESSOR_PHONE,
                 reason=reason,
                 confirmed=confirmed,
+                letter=signed_letter(),
             )
         assert refused.value.code == code
+    # Without the legal representative's signed confirmation the change is refused.
+    with pytest.raises(ValidationFailed) as no_letter:
+        services.company_contact_change(
+            company=company,
+            changed_by=contact,
+            new_contact_phone=SUCCESSOR_PHONE,
+            reason="离职交接",
+            confirmed=True,
+        )
+    assert no_letter.value.code == "company.legal_representative_confirmation_required"
     login("13900005555")
     with pytest.raises(ValidationFailed) as unverified:
         services.company_contact_change(
@@ -124,9 +145,13 @@ def test_changing_the_contact_is_deliberate_and_audited() -> None:
         new_contact_phone=SUCCESSOR_PHONE,
         reason="离职交接",
         confirmed=True,
+        letter=signed_letter(),
     )
     company.refresh_from_db()
     assert company.contact_user == successor
+    record = company.contact_designations.get()
+    assert (record.contact, record.previous_contact, record.designated_by) == (successor, contact, contact)
+    assert record.letter_content_type == "image/png"
     entry = AuditEntry.objects.get(action="company.contact.change")
     assert entry.reason == "离职交接"
     assert entry.before == {"contact": {"user": f"user#{contact.pk}", "phone": "139****1111", "name": "赵*"}}
@@ -150,8 +175,20 @@ def test_contact_change_pages_warn_then_confirm() -> None:
     assert company.contact_user.phone == CONTACT_PHONE
     unconfirmed = client.post(url, {"phone": SUCCESSOR_PHONE, "reason": "离职交接", "step": "confirm"})
     assert unconfirmed.status_code == 200
-    done = client.post(
+    no_letter = client.post(
         url, {"phone": SUCCESSOR_PHONE, "reason": "离职交接", "step": "confirm", "confirm": "on"}
+    )
+    assert no_letter.status_code == 200
+    assert 'data-field="letter"' in no_letter.content.decode()
+    done = client.post(
+        url,
+        {
+            "phone": SUCCESSOR_PHONE,
+            "reason": "离职交接",
+            "step": "confirm",
+            "confirm": "on",
+            "letter": signed_letter(),
+        },
     )
     assert done.status_code == 302
     company.refresh_from_db()

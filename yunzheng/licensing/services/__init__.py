@@ -61,6 +61,7 @@ from yunzheng.licensing.services.compliance import (
     compliance_flags_clear_for,
     compliance_flags_raise,
 )
+from yunzheng.licensing.services.contact import contact_change_notify_authorities
 from yunzheng.licensing.services.determination import (
     current_determination,
     determination_require_valid,
@@ -117,6 +118,7 @@ __all__ = [
     "company_info_complete",
     "compliance_flags_clear_for",
     "compliance_flags_raise",
+    "contact_change_notify_authorities",
     "current_determination",
     "default_opens_at",
     "department_review_submit",

@@ -32,7 +32,7 @@ def pdf_upload(name: str = "doc.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, minimal_pdf(name), content_type="application/pdf")
 
 
-def verified_user(phone: str, *, region: str = "330106") -> User:
+def verified_user(phone: str, *, region: str = "330106", name: str = "王芳") -> User:
     """A real-name verified public user. Created like accounts' demo data (the SMS login itself is
     accounts' business and needs committed transactions), then verified through the service."""
     user = User(username=f"u-{phone}", kind=User.Kind.PUBLIC, phone=phone, phone_hash=lookup_hash(phone))
@@ -40,7 +40,7 @@ def verified_user(phone: str, *, region: str = "330106") -> User:
     user.save()
     accounts_services.realname_verification_record_in_person(
         user=user,
-        name="王芳",
+        name=name,
         id_number=id_number(region=region, sequence=phone[-3:]),
         ethnicity="汉",
         address="浙江省杭州市西湖区文三路1号",
