@@ -11,15 +11,18 @@ from yunzheng.core.errors import NotFound
 from yunzheng.core.http import file_response
 from yunzheng.core.private_files import read_private
 from yunzheng.licensing import selectors
+from yunzheng.licensing.models import REVIEW_DEPARTMENTS
 from yunzheng.licensing.views import signed_in
 
 
 @signed_in
 def contact_letter(request: HttpRequest, pk: int, designation_id: int) -> HttpResponse:
     try:
-        application, _role = selectors.application_for_user(user=current_user(request), application_id=pk)
+        application, role = selectors.application_for_user(user=current_user(request), application_id=pk)
     except NotFound:
         raise Http404 from None
+    if role in REVIEW_DEPARTMENTS:  # they see the materials under review, not the company's contact
+        raise Http404
     designation = ContactDesignation.objects.filter(
         pk=designation_id, company_id=application.company_id
     ).first()
