@@ -5,11 +5,14 @@ Each app may have a module `yunzheng.<app>.portal` with any of these functions (
     def staff_queues(user) -> list[WorkQueue]       # queues this staff member may act on
     def staff_pages(user) -> list[Destination]      # dashboards and lists this staff member may see
 
-A function returns only what the account may see: it asks the app's own selectors, which apply
-the department / level / region rules (a selector raising `PermissionDenied` means "not for this
-account", and the registry drops that contribution). The web app renders what is collected; it
-never queries another app's models. New queues (alarm desk, registry imports, calendar...) are a
-new function in the owning app's `portal.py`, nothing else.
+Who sees what follows the one permission table (`accounts.permissions`): every queue names the
+action it needs (`WorkQueue.action`, required) and a page may name one (`Destination.action`);
+`_collect` keeps an item only when the table allows that action to the account (department and
+level; the app's own selectors then filter the items by the account's region). accounts registers
+the check at start-up (`register_authorizer`): core imports no domain app. A selector raising a
+DomainError still means "not for this account", and the registry drops that contribution. The
+web app renders what is collected; it never queries another app's models. New queues (alarm
+desk, registry imports, calendar...) are a new function in the owning app's `portal.py`.
 """
 
 from __future__ import annotations
@@ -37,7 +40,7 @@ class WorkQueue:
     url: str
     count: int
     overdue: int | None = None  # None: this queue has no statutory deadline
-    action: str = ""  # the permission action that lets an account act on this queue
+    action: str = ""  # the permission-table action needed to act on this queue (required)
     order: int = 100
 
 
@@ -51,6 +54,7 @@ class Destination:
     summary: str = ""
     in_header: bool = False  # also shown in the common header for this role
     order: int = 100
+    action: str = ""  # the permission-table action needed to open it ("" : the app's selectors decide)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,22 @@ def _portal_modules() -> list[ModuleType]:
     return modules
 
 
+Authorizer = Callable[[Any, str], bool]
+_authorizer: Authorizer | None = None
+
+
+def register_authorizer(function: Authorizer) -> None:
+    """Called once by accounts at start-up with `permissions.allowed(user, action)`."""
+    global _authorizer
+    _authorizer = function
+
+
+def _allowed(user: Any, action: str) -> bool:
+    if _authorizer is None:
+        raise RuntimeError("no portal authorizer registered (accounts is not installed?)")
+    return _authorizer(user, action)
+
+
 def _collect(hook: str, user: Any) -> list[Any]:
     items: list[Any] = []
     for module in _portal_modules():
@@ -92,10 +112,16 @@ def _collect(hook: str, user: Any) -> list[Any]:
         if function is None:
             continue
         try:
-            items.extend(function(user))
+            contributed = list(function(user))
         except DomainError:
             # The app's selectors said this account may not see it: nothing to contribute.
             continue
+        for item in contributed:
+            if isinstance(item, WorkQueue) and not item.action:
+                raise ValueError(f"queue {item.key} names no permission action")
+            if item.action and not _allowed(user, item.action):
+                continue
+            items.append(item)
     return items
 
 

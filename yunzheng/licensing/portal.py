@@ -27,7 +27,7 @@ def staff_queues(user: Any) -> list[WorkQueue]:
                 url=url,
                 count=counts.reviews,
                 overdue=counts.reviews_overdue,
-                action="licensing.department_review",
+                action="licensing.case.department_review",
                 order=40,
             )
         ]

@@ -1,39 +1,49 @@
 """联系我们: provincial business managers, kept by each province's transport staff.
 
 Services (writes, audited) and the selectors the driver's home and the staff page read. A
-province's staff keep their own province's list; the ministry may keep every province's.
+province's transport staff keep their own province's list; the ministry may keep every province's
+(the permission table's `office.contact.maintain`).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
-from yunzheng.accounts.scopes import region_name
+from yunzheng.accounts.permissions import authorize
+from yunzheng.accounts.scopes import StaffScope, region_name
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.errors import NotFound, PermissionDenied, ValidationFailed
+from yunzheng.core.errors import NotFound, ValidationFailed
+from yunzheng.core.regions import provinces
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import BusinessContact
-from yunzheng.practitioners.services import office_scope
+
+ACTION = "office.contact.maintain"
+# A landline with area code and extension, or a mobile number: digits, spaces, - and +.
+_PHONE = re.compile(r"\+?[0-9][0-9 \-]{5,19}")
 
 
-def _keeper_scope(staff_user: Any, province_code: str) -> None:
-    scope = office_scope(staff_user)
-    if scope.level not in ("ministry", "province"):
-        raise PermissionDenied(Code.CONTACT_LEVEL, _("Business contacts are kept by provincial staff."))
-    if not scope.covers(province_code):
-        raise PermissionDenied(Code.OUT_OF_SCOPE, _("This province is outside your region."))
+def keeper_scope(staff_user: Any) -> StaffScope:
+    """The scope of a staff member who keeps contacts; PermissionDenied otherwise."""
+    return authorize(staff_user, ACTION)
+
+
+def keeper_provinces(*, staff_user: Any) -> list[tuple[str, str]]:
+    """(code, name) of the provinces this staff member keeps contacts for, for a <select>."""
+    scope = keeper_scope(staff_user)
+    return [(p.code, p.name) for p in provinces(scope.region_prefix)]
 
 
 def contacts_for_keeper(*, staff_user: Any) -> QuerySet[BusinessContact]:
     """The contacts a staff member keeps (their province; every province for the ministry)."""
-    scope = office_scope(staff_user)
-    if scope.level not in ("ministry", "province"):
-        raise PermissionDenied(Code.CONTACT_LEVEL, _("Business contacts are kept by provincial staff."))
-    return BusinessContact.objects.filter(province_code__startswith=scope.region_prefix)
+    scope = keeper_scope(staff_user)
+    return BusinessContact.objects.filter(province_code__startswith=scope.region_prefix).order_by(
+        "province_code", "pk"
+    )
 
 
 def contacts_for_public(*, province_code: str = "") -> list[dict[str, str]]:
@@ -56,7 +66,7 @@ def contacts_for_public(*, province_code: str = "") -> list[dict[str, str]]:
 def business_contact_add(
     *, staff_user: Any, province_code: str, name: str, phone: str, unit: str = "", hours: str = ""
 ) -> BusinessContact:
-    if not (province_code.isdigit() and len(province_code) == 6 and province_code.endswith("0000")):
+    if province_code not in {p.code for p in provinces()}:
         raise ValidationFailed.single(
             field="province_code", code="contact.province_invalid", message=_("Choose a province.")
         )
@@ -66,7 +76,13 @@ def business_contact_add(
             code="contact.required",
             message=_("Name and telephone are required."),
         )
-    _keeper_scope(staff_user, province_code)
+    if not _PHONE.fullmatch(phone.strip()):
+        raise ValidationFailed.single(
+            field="phone",
+            code="contact.phone_invalid",
+            message=_("Enter a telephone number: digits, with area code, spaces or dashes."),
+        )
+    authorize(staff_user, ACTION, region_code=province_code)
     with transaction.atomic():
         contact = BusinessContact.objects.create(
             province_code=province_code,
@@ -90,7 +106,7 @@ def business_contact_remove(*, staff_user: Any, contact_id: int) -> None:
         contact = BusinessContact.objects.select_for_update().filter(pk=contact_id).first()
         if contact is None:
             raise NotFound(Code.CONTACT_NOT_FOUND, _("No such contact."))
-        _keeper_scope(staff_user, contact.province_code)
+        authorize(staff_user, ACTION, region_code=contact.province_code)
         record_audit(
             actor=Actor.for_user(staff_user),
             action="office.contact.remove",

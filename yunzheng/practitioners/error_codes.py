@@ -52,4 +52,3 @@ class OfficeErrorCode(StrEnum):
     MATERIAL_LIST_INVALID = "office.material_list_invalid"
     OUT_OF_SCOPE = "office.out_of_scope"
     CONTACT_NOT_FOUND = "contact.not_found"
-    CONTACT_LEVEL = "contact.level_not_allowed"

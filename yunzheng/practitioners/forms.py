@@ -3,7 +3,7 @@ as DomainErrors and are placed on the fields they name)."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -200,3 +200,20 @@ class AnswerForm(forms.Form):
             for name in catalogue.VERIFIABLE_FIELDS
             if self.cleaned_data.get(f"correct_{name}")
         }
+
+
+class BusinessContactForm(forms.Form):
+    """A provincial business manager shown to drivers under 联系我们 (staff page)."""
+
+    province_code = forms.ChoiceField(label=_("Province"))
+    name = forms.CharField(label=_("Name"), max_length=40)
+    unit = forms.CharField(label=_("Unit"), max_length=100, required=False)
+    phone = forms.CharField(label=_("Telephone"), max_length=20)
+    hours = forms.CharField(label=_("Office hours"), max_length=60, required=False)
+
+    def __init__(self, *args: Any, provinces: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = cast(forms.ChoiceField, self.fields["province_code"])
+        field.choices = provinces
+        if len(provinces) == 1:
+            field.initial = provinces[0][0]

@@ -33,9 +33,22 @@ def staff_queues(user: Any) -> list[WorkQueue]:
             url=f"{queue_url}?{urlencode({'type': CaseType.INFO_VERIFICATION})}",
             count=counts["verification"].waiting,
             overdue=counts["verification"].overdue,
-            action="office.verification.answer",
+            action="office.case.handle",
             order=21,
         ),
+    ]
+
+
+def staff_pages(user: Any) -> list[Destination]:
+    """Pages beyond the queues; the permission table decides who sees each (core.portal)."""
+    return [
+        Destination(
+            key="practitioners.contacts",
+            title=_("Contact us: provincial business managers"),
+            url=reverse("practitioners:staff_contacts"),
+            order=25,
+            action="office.contact.maintain",
+        )
     ]
 
 

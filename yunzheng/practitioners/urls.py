@@ -26,5 +26,6 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("certificates/", views.my_certificates, name="my_certificates"),
     path("staff/", views.staff_queue, name="staff_queue"),
     path("staff/materials/", views.staff_material_lists, name="staff_material_lists"),
+    path("staff/contacts/", views.staff_contacts, name="staff_contacts"),
     path("staff/cases/<int:pk>/", views.staff_case, name="staff_case"),
 ]

@@ -34,6 +34,7 @@ from yunzheng.practitioners.views.mine import (
 )
 from yunzheng.practitioners.views.staff import (
     staff_case,
+    staff_contacts,
     staff_material_lists,
     staff_queue,
 )
@@ -55,6 +56,7 @@ __all__ = [
     "service_certificate",
     "service_detail",
     "staff_case",
+    "staff_contacts",
     "staff_material_lists",
     "staff_queue",
     "voucher_pdf",

@@ -19,10 +19,12 @@ from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
-from yunzheng.practitioners import catalogue, selectors, services
+from yunzheng.core.forms import add_domain_error
+from yunzheng.practitioners import catalogue, contacts, selectors, services
 from yunzheng.practitioners.forms import (
     AnswerForm,
     ApproveForm,
+    BusinessContactForm,
     CompleteForm,
     ReasonForm,
 )
@@ -262,3 +264,43 @@ def staff_material_lists(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(request, "practitioners/staff_material_lists.html", {"rows": rows, "province": province})
+
+
+@never_cache
+@staff_required
+@require_http_methods(["GET", "POST"])
+def staff_contacts(request: HttpRequest) -> HttpResponse:
+    """联系我们: the provincial business managers drivers see, kept by the province's transport
+    staff (the ministry keeps every province's)."""
+    user = current_user(request)
+    try:
+        provinces = contacts.keeper_provinces(staff_user=user)
+    except PermissionDenied as denied:
+        raise DjangoPermissionDenied(denied.message) from None
+    form = BusinessContactForm(request.POST if request.POST.get("op") == "add" else None, provinces=provinces)
+    if request.method == "POST":
+        try:
+            if request.POST.get("op") == "remove":
+                contacts.business_contact_remove(
+                    staff_user=user, contact_id=int(request.POST.get("contact_id") or 0)
+                )
+                messages.success(request, _("Contact removed."))
+                return redirect("practitioners:staff_contacts")
+            if form.is_valid():
+                contacts.business_contact_add(staff_user=user, **form.cleaned_data)
+                messages.success(request, _("Contact added."))
+                return redirect("practitioners:staff_contacts")
+        except (ValueError, TypeError):
+            messages.error(request, _("No such contact."))
+            return redirect("practitioners:staff_contacts")
+        except DomainError as error:
+            if request.POST.get("op") == "add":
+                add_domain_error(form, error)
+            else:
+                messages.error(request, error.message)
+                return redirect("practitioners:staff_contacts")
+    rows = [
+        {"contact": contact, "province": dict(provinces).get(contact.province_code, contact.province_code)}
+        for contact in contacts.contacts_for_keeper(staff_user=user)
+    ]
+    return render(request, "practitioners/staff_contacts.html", {"form": form, "rows": rows})
