@@ -314,6 +314,15 @@ class StoryPosition:
     speed: int | None
     biz_status: int | None
 
+    # The interface carries degrees x 10^6 (integers); people read degrees.
+    @property
+    def longitude_degrees(self) -> float:
+        return self.longitude / 1e6
+
+    @property
+    def latitude_degrees(self) -> float:
+        return self.latitude / 1e6
+
 
 @dataclass
 class OrderStory:

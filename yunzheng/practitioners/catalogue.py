@@ -291,6 +291,9 @@ def required_materials(
         cancelled = set(details.get("categories") or [])
         if not set(certificate_categories) <= cancelled:
             kinds += [k for k in (M.CERT_INFO_PAGE, M.VIOLATION_PAGE) if k not in kinds]
+    if case_type == CaseType.REPLACEMENT and details.get("replacement_reason") == "lost":
+        # Nobody can photograph the pages of a certificate they lost.
+        kinds = [k for k in kinds if k not in (M.CERT_INFO_PAGE, M.VIOLATION_PAGE)]
     return kinds
 
 

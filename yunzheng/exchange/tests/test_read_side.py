@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -114,6 +115,11 @@ def test_city_staff_see_stats_base_data_and_the_order_story(uploader: Uploader) 
     text = client.get(f"/exchange/staff/orders/{uploader.company_id}/{ORDER}/").content.decode()
     assert "已支付" in text
     assert text.count("<tr>") >= 5
+    # Coordinates are shown as degrees (6 decimals), never as the interface's integers x 10^6.
+    cells = re.findall(r'<td class="num">([^<]*)</td>', text.split('data-testid="position-table"', 1)[1])
+    assert cells
+    assert all(re.fullmatch(r"-?\d{1,3}\.\d{6}°", c) for c in cells[0::3][:4] if c.endswith("°")), cells
+    assert sum(c.endswith("°") for c in cells) >= 10, cells
 
     api = client.get(f"/api/v1/exchange/orders/{uploader.company_id}/{ORDER}")
     assert api.status_code == 200, api.content

@@ -26,6 +26,7 @@ from yunzheng.practitioners.models import (
     CertificateCategory,
     CertificateCategoryGrant,
     CreditAssessment,
+    MaterialKind,
     QualificationCertificate,
     ServiceCase,
 )
@@ -563,3 +564,26 @@ def test_electronic_licence_follows_the_registry_in_the_same_transaction(
     assert licence.version == 1
     assert licence.data["certificate_number"] == certificate.number
     assert ElectronicLicence.objects.filter(source_type=licences.CERTIFICATE_SOURCE).count() == 1
+
+
+def test_a_lost_certificate_s_replacement_does_not_ask_for_its_pages(
+    driver: User, certificate: QualificationCertificate
+) -> None:
+    """#12 item 4: nobody can photograph the pages of a certificate they lost."""
+    pages = {MaterialKind.CERT_INFO_PAGE, MaterialKind.VIOLATION_PAGE}
+    lost = draft(
+        driver,
+        certificate,
+        CaseType.REPLACEMENT,
+        details={"replacement_reason": "lost", "licence_class": "C1"},
+    )
+    assert not pages & set(services.required_materials_for(lost))
+    assert not pages & set(services.allowed_materials_for(lost))
+    services.case_draft_discard(case=lost, applicant=driver)
+    damaged = draft(
+        driver,
+        certificate,
+        CaseType.REPLACEMENT,
+        details={"replacement_reason": "damaged", "licence_class": "C1"},
+    )
+    assert pages <= set(services.required_materials_for(damaged))
