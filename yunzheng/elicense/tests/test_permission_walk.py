@@ -1,8 +1,10 @@
 """Done means (issue #14): the whole permission table walked. For every action, one account of
 every department and level tries it, and exactly the allowed ones succeed — through `authorize`
 (the one function every staff service calls), and end to end through the API and pages for the
-actions reachable from here (licence status changes, traffic-pass review, real-name queue, the
-permission page). The generated docs/permissions.md must match the table."""
+actions reachable from here (licence status changes, the full licence view, compliance
+recomputation, real-name queue, the permission page). The other actions are walked end to end in
+their own apps' tests (e.g. licensing/tests/test_department_review_access.py) or through
+`authorize` only here. The generated docs/permissions.md must match the table."""
 
 from __future__ import annotations
 
@@ -140,3 +142,33 @@ def test_realname_queue_and_permission_page(everyone: dict[tuple[str, str], User
     departments = {"transport", "public_security"}
     assert queue_ok == {k for k in everyone if k[0] in departments}
     assert table_ok == {("transport", "ministry"), ("transport", "province")}
+
+
+def test_licence_full_view_page(everyone: dict[tuple[str, str], User], keys: Any, holder: User) -> None:
+    """`elicense.licence.view` through the staff licence page: transport and police of every level
+    (region covers Hangzhou) see it; the other four departments are refused; so is Jiangsu's."""
+    licence = sync_licence(holder)
+    succeeded = set()
+    for key, user in everyone.items():
+        response = staff_client(user).get(f"/elicense/staff/licences/{licence.lid}/")
+        if response.status_code == 200:
+            succeeded.add(key)
+        else:
+            assert response.status_code in (403, 404)
+    assert succeeded == {(d, lv) for d in ("transport", "public_security") for lv in REGION_OF_LEVEL}
+    elsewhere = make_staff("320100", level="city", department="transport")
+    assert staff_client(elsewhere).get(f"/elicense/staff/licences/{licence.lid}/").status_code == 404
+
+
+def test_supervision_compute_through_the_api(everyone: dict[tuple[str, str], User]) -> None:
+    """`supervision.compute`: transport of every level recomputes a month; no other department."""
+    succeeded = set()
+    for key, user in everyone.items():
+        response = staff_client(user).post(
+            "/api/v1/supervision/compute", {"month": "2026-10"}, content_type="application/json"
+        )
+        if response.status_code == 200:
+            succeeded.add(key)
+        else:
+            assert response.status_code in (403, 404), response.content
+    assert succeeded == {("transport", lv) for lv in REGION_OF_LEVEL}
