@@ -8,9 +8,10 @@ class LicensingConfig(AppConfig):
     def ready(self) -> None:
         # Operating licences take part in the registry/licence consistency check.
         from yunzheng.elicense.consistency import register_registry_adapter
-        from yunzheng.licensing.consistency import OperatingLicenceAdapter
+        from yunzheng.licensing.consistency import CapabilityDeterminationAdapter, OperatingLicenceAdapter
 
         register_registry_adapter(OperatingLicenceAdapter())
+        register_registry_adapter(CapabilityDeterminationAdapter())
 
         # A new contact person is told to the authorities handling open applications (#17 item 8).
         from yunzheng.accounts.hooks import on_contact_changed

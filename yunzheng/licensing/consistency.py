@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from yunzheng.elicense.consistency import RegistryRecord
 from yunzheng.elicense.models import LicenceStatus, LicenceType
-from yunzheng.licensing.models import OperatingLicence
+from yunzheng.licensing.models import CapabilityDetermination, OperatingLicence
 
 
 class OperatingLicenceAdapter:
@@ -24,4 +24,23 @@ class OperatingLicenceAdapter:
                 valid_until=licence.valid_until,
                 status=LicenceStatus.VALID,  # the registry has no suspension or cancellation yet
                 updated_at=licence.issued_at,
+            )
+
+
+class CapabilityDeterminationAdapter:
+    """Online-service-capability determinations (issue #17 item 7) and their electronic licences."""
+
+    source_type = "licensing.capability_determination"
+    licence_type = LicenceType.RIDEHAIL_CAPABILITY_DETERMINATION
+
+    def iter_records(self) -> Iterator[RegistryRecord]:
+        for determination in CapabilityDetermination.objects.order_by("pk").iterator():
+            yield RegistryRecord(
+                source_id=str(determination.pk),
+                issuer_region=determination.province_code,
+                holder_id_hash="",  # a company holder, keyed by the company
+                valid_from=determination.decided_on,
+                valid_until=determination.valid_until,
+                status=LicenceStatus.VALID,
+                updated_at=determination.issued_at,
             )
