@@ -82,7 +82,7 @@ messages: $(VENV)/.dev-deps
 	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py compilemessages --ignore .venv
 
 bench: $(VENV)/.dev-deps
-	@for script in bench/*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf var/ .mypy_cache .ruff_cache

@@ -10,9 +10,9 @@ What it does (all traffic on 127.0.0.1, bounded to a few minutes; helpers in ben
 3. starts gunicorn (``config.wsgi``, production settings from environment variables, 2 workers x
    3 threads) and drives it from client threads over keep-alive connections, for:
    positionVehicle batches as JSON (1,000 and 5,000 records per request) and as gzipped
-   protobuf, a mixed order/operation stream (JSON), and the naive baseline
-   (``EXCHANGE_INGEST_STRATEGY=naive``: one ORM insert per record after the same validation)
-   with a smaller volume;
+   protobuf, a mixed order/operation stream (JSON), and the naive baseline (one ORM insert per
+   record after the same validation: ``bench/_naive_ingest.py``, installed by the naive server's
+   WSGI module) with a smaller volume;
 4. measures, in the same run, the storage limit: binary COPY of the very rows the bulk run stored
    (read back from the table) straight into the same table, commit per ``--batch`` rows, from
    2 processes x ``--clients``/2 connections, no HTTP, no validation;
@@ -51,14 +51,25 @@ DB_NAME = _common.database_name("exchange")
 SETTINGS = "yz_bench_settings"
 
 
-def bench_env(strategy: str, settings_dir: Path) -> dict[str, str]:
-    return _common.bench_env(DB_NAME, settings_dir, SETTINGS, YZ_BENCH_STRATEGY=strategy)
+NAIVE_WSGI = "yz_ingest_naive_wsgi"
+
+
+def bench_env(settings_dir: Path) -> dict[str, str]:
+    return _common.bench_env(DB_NAME, settings_dir, SETTINGS)
 
 
 def write_settings(directory: Path) -> None:
-    """Production settings plus the ingest strategy knob (config/ stays untouched)."""
-    _common.write_settings(
-        directory, SETTINGS, ["EXCHANGE_INGEST_STRATEGY = os.environ['YZ_BENCH_STRATEGY']"]
+    """Production settings (config/ stays untouched) and the naive baseline's WSGI module: the
+    product's application with bench/_naive_ingest.py's writers installed."""
+    _common.write_settings(directory, SETTINGS)
+    (directory / f"{NAIVE_WSGI}.py").write_text(
+        '"""config.wsgi storing with the naive writers (the benchmark baseline; bench only)."""\n'
+        "import sys\n\n"
+        "from config.wsgi import application  # noqa: F401 (sets Django up)\n\n"
+        f"sys.path.insert(0, {str(Path(__file__).resolve().parent)!r})\n"
+        "import _naive_ingest  # noqa: E402\n\n"
+        "_naive_ingest.install()\n",
+        encoding="utf-8",
     )
 
 
@@ -307,14 +318,14 @@ def protobuf_bodies(company_id: str, batches: list[tuple[str, list[dict]]], *, c
 
 
 class Server:
-    def __init__(self, env: dict[str, str], *, workers: int, threads: int) -> None:
+    def __init__(self, env: dict[str, str], *, workers: int, threads: int, wsgi: str = "config.wsgi") -> None:
         self.port = _common.free_port()
         self.proc = subprocess.Popen(
             [
                 sys.executable,
                 "-m",
                 "gunicorn",
-                "config.wsgi",
+                wsgi,
                 "--bind",
                 f"127.0.0.1:{self.port}",
                 "--workers",
@@ -535,15 +546,14 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     tmp = Path(tempfile.mkdtemp(prefix="yz-bench-"))
     write_settings(tmp)
-    bulk_env = bench_env("bulk", tmp)
-    naive_env = bench_env("naive", tmp)
-    os.environ.update({k: v for k, v in bulk_env.items() if k != "PYTHONPATH"})
+    env = bench_env(tmp)
+    os.environ.update({k: v for k, v in env.items() if k != "PYTHONPATH"})
     sys.path.insert(0, str(tmp))
 
     print(f"preparing database {DB_NAME} ...", flush=True)
     recreate_database()
-    migrate(bulk_env)
-    company_id, token = create_company(bulk_env)
+    migrate(env)
+    company_id, token = create_company(env)
 
     print("generating request bodies ...", flush=True)
     warm = json_bodies(
@@ -583,7 +593,7 @@ def main(argv: list[str] | None = None) -> int:
     positions = "exchange_positionrecord"
     events = "exchange_eventrecord"
 
-    server = Server(bulk_env, workers=args.workers, threads=args.threads)
+    server = Server(env, workers=args.workers, threads=args.threads)
     try:
         warm_up(server, token, warm, args.clients)
         truncate(positions, events)
@@ -604,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
     limit = copy_limit(args.copy_rows, args.batch, args.clients)
     print(table([limit]).splitlines()[-1], flush=True)
 
-    server = Server(naive_env, workers=args.workers, threads=args.threads)
+    server = Server(env, workers=args.workers, threads=args.threads, wsgi=NAIVE_WSGI)
     try:
         warm_up(server, token, warm[:4], args.clients)
         for name, bodies, table_name in (

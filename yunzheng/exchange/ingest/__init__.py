@@ -8,9 +8,8 @@ transaction that commits before the caller answers, so an acknowledgement always
 * ``result``   - ``IngestResult`` (what the company is told) and the ownership check;
 * ``plans``    - per-interface storage plans and event-time arithmetic;
 * ``rows``     - records -> rows in COPY/INSERT column order (personal data hashed/sealed);
-* ``writers``  - the storage strategies (``EXCHANGE_INGEST_STRATEGY``): ``bulk`` (PostgreSQL
-  binary COPY, ``ON CONFLICT DO NOTHING`` fallback; executemany elsewhere) and ``naive`` (one
-  ORM insert per record: the benchmark's baseline only);
+* ``writers``  - storage per plan kind (PostgreSQL binary COPY, ``ON CONFLICT DO NOTHING``
+  fallback; executemany elsewhere);
 * ``stats``    - the per-day upload and reject counters.
 
 Idempotency key: (company, interface, natural key, version) - version is UpdateTime for base
@@ -24,21 +23,17 @@ stored JSON as ``encrypt_field`` tokens; nothing personal is written in plaintex
 from yunzheng.exchange.ingest.plans import EVENT_TIME_FIELDS, Record, dt14_epoch, plan_for
 from yunzheng.exchange.ingest.result import IngestResult, check_ownership
 from yunzheng.exchange.ingest.rows import EVENT_COLUMNS, POSITION_COLUMNS
-from yunzheng.exchange.ingest.service import ingest_batch, ingest_strategy, notify_stored, store_batch
-from yunzheng.exchange.ingest.writers import BULK, NAIVE
+from yunzheng.exchange.ingest.service import ingest_batch, notify_stored, store_batch
 
 __all__ = [
-    "BULK",
     "EVENT_COLUMNS",
     "EVENT_TIME_FIELDS",
-    "NAIVE",
     "POSITION_COLUMNS",
     "IngestResult",
     "Record",
     "check_ownership",
     "dt14_epoch",
     "ingest_batch",
-    "ingest_strategy",
     "notify_stored",
     "plan_for",
     "store_batch",

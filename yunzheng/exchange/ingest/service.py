@@ -1,7 +1,7 @@
 """The ingest service: validate a batch, check ownership, store it durably, tell listeners.
 
 ``ingest_batch`` is the one write path of the exchange interface (the HTTP view, the tests and
-the benchmark's baseline all go through it). Three routes:
+the benchmark all go through it). Three routes:
 
 * another environment's registered route (``batch_routes``: the conformance sandbox);
 * log mode (``EXCHANGE_LOG_URL`` set): the accepted records are published to JetStream and the
@@ -16,7 +16,6 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import OperationalError, connection, transaction
 from django.utils import timezone
@@ -28,18 +27,11 @@ from yunzheng.exchange.batch_routes import batch_route_for
 from yunzheng.exchange.ingest.plans import Record, _event_epochs, plan_for
 from yunzheng.exchange.ingest.result import IngestResult, check_ownership
 from yunzheng.exchange.ingest.stats import _upsert_stats
-from yunzheng.exchange.ingest.writers import _WRITERS, BULK, NAIVE
+from yunzheng.exchange.ingest.writers import WRITERS
 from yunzheng.exchange.log.settings import enabled as log_enabled
 from yunzheng.exchange.models import EventRecord, IngestBatch, PositionRecord
 from yunzheng.exchange.partitions import ensure_partitions
 from yunzheng.exchange.spec import InterfaceSpec, RecordError, get_validator
-
-
-def ingest_strategy() -> str:
-    strategy = str(getattr(settings, "EXCHANGE_INGEST_STRATEGY", BULK))
-    if strategy not in (BULK, NAIVE):
-        raise ValueError(f"EXCHANGE_INGEST_STRATEGY must be 'bulk' or 'naive', not {strategy!r}")
-    return strategy
 
 
 def ingest_batch(
@@ -49,7 +41,6 @@ def ingest_batch(
     records: Sequence[Any],
     wire_format: str,
     request_id: str = "",
-    strategy: str | None = None,
 ) -> IngestResult:
     """Validate, check ownership and store one batch; returns what the company is told.
 
@@ -137,7 +128,6 @@ def ingest_batch(
         wire_format=wire_format,
         request_id=request_id,
         received_at=received_at,
-        strategy=strategy,
     )
     notify_stored(
         company=company, interface=interface, valid=valid, batch_id=batch_id, received_at=received_at
@@ -164,7 +154,6 @@ def store_batch(
     wire_format: str,
     request_id: str,
     received_at: datetime,
-    strategy: str | None = None,
     forward: bool = True,
     log_msg_id: str | None = None,
 ) -> tuple[int, int]:
@@ -176,7 +165,6 @@ def store_batch(
     message's ``log_msg_id``: unique, so a redelivered message is never stored twice).
     """
     plan = plan_for(interface)
-    strategy = strategy or ingest_strategy()
     received_epoch = int(received_at.timestamp())
 
     epochs, months = _event_epochs(plan, valid)
@@ -205,7 +193,7 @@ def store_batch(
             )
             inserted = 0
             if valid:
-                writer = _WRITERS[(plan.kind, strategy)]
+                writer = WRITERS[plan.kind]
                 inserted = writer(plan, company, valid, epochs, received_at, batch.pk)
                 if inserted != len(valid):
                     IngestBatch.objects.filter(pk=batch.pk).update(

@@ -1,9 +1,9 @@
-"""Storage writers, one per (plan kind, strategy); each returns how many records were new.
+"""Storage writers, one per plan kind; each returns how many records were new.
 
-* ``bulk`` (default): on PostgreSQL binary COPY (a unique violation falls back to a temporary
-  staging table and ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``); elsewhere one
-  ``executemany`` of ``INSERT ... ON CONFLICT DO NOTHING``.
-* ``naive``: one ORM ``create()`` per record - the benchmark's baseline only.
+On PostgreSQL binary COPY (a unique violation falls back to a temporary staging table and
+``INSERT ... SELECT ... ON CONFLICT DO NOTHING``); elsewhere one ``executemany`` of
+``INSERT ... ON CONFLICT DO NOTHING``. (The benchmark's baseline, one ORM insert per record,
+lives in ``bench/_naive_ingest.py`` and replaces these entries of ``WRITERS`` in its server.)
 """
 
 from __future__ import annotations
@@ -30,15 +30,7 @@ from yunzheng.exchange.ingest.rows import (
     _event_rows,
     _position_rows,
 )
-from yunzheng.exchange.models import BaseInfoCurrent, BaseInfoRecord, EventRecord, PositionRecord
-
-BULK = "bulk"
-NAIVE = "naive"
-
-
-# ---------------------------------------------------------------------------------------------
-# bulk writers
-# ---------------------------------------------------------------------------------------------
+from yunzheng.exchange.models import EventRecord, PositionRecord
 
 
 def _pg_copy_rows(
@@ -198,96 +190,10 @@ def _write_baseinfo_bulk(
     return inserted
 
 
-# ---------------------------------------------------------------------------------------------
-# naive writers (benchmark baseline): one ORM insert per record
-# ---------------------------------------------------------------------------------------------
-
-
-def _naive_create(model: type, fields: dict[str, Any]) -> bool:
-    try:
-        with transaction.atomic():
-            model.objects.create(**fields)  # type: ignore[attr-defined]
-    except IntegrityError:
-        return False
-    return True
-
-
-def _write_positions_naive(
-    plan: _Plan,
-    company: Company,
-    records: list[Record],
-    epochs: list[int],
-    received_at: datetime,
-    batch_id: int,
-) -> int:
-    rows = _position_rows(plan, company, records, _datetimes(epochs), received_at, batch_id)
-    inserted = 0
-    for row in rows:
-        inserted += _naive_create(PositionRecord, dict(zip(POSITION_COLUMNS, row, strict=True)))
-    return inserted
-
-
-def _write_events_naive(
-    plan: _Plan,
-    company: Company,
-    records: list[Record],
-    epochs: list[int],
-    received_at: datetime,
-    batch_id: int,
-) -> int:
-    rows = _event_rows(
-        plan, company, records, _datetimes(epochs), received_at, batch_id, payload_as_text=False
-    )
-    inserted = 0
-    for row in rows:
-        inserted += _naive_create(EventRecord, dict(zip(EVENT_COLUMNS, row, strict=True)))
-    return inserted
-
-
-def _write_baseinfo_naive(
-    plan: _Plan,
-    company: Company,
-    records: list[Record],
-    epochs: list[int],
-    received_at: datetime,
-    batch_id: int,
-) -> int:
-    inserted = 0
-    code = plan.interface.ipc_type_code
-    sealer = personal_data.Sealer()
-    for rec, epoch in zip(records, epochs, strict=True):
-        key = plan.stored_key(rec, sealer)
-        common = {
-            "company": company,
-            "interface": code,
-            "natural_key": key,
-            "flag": rec["Flag"],
-            "update_time": _aware(epoch),
-            "region_code": rec.get(plan.region_field) if plan.region_field else None,
-            "payload": plan.stored_record(rec, sealer),
-            "received_at": received_at,
-            "batch_id": batch_id,
-        }
-        if not _naive_create(BaseInfoRecord, common):
-            continue
-        inserted += 1
-        current = BaseInfoCurrent.objects.filter(company=company, interface=code, natural_key=key).first()
-        if current is None:
-            BaseInfoCurrent.objects.create(deleted=rec["Flag"] == 3, **common)
-        elif current.update_time < common["update_time"]:
-            for name, value in common.items():
-                setattr(current, name, value)
-            current.deleted = rec["Flag"] == 3
-            current.save()
-    return inserted
-
-
-_Writer = Callable[[_Plan, Company, list[Record], list[int], datetime, int], int]
-_WRITERS: dict[tuple[str, str], _Writer] = {
-    ("position", BULK): _write_positions_bulk,
-    ("event", BULK): _write_events_bulk,
-    ("baseinfo", BULK): _write_baseinfo_bulk,
-    ("position", NAIVE): _write_positions_naive,
-    ("event", NAIVE): _write_events_naive,
-    ("baseinfo", NAIVE): _write_baseinfo_naive,
+Writer = Callable[[_Plan, Company, list[Record], list[int], datetime, int], int]
+WRITERS: dict[str, Writer] = {
+    "position": _write_positions_bulk,
+    "event": _write_events_bulk,
+    "baseinfo": _write_baseinfo_bulk,
 }
+"""The writer of each plan kind, looked up per batch (so a benchmark may swap one in its server)."""

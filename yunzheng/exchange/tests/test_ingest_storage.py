@@ -1,5 +1,5 @@
-"""Storage: base-information history and current state, typed positions, statistics, both
-strategies, and the PostgreSQL partitions."""
+"""Storage: base-information history and current state, typed positions, statistics and the
+PostgreSQL partitions. (The benchmark's naive baseline is checked in bench/tests/.)"""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import pytest
 from django.db import connection
 
 from yunzheng.core.crypto import is_field_token, lookup_hash
-from yunzheng.exchange.ingest import ingest_batch
 from yunzheng.exchange.models import (
     POSITION_VEHICLE,
     BaseInfoCurrent,
@@ -157,23 +156,6 @@ def test_statistics_count_batches_rejects_and_lag(uploader: Uploader) -> None:
         (1, 0, 1, 0),
     ]
     assert all(b.request_id and b.environment == "production" for b in batches)
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("interface", ["positionVehicle", "operatePay", "baseInfoDriver"])
-def test_naive_strategy_stores_the_same(uploader: Uploader, interface: str) -> None:
-    iface = get_spec().interface(interface)
-    records = [valid_record(interface, seed=i, CompanyId=uploader.company_id) for i in range(3)]
-    first = ingest_batch(
-        credential=uploader.credential,
-        interface=iface,
-        records=records + records[:1],
-        wire_format="json",
-        strategy="naive",
-    )
-    assert (first.accepted, first.duplicates) == (3, 1)
-    again = ingest_batch(credential=uploader.credential, interface=iface, records=records, wire_format="json")
-    assert (again.accepted, again.duplicates) == (0, 3)
 
 
 @pytest.mark.django_db

@@ -22,7 +22,7 @@ from yunzheng.accounts.tests.factories import staff, staff_client
 from yunzheng.core.crypto import is_field_token, lookup_hash
 from yunzheng.exchange import personal_data
 from yunzheng.exchange.forwarding import forward_once, forwarding_subscriber_create
-from yunzheng.exchange.ingest import ingest_batch, plan_for
+from yunzheng.exchange.ingest import plan_for
 from yunzheng.exchange.models import (
     BaseInfoCurrent,
     BaseInfoRecord,
@@ -225,22 +225,6 @@ def test_uploads_of_every_personal_interface_store_no_plaintext_and_forward_the_
             json.dumps(r, sort_keys=True) for r in sent[interface]
         }, interface
     assert_no_plaintext(up.values)  # sending changed nothing at rest
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("interface", ["positionDriver", "operatePay", "baseInfoDriver", "baseInfoPassenger"])
-def test_the_naive_strategy_protects_the_same(uploader: Uploader, interface: str) -> None:
-    up = Uploaded()
-    records = [up.record(interface, seed=s, CompanyId=uploader.company_id) for s in range(3)]
-    iface = SPEC.interface(interface)
-    first = ingest_batch(
-        credential=uploader.credential, interface=iface, records=records, wire_format="json", strategy="naive"
-    )
-    assert first.accepted == 3
-    assert_no_plaintext(up.values)
-    # The bulk strategy computes the same keys: everything is a duplicate.
-    again = ingest_batch(credential=uploader.credential, interface=iface, records=records, wire_format="json")
-    assert (again.accepted, again.duplicates) == (0, 3)
 
 
 @pytest.mark.django_db
