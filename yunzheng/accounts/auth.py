@@ -18,10 +18,10 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from django.conf import settings
 from django.http import HttpRequest
 from ninja.security import HttpBearer, django_auth
 
+from yunzheng.accounts.conf import app_settings
 from yunzheng.accounts.models import User
 from yunzheng.accounts.services import authenticate_user_token
 
@@ -51,7 +51,7 @@ def client_ip(request: HttpRequest) -> str | None:
     a deployment behind a proxy would count every client as the proxy's address.
     """
     raw = request.META.get("REMOTE_ADDR", "")
-    proxies = int(getattr(settings, "ACCOUNTS_TRUSTED_PROXY_COUNT", 0))
+    proxies = int(app_settings.ACCOUNTS_TRUSTED_PROXY_COUNT)
     if proxies > 0:
         forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
         forwarded = [part for part in forwarded if part]

@@ -18,13 +18,11 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from enum import StrEnum
 
-from django.conf import settings
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
+from yunzheng.accounts.conf import app_settings
 from yunzheng.accounts.ocr import IdCardFields
-
-DEFAULT_BACKEND = "yunzheng.accounts.identity.ManualReviewBackend"
 
 
 class Outcome(StrEnum):
@@ -85,7 +83,7 @@ class TrustedOcrBackend(IdentityVerificationBackend):
 
 
 def get_identity_backend() -> IdentityVerificationBackend:
-    path = getattr(settings, "IDENTITY_VERIFICATION_BACKEND", DEFAULT_BACKEND)
+    path = app_settings.IDENTITY_VERIFICATION_BACKEND
     backend_class = import_string(path)
     backend = backend_class()
     if not isinstance(backend, IdentityVerificationBackend):
@@ -94,4 +92,4 @@ def get_identity_backend() -> IdentityVerificationBackend:
 
 
 def backend_label() -> str:
-    return str(getattr(settings, "IDENTITY_VERIFICATION_BACKEND", DEFAULT_BACKEND))
+    return str(app_settings.IDENTITY_VERIFICATION_BACKEND)

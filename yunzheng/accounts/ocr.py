@@ -26,10 +26,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from PIL import Image, ImageDraw
 from stdnum.cn import ric
 
+from yunzheng.accounts.conf import app_settings
 from yunzheng.core.logging import adopt_library_logger
 
 _MODEL_FILES = {
@@ -65,9 +65,7 @@ def _admission_slots() -> threading.BoundedSemaphore:
     if _admission is None:
         with _engine_lock:
             if _admission is None:
-                _admission = threading.BoundedSemaphore(
-                    max(1, int(getattr(settings, "ACCOUNTS_OCR_QUEUE", 2)))
-                )
+                _admission = threading.BoundedSemaphore(max(1, int(app_settings.ACCOUNTS_OCR_QUEUE)))
     return _admission
 
 
@@ -84,15 +82,15 @@ def _model_params() -> dict[str, Any]:
         params[key] = str(path)
     # ID photos come upright (core.uploads already applied the EXIF orientation), so the per-line
     # 180° classifier mostly costs time (~0.5 s here); ACCOUNTS_OCR_USE_CLS=True turns it back on.
-    params["Global.use_cls"] = bool(getattr(settings, "ACCOUNTS_OCR_USE_CLS", False))
+    params["Global.use_cls"] = bool(app_settings.ACCOUNTS_OCR_USE_CLS)
     # Text detection on the photo scaled to at most 736 px on its longer side (rapidocr's default
     # scales the *shorter* side up to 736: a card photo became 1167 × 736). The card's 26-30 px
     # labels stay legible; measured 0.65 s of CPU per photo instead of 1.9 s, same fields read.
     params["Det.limit_type"] = "max"
-    params["Det.limit_side_len"] = int(getattr(settings, "ACCOUNTS_OCR_DETECTION_SIDE", 736))
+    params["Det.limit_side_len"] = int(app_settings.ACCOUNTS_OCR_DETECTION_SIDE)
     # One core per photo: with other requests and other photos on the machine, more onnxruntime
     # threads only contend (1.2 s of CPU with 1 thread against 1.9 s with 2, and faster wall-clock).
-    threads = int(getattr(settings, "ACCOUNTS_OCR_THREADS", 1))
+    threads = int(app_settings.ACCOUNTS_OCR_THREADS)
     params["EngineConfig.onnxruntime.intra_op_num_threads"] = threads
     params["EngineConfig.onnxruntime.inter_op_num_threads"] = 1
     return params

@@ -14,7 +14,6 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -22,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import StaffProfile, User
 from yunzheng.alarms import access
+from yunzheng.alarms.conf import app_settings
 from yunzheng.alarms.engine import CLOSE, ENDED, EVIDENCE, OPEN, Signal
 from yunzheng.alarms.error_codes import AlarmErrorCode as Code
 from yunzheng.alarms.kinds import validate_params, validate_schedule
@@ -602,7 +602,7 @@ def alarms_escalate(*, now: datetime | None = None) -> list[Alarm]:
     """High-severity alarms unacknowledged for ALARMS_ESCALATE_MINUTES: tell the province (and the
     whole city office, on duty or not); each alarm escalates once."""
     now = now or timezone.now()
-    minutes = int(getattr(settings, "ALARMS_ESCALATE_MINUTES", 10))
+    minutes = int(app_settings.ALARMS_ESCALATE_MINUTES)
     escalated: list[Alarm] = []
     with transaction.atomic():
         due = Alarm.objects.select_for_update(skip_locked=True).filter(

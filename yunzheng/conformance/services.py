@@ -24,7 +24,6 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,6 +31,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.models import User
 from yunzheng.accounts.permissions import authorize
 from yunzheng.conformance import selectors
+from yunzheng.conformance.conf import THRESHOLD_SETTINGS, app_settings
 from yunzheng.conformance.connectivity import connectivity_report
 from yunzheng.conformance.error_codes import ConformanceErrorCode as Code
 from yunzheng.conformance.grading import (
@@ -47,36 +47,11 @@ from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from yunzheng.exchange.spec import get_spec
 
-#: Settings read by this app (name -> default). Thresholds are snapshotted into each campaign.
-THRESHOLD_SETTINGS: dict[str, str] = {
-    "min_orders": "CONFORMANCE_MIN_ORDERS",
-    "min_cancellations": "CONFORMANCE_MIN_CANCELLATIONS",
-    "max_upload_lag_seconds": "CONFORMANCE_MAX_UPLOAD_LAG_SECONDS",
-    "max_clock_skew_seconds": "CONFORMANCE_MAX_CLOCK_SKEW_SECONDS",
-    "position_window_seconds": "CONFORMANCE_POSITION_WINDOW_SECONDS",
-    "position_tolerance_meters": "CONFORMANCE_POSITION_TOLERANCE_METERS",
-    "min_paid_km": "CONFORMANCE_MIN_PAID_KM",
-    "min_trip_seconds": "CONFORMANCE_MIN_TRIP_SECONDS",
-    "fare_per_km_min": "CONFORMANCE_FARE_PER_KM_MIN",
-    "fare_per_km_max": "CONFORMANCE_FARE_PER_KM_MAX",
-    "max_average_speed_kmh": "CONFORMANCE_MAX_AVERAGE_SPEED_KMH",
-    "earliest_year": "CONFORMANCE_EARLIEST_YEAR",
-    "examples": "CONFORMANCE_REPORT_EXAMPLES",
-    "volume_basis": "CONFORMANCE_VOLUME_BASIS",
-    "quality_modes": "CONFORMANCE_QUALITY_MODES",
-}
-DEFAULT_REQUIRED_PASSES_SELF_SERVICE = 1
-DEFAULT_REQUIRED_PASSES_OFFICIAL = 1
-DEFAULT_OFFICIAL_MAX_CYCLES = 4
-
 
 def thresholds_from_settings() -> Thresholds:
     defaults = Thresholds().to_dict()
     return Thresholds.from_dict(
-        {
-            key: type(defaults[key])(getattr(settings, name, defaults[key]))
-            for key, name in THRESHOLD_SETTINGS.items()
-        }
+        {key: type(defaults[key])(getattr(app_settings, name)) for key, name in THRESHOLD_SETTINGS.items()}
     )
 
 
@@ -163,11 +138,7 @@ def campaign_start_self_service(
             company=company,
             kind=Campaign.Kind.SELF_SERVICE,
             spec_version=get_spec().version,
-            required_passes=int(
-                getattr(
-                    settings, "CONFORMANCE_REQUIRED_PASSES_SELF_SERVICE", DEFAULT_REQUIRED_PASSES_SELF_SERVICE
-                )
-            ),
+            required_passes=int(app_settings.CONFORMANCE_REQUIRED_PASSES_SELF_SERVICE),
             replay=replay,
             thresholds=grading.to_dict(),
             created_by=user,
@@ -232,10 +203,8 @@ def campaign_start_official(
             company=company,
             kind=Campaign.Kind.OFFICIAL,
             spec_version=get_spec().version,
-            required_passes=int(
-                getattr(settings, "CONFORMANCE_REQUIRED_PASSES_OFFICIAL", DEFAULT_REQUIRED_PASSES_OFFICIAL)
-            ),
-            max_cycles=int(getattr(settings, "CONFORMANCE_OFFICIAL_MAX_CYCLES", DEFAULT_OFFICIAL_MAX_CYCLES)),
+            required_passes=int(app_settings.CONFORMANCE_REQUIRED_PASSES_OFFICIAL),
+            max_cycles=int(app_settings.CONFORMANCE_OFFICIAL_MAX_CYCLES),
             thresholds=grading.to_dict(),
             booking_ref=booking_id,
             reference=reference,

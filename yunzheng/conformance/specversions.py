@@ -18,8 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
-
+from yunzheng.conformance.conf import app_settings
 from yunzheng.exchange.spec import FieldSpec, InterfaceSpec, Spec, get_spec, load_spec
 from yunzheng.exchange.spec.loader import DATA_DIR
 
@@ -43,7 +42,7 @@ def _read_header(path: Path, mtime_ns: int) -> tuple[str, str]:
 
 def _candidate_files() -> list[Path]:
     files = sorted(DATA_DIR.glob(BUNDLED_PATTERN))
-    for directory in getattr(settings, "CONFORMANCE_SPEC_DIRS", []) or []:
+    for directory in app_settings.CONFORMANCE_SPEC_DIRS or []:
         files += sorted(Path(directory).glob("*.json"))
     return files
 

@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.utils import timezone
 
+from yunzheng.core.conf import app_settings
 from yunzheng.core.crypto import CryptoError, sm2_public_key_from_private, sm2_sign, sm2_verify, sm3_hex
 from yunzheng.core.models import AuditCheckpoint, AuditEntry
 
@@ -58,10 +58,10 @@ def _signed_bytes(*, created_at: str, entry_id: int, entry_hash: str) -> bytes:
 
 
 def public_key() -> str:
-    configured = str(getattr(settings, "AUDIT_CHECKPOINT_PUBLIC_KEY", "") or "")
+    configured = str(app_settings.AUDIT_CHECKPOINT_PUBLIC_KEY or "")
     if configured:
         return configured.lower()
-    private = str(getattr(settings, "AUDIT_CHECKPOINT_PRIVATE_KEY", "") or "")
+    private = str(app_settings.AUDIT_CHECKPOINT_PRIVATE_KEY or "")
     if not private:
         raise ImproperlyConfigured(
             "Set AUDIT_CHECKPOINT_PUBLIC_KEY (or the private key) to verify checkpoints."
@@ -76,7 +76,7 @@ def key_id(public_key_hex: str) -> str:
 def export_path(target: str | Path | None = None) -> Path | None:
     """The JSON-lines file: `target` (a file, or a directory holding audit-checkpoints.jsonl), else
     settings.AUDIT_CHECKPOINT_EXPORT, else None (no export)."""
-    raw = target if target else getattr(settings, "AUDIT_CHECKPOINT_EXPORT", "")
+    raw = target if target else app_settings.AUDIT_CHECKPOINT_EXPORT
     if not raw:
         return None
     path = Path(raw)
@@ -86,7 +86,7 @@ def export_path(target: str | Path | None = None) -> Path | None:
 def audit_checkpoint_create(*, export_to: str | Path | None = None) -> CheckpointRecord | None:
     """Sign the current chain head, keep it, and append it to the export file. None if the chain
     is empty or the head is already checkpointed."""
-    private = str(getattr(settings, "AUDIT_CHECKPOINT_PRIVATE_KEY", "") or "")
+    private = str(app_settings.AUDIT_CHECKPOINT_PRIVATE_KEY or "")
     if not private:
         raise ImproperlyConfigured("AUDIT_CHECKPOINT_PRIVATE_KEY is not set.")
     public = sm2_public_key_from_private(private)

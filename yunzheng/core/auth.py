@@ -36,6 +36,7 @@ from django.shortcuts import resolve_url
 from django.utils.translation import gettext as _
 from ninja.security import SessionAuth
 
+from yunzheng.core.conf import app_settings
 from yunzheng.core.errors import DomainError, NotAuthenticated, PermissionDenied
 
 if TYPE_CHECKING:
@@ -168,8 +169,8 @@ class StaffSessionMiddleware:
         from yunzheng.core.audit import Actor, record_audit
 
         now = time.time()
-        idle = int(getattr(settings, "STAFF_SESSION_IDLE_SECONDS", 30 * 60))
-        longest = int(getattr(settings, "STAFF_SESSION_MAX_SECONDS", 12 * 3600))
+        idle = int(app_settings.STAFF_SESSION_IDLE_SECONDS)
+        longest = int(app_settings.STAFF_SESSION_MAX_SECONDS)
         session = request.session
         started = float(session.get(SESSION_STARTED, now))
         last_seen = float(session.get(SESSION_LAST_SEEN, now))

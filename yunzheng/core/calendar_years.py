@@ -18,13 +18,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.conf import app_settings
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
 from yunzheng.core.models import StatutoryCalendarDay, StatutoryCalendarYear
 from yunzheng.core.workdays import is_known_year
@@ -229,7 +229,7 @@ def calendar_year_enter(
 
 
 def _recomputers() -> list[tuple[str, Callable[..., int]]]:
-    paths: list[str] = list(getattr(settings, "STATUTORY_CALENDAR_RECOMPUTERS", []))
+    paths: list[str] = list(app_settings.STATUTORY_CALENDAR_RECOMPUTERS)
     return [(path, import_string(path)) for path in paths]
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.core.checks import Error, Tags, register
 from django.core.exceptions import ImproperlyConfigured
 
+from yunzheng.core.conf import app_settings
 from yunzheng.core.crypto import SM4_KEY_BYTES, _hex_setting
 
 CONSOLE_SMS_BACKEND = "yunzheng.core.sms.ConsoleSmsBackend"
@@ -17,7 +17,7 @@ CONSOLE_SMS_BACKEND = "yunzheng.core.sms.ConsoleSmsBackend"
 @register(Tags.security, deploy=True)
 def check_field_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]:
     errors: list[Error] = []
-    keys = getattr(settings, "FIELD_ENCRYPTION_KEYS", None)
+    keys = app_settings.FIELD_ENCRYPTION_KEYS
     if not isinstance(keys, dict) or not keys:
         errors.append(Error("FIELD_ENCRYPTION_KEYS is empty or not a dict.", id="yunzheng.E001"))
         keys = {}
@@ -28,7 +28,7 @@ def check_field_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             )
         except ImproperlyConfigured as problem:
             errors.append(Error(str(problem), id="yunzheng.E001"))
-    active = getattr(settings, "FIELD_ENCRYPTION_ACTIVE_KEY_ID", "")
+    active = app_settings.FIELD_ENCRYPTION_ACTIVE_KEY_ID
     if active not in keys:
         errors.append(
             Error(
@@ -37,7 +37,7 @@ def check_field_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]:
             )
         )
     try:
-        _hex_setting("FIELD_HASH_KEY", getattr(settings, "FIELD_HASH_KEY", ""), min_bytes=16)
+        _hex_setting("FIELD_HASH_KEY", app_settings.FIELD_HASH_KEY, min_bytes=16)
     except ImproperlyConfigured as problem:
         errors.append(Error(str(problem), id="yunzheng.E003"))
     return errors
@@ -45,7 +45,7 @@ def check_field_keys(app_configs: Any = None, **kwargs: Any) -> list[Error]:
 
 @register(Tags.security, deploy=True)
 def check_sms_backend(app_configs: Any = None, **kwargs: Any) -> list[Error]:
-    if getattr(settings, "SMS_BACKEND", "") == CONSOLE_SMS_BACKEND:
+    if app_settings.SMS_BACKEND == CONSOLE_SMS_BACKEND:
         return [
             Error(
                 "SMS_BACKEND is the console backend: login codes would be written to the log.",

@@ -25,13 +25,13 @@ import gmssl_pyx
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature, encode_dss_signature
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.translation import gettext_lazy as _
 from gmssl import sm2
 
+from yunzheng.core.conf import app_settings
 from yunzheng.core.errors import ValidationFailed
 
 
@@ -319,7 +319,7 @@ def _hex_setting(name: str, value: Any, *, min_bytes: int, max_bytes: int | None
 @functools.cache
 def _field_keys() -> _FieldKeys:
     """Read and check the key settings once; `setting_changed` clears this cache in tests."""
-    configured = getattr(settings, "FIELD_ENCRYPTION_KEYS", None)
+    configured = app_settings.FIELD_ENCRYPTION_KEYS
     if not isinstance(configured, dict) or not configured:
         raise ImproperlyConfigured(
             "FIELD_ENCRYPTION_KEYS must be a non-empty dict of key id -> 32 hex digits."
@@ -333,12 +333,12 @@ def _field_keys() -> _FieldKeys:
         keys[key_id] = _hex_setting(
             f"FIELD_ENCRYPTION_KEYS[{key_id!r}]", key_hex, min_bytes=SM4_KEY_BYTES, max_bytes=SM4_KEY_BYTES
         )
-    active_key_id = getattr(settings, "FIELD_ENCRYPTION_ACTIVE_KEY_ID", "")
+    active_key_id = app_settings.FIELD_ENCRYPTION_ACTIVE_KEY_ID
     if active_key_id not in keys:
         raise ImproperlyConfigured(
             f"FIELD_ENCRYPTION_ACTIVE_KEY_ID {active_key_id!r} is not a key id in FIELD_ENCRYPTION_KEYS."
         )
-    hash_key = _hex_setting("FIELD_HASH_KEY", getattr(settings, "FIELD_HASH_KEY", ""), min_bytes=16)
+    hash_key = _hex_setting("FIELD_HASH_KEY", app_settings.FIELD_HASH_KEY, min_bytes=16)
     if hash_key in keys.values():
         raise ImproperlyConfigured("FIELD_HASH_KEY must differ from every FIELD_ENCRYPTION_KEYS value.")
     return _FieldKeys(encryption_keys=keys, active_key_id=active_key_id, hash_key=hash_key)

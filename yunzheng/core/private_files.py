@@ -18,11 +18,12 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.utils import timezone
 
+from yunzheng.core.conf import app_settings
 from yunzheng.core.crypto import decrypt_field, encrypt_field, is_field_token
 
 
 def private_storage() -> FileSystemStorage:
-    configured = getattr(settings, "PRIVATE_MEDIA_ROOT", None)
+    configured = app_settings.PRIVATE_MEDIA_ROOT
     location = Path(configured) if configured else Path(settings.MEDIA_ROOT) / "private"
     return FileSystemStorage(location=location, file_permissions_mode=0o600, directory_permissions_mode=0o700)
 

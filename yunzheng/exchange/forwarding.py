@@ -29,7 +29,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -38,6 +37,7 @@ from yunzheng.accounts.models import Company
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.logging import mask_personal_data
 from yunzheng.exchange import personal_data
+from yunzheng.exchange.conf import app_settings
 from yunzheng.exchange.models import ForwardingOutbox, ForwardingSubscriber
 from yunzheng.exchange.spec import InterfaceSpec
 
@@ -60,7 +60,7 @@ _cache_lock = threading.Lock()
 def _subscribers() -> list[_Sub]:
     """Active subscribers, cached per process for EXCHANGE_SUBSCRIBER_CACHE_SECONDS (default 5)."""
     global _cache
-    ttl = float(getattr(settings, "EXCHANGE_SUBSCRIBER_CACHE_SECONDS", 5))
+    ttl = float(app_settings.EXCHANGE_SUBSCRIBER_CACHE_SECONDS)
     loaded_at, subs = _cache
     now = time.monotonic()
     if now - loaded_at < ttl:
@@ -200,15 +200,15 @@ class ForwardReport:
 
 def backoff_seconds(attempts: int) -> float:
     """Delay before attempt ``attempts + 1``: base x 2^(attempts-1), capped."""
-    base = float(getattr(settings, "EXCHANGE_FORWARD_BACKOFF_SECONDS", 10))
-    cap = float(getattr(settings, "EXCHANGE_FORWARD_BACKOFF_MAX_SECONDS", 3600))
+    base = float(app_settings.EXCHANGE_FORWARD_BACKOFF_SECONDS)
+    cap = float(app_settings.EXCHANGE_FORWARD_BACKOFF_MAX_SECONDS)
     return float(min(cap, base * 2 ** max(0, attempts - 1)))
 
 
 def _claim(limit: int, now: datetime) -> list[ForwardingOutbox]:
     """Lease due rows: attempts+1 and next_attempt_at pushed past the send timeout, so another
     worker skips them, and a worker that dies mid-send leaves them due again later."""
-    lease = timedelta(seconds=float(getattr(settings, "EXCHANGE_FORWARD_TIMEOUT_SECONDS", 10)) * 3)
+    lease = timedelta(seconds=float(app_settings.EXCHANGE_FORWARD_TIMEOUT_SECONDS) * 3)
     with transaction.atomic():
         qs = ForwardingOutbox.objects.filter(
             Q(status=ForwardingOutbox.Status.PENDING), next_attempt_at__lte=now
@@ -236,7 +236,7 @@ def post_envelope(*, url: str, token: str, envelope: str, batch_ref: str) -> str
     """POST one JSON envelope to a subscriber; None on success (2xx), else the error text
     (masked: a subscriber may echo records). Used by the outbox worker and, in log mode, by the
     province consumers (``log/provinces.py``)."""
-    timeout = float(getattr(settings, "EXCHANGE_FORWARD_TIMEOUT_SECONDS", 10))
+    timeout = float(app_settings.EXCHANGE_FORWARD_TIMEOUT_SECONDS)
     headers = {"Content-Type": "application/json; charset=utf-8", "X-Yunzheng-Batch": batch_ref}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -259,7 +259,7 @@ def forward_once(*, limit: int = 100, now: datetime | None = None) -> ForwardRep
     """Send every due outbox row once (up to ``limit``); returns what happened."""
     report = ForwardReport()
     now = now or timezone.now()
-    max_attempts = int(getattr(settings, "EXCHANGE_FORWARD_MAX_ATTEMPTS", 20))
+    max_attempts = int(app_settings.EXCHANGE_FORWARD_MAX_ATTEMPTS)
     for row in _claim(limit, now):
         if not row.subscriber.active:
             continue

@@ -20,9 +20,9 @@ import threading
 from collections.abc import Iterable
 from datetime import datetime
 
-from django.conf import settings
 from django.db import DatabaseError, connection
 
+from yunzheng.exchange.conf import app_settings
 from yunzheng.exchange.spec.validation import BEIJING
 
 logger = logging.getLogger(__name__)
@@ -50,8 +50,8 @@ def partition_name(table: str, yyyymm: int) -> str:
 def _window(now: datetime | None = None) -> tuple[int, int]:
     today = (now or datetime.now(BEIJING)).astimezone(BEIJING)
     current = today.year * 12 + today.month - 1
-    past = int(getattr(settings, "EXCHANGE_PARTITION_PAST_MONTHS", 36))
-    future = int(getattr(settings, "EXCHANGE_PARTITION_FUTURE_MONTHS", 2))
+    past = int(app_settings.EXCHANGE_PARTITION_PAST_MONTHS)
+    future = int(app_settings.EXCHANGE_PARTITION_FUTURE_MONTHS)
     return current - past, current + future
 
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
@@ -23,6 +22,7 @@ from yunzheng.core.auth import staff_required
 from yunzheng.core.errors import DomainError, ErrorDetail
 from yunzheng.core.middleware import current_request_id
 from yunzheng.exchange import selectors
+from yunzheng.exchange.conf import app_settings
 from yunzheng.exchange.error_codes import ExchangeErrorCode
 from yunzheng.exchange.ingest import ingest_batch
 from yunzheng.exchange.log.errors import LogUnavailable
@@ -31,9 +31,6 @@ from yunzheng.exchange.spec import get_spec
 from yunzheng.exchange.wire import WireError, decode_request
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
-DEFAULT_MAX_RECORDS = 10_000
 
 
 def _json(body: Any, status: int) -> HttpResponse:
@@ -131,8 +128,8 @@ def _upload(request: HttpRequest, path: str) -> HttpResponse:
         response["WWW-Authenticate"] = 'Bearer realm="exchange"'
         return response
 
-    max_bytes = int(getattr(settings, "EXCHANGE_MAX_BODY_BYTES", DEFAULT_MAX_BODY_BYTES))
-    max_records = int(getattr(settings, "EXCHANGE_MAX_RECORDS", DEFAULT_MAX_RECORDS))
+    max_bytes = int(app_settings.EXCHANGE_MAX_BODY_BYTES)
+    max_records = int(app_settings.EXCHANGE_MAX_RECORDS)
     body = _read_body(request, max_bytes)
     decoded = decode_request(
         body=body,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 
-from django.conf import settings
 from django.utils import timezone
 
 from yunzheng.core.ratelimit import seconds_until, window_limit
@@ -14,13 +13,8 @@ __all__ = [
     "minutes_from_seconds",
     "now_or_current",
     "seconds_until",
-    "setting_int",
     "window_limit",
 ]
-
-
-def setting_int(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
 
 
 def now_or_current(now: dt.datetime | None) -> dt.datetime:

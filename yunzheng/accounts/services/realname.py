@@ -11,6 +11,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from yunzheng.accounts.conf import app_settings
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.identity import (
     IdentityClaim,
@@ -26,7 +27,6 @@ from yunzheng.accounts.services._common import (
     minutes_from_seconds,
     now_or_current,
     seconds_until,
-    setting_int,
     window_limit,
 )
 from yunzheng.core.audit import Actor, record_audit
@@ -91,7 +91,7 @@ def realname_photo_upload(
     """
     now = now_or_current(now)
     _require_can_start_verification(user)
-    per_hour = setting_int("ACCOUNTS_REALNAME_UPLOADS_PER_HOUR", 10)
+    per_hour = int(app_settings.ACCOUNTS_REALNAME_UPLOADS_PER_HOUR)
     free_at = window_limit(
         RealNameVerification.objects.filter(user=user), window=dt.timedelta(hours=1), limit=per_hour, now=now
     )
@@ -149,7 +149,7 @@ def realname_photo_upload(
 def _discard_drafts_beyond_limit(*, user: User, keep: RealNameVerification) -> list[str]:
     """Delete the user's oldest open drafts beyond the limit (inside the caller's transaction);
     returns their photo names, deleted from storage once the transaction has committed."""
-    limit = max(1, setting_int("ACCOUNTS_REALNAME_OPEN_DRAFTS", 3))
+    limit = max(1, int(app_settings.ACCOUNTS_REALNAME_OPEN_DRAFTS))
     drafts = list(
         RealNameVerification.objects.select_for_update()
         .filter(user=user, status=RealNameVerification.Status.DRAFT)

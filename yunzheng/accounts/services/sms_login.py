@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from yunzheng.accounts.conf import app_settings
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.models import PolicyAcceptance, SmsCode, User
 from yunzheng.accounts.policies import CURRENT_VERSIONS
@@ -18,7 +19,6 @@ from yunzheng.accounts.services._common import (
     minutes_from_seconds,
     now_or_current,
     seconds_until,
-    setting_int,
     window_limit,
 )
 from yunzheng.core.audit import Actor, record_audit
@@ -45,13 +45,13 @@ class SmsLimits:
 
 def sms_limits() -> SmsLimits:
     return SmsLimits(
-        ttl_seconds=setting_int("ACCOUNTS_SMS_CODE_TTL_SECONDS", 300),
-        resend_seconds=setting_int("ACCOUNTS_SMS_RESEND_SECONDS", 60),
-        max_attempts=setting_int("ACCOUNTS_SMS_MAX_ATTEMPTS", 5),
-        lock_seconds=setting_int("ACCOUNTS_SMS_LOCK_SECONDS", 1800),
-        per_phone_hour=setting_int("ACCOUNTS_SMS_PER_PHONE_HOUR", 5),
-        per_phone_day=setting_int("ACCOUNTS_SMS_PER_PHONE_DAY", 10),
-        per_ip_hour=setting_int("ACCOUNTS_SMS_PER_IP_HOUR", 30),
+        ttl_seconds=int(app_settings.ACCOUNTS_SMS_CODE_TTL_SECONDS),
+        resend_seconds=int(app_settings.ACCOUNTS_SMS_RESEND_SECONDS),
+        max_attempts=int(app_settings.ACCOUNTS_SMS_MAX_ATTEMPTS),
+        lock_seconds=int(app_settings.ACCOUNTS_SMS_LOCK_SECONDS),
+        per_phone_hour=int(app_settings.ACCOUNTS_SMS_PER_PHONE_HOUR),
+        per_phone_day=int(app_settings.ACCOUNTS_SMS_PER_PHONE_DAY),
+        per_ip_hour=int(app_settings.ACCOUNTS_SMS_PER_IP_HOUR),
     )
 
 

@@ -15,7 +15,6 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 
-from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -25,6 +24,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from yunzheng.accounts.conf import app_settings
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.models import StaffCredentialToken, StaffLoginFailure, User
 from yunzheng.accounts.scopes import staff_profile_of
@@ -37,10 +37,6 @@ ENROL = StaffCredentialToken.Purpose.ENROL
 PASSWORD_RESET = StaffCredentialToken.Purpose.PASSWORD_RESET
 
 
-def _setting(name: str, default: int) -> int:
-    return int(getattr(settings, name, default))
-
-
 def username_hash(username: str) -> str:
     return lookup_hash(f"staff-login:{username.strip().lower()}")
 
@@ -51,13 +47,13 @@ def username_hash(username: str) -> str:
 
 
 def _lock_until(*, username: str, client_ip: str | None, now: dt.datetime) -> tuple[str, dt.datetime] | None:
-    base = dt.timedelta(seconds=_setting("STAFF_LOCKOUT_BASE_SECONDS", 60))
-    longest = dt.timedelta(seconds=_setting("STAFF_LOCKOUT_MAX_SECONDS", 24 * 3600))
+    base = dt.timedelta(seconds=int(app_settings.STAFF_LOCKOUT_BASE_SECONDS))
+    longest = dt.timedelta(seconds=int(app_settings.STAFF_LOCKOUT_MAX_SECONDS))
     window = dt.timedelta(hours=24)
     failures = StaffLoginFailure.objects
     account = lockout_until(
         failures.filter(username_hash=username_hash(username)),
-        threshold=_setting("STAFF_LOCKOUT_ACCOUNT_THRESHOLD", 5),
+        threshold=int(app_settings.STAFF_LOCKOUT_ACCOUNT_THRESHOLD),
         base=base,
         longest=longest,
         window=window,
@@ -68,7 +64,7 @@ def _lock_until(*, username: str, client_ip: str | None, now: dt.datetime) -> tu
     if client_ip:
         address = lockout_until(
             failures.filter(client_ip=client_ip),
-            threshold=_setting("STAFF_LOCKOUT_IP_THRESHOLD", 20),
+            threshold=int(app_settings.STAFF_LOCKOUT_IP_THRESHOLD),
             base=base,
             longest=longest,
             window=window,
@@ -146,7 +142,7 @@ def staff_credential_link_issue(
             field="user", code=Code.STAFF_REQUIRED, message=_("This is for government staff only.")
         )
     token = secrets.token_urlsafe(32)
-    hours = _setting("STAFF_CREDENTIAL_LINK_HOURS", 72)
+    hours = int(app_settings.STAFF_CREDENTIAL_LINK_HOURS)
     with transaction.atomic():
         StaffCredentialToken.objects.filter(
             user=user, purpose=purpose, used_at__isnull=True, revoked_at__isnull=True

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
+from yunzheng.accounts.conf import app_settings
 from yunzheng.accounts.models import User, UserToken
-from yunzheng.accounts.services._common import now_or_current, setting_int
+from yunzheng.accounts.services._common import now_or_current
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.crypto import sm3_hex
 
@@ -31,7 +32,7 @@ def user_token_create(
 ) -> IssuedUserToken:
     now = now_or_current(now)
     token = f"{USER_TOKEN_PREFIX}_{secrets.token_urlsafe(32)}"
-    days = setting_int("ACCOUNTS_USER_TOKEN_TTL_DAYS", 30)
+    days = int(app_settings.ACCOUNTS_USER_TOKEN_TTL_DAYS)
     with transaction.atomic():
         record = UserToken.objects.create(
             user=user,

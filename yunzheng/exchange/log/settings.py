@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.conf import settings
+from yunzheng.exchange.conf import app_settings
 
 
 @dataclass(frozen=True)
@@ -19,19 +19,19 @@ class LogSettings:
 
 
 def log_settings() -> LogSettings:
-    servers = tuple(getattr(settings, "EXCHANGE_LOG_SERVERS", ()) or ())
-    replicas = int(getattr(settings, "EXCHANGE_LOG_REPLICAS", 0) or 0)  # 0: the cluster size, max 3
+    servers = tuple(app_settings.EXCHANGE_LOG_SERVERS or ())
+    replicas = int(app_settings.EXCHANGE_LOG_REPLICAS or 0)  # 0: the cluster size, max 3
     return LogSettings(
         servers=servers,
-        stream=str(getattr(settings, "EXCHANGE_LOG_STREAM", "YZX")),
+        stream=str(app_settings.EXCHANGE_LOG_STREAM),
         replicas=replicas,
-        publish_timeout=float(getattr(settings, "EXCHANGE_LOG_PUBLISH_TIMEOUT_SECONDS", 5)),
-        max_age_seconds=int(getattr(settings, "EXCHANGE_LOG_MAX_AGE_SECONDS", 7 * 86400)),
-        duplicate_window_seconds=int(getattr(settings, "EXCHANGE_LOG_DUPLICATE_WINDOW_SECONDS", 600)),
-        store_consumer=str(getattr(settings, "EXCHANGE_LOG_STORE_CONSUMER", "store")),
+        publish_timeout=float(app_settings.EXCHANGE_LOG_PUBLISH_TIMEOUT_SECONDS),
+        max_age_seconds=int(app_settings.EXCHANGE_LOG_MAX_AGE_SECONDS),
+        duplicate_window_seconds=int(app_settings.EXCHANGE_LOG_DUPLICATE_WINDOW_SECONDS),
+        store_consumer=str(app_settings.EXCHANGE_LOG_STORE_CONSUMER),
     )
 
 
 def enabled() -> bool:
     """Log mode is on when ``EXCHANGE_LOG_URL`` names at least one server."""
-    return bool(getattr(settings, "EXCHANGE_LOG_SERVERS", ()))
+    return bool(app_settings.EXCHANGE_LOG_SERVERS)
