@@ -30,6 +30,7 @@ from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     REVIEW_DEPARTMENTS,
     TERMINAL_STEPS,
+    CityQuota,
     ComplianceFlag,
     DepartmentReview,
     LicenceApplication,
@@ -39,6 +40,7 @@ from yunzheng.licensing.models import (
     Party,
     SecurityEvaluation,
     Stage,
+    StageTransition,
     Step,
     TestBooking,
     TestPassedDocument,
@@ -133,6 +135,37 @@ def department_review_open(*, user: Any, application: LicenceApplication) -> boo
     return scope is not None and open_department_review(application, scope.department) is not None
 
 
+def material_for_user(*, user: Any, material_id: int) -> Material:
+    """A material of an application the user may see (``application_for_user``), else NotFound."""
+    material = Material.objects.select_related("application").filter(pk=material_id).first()
+    if material is None:
+        raise NotFound(Code.APPLICATION_NOT_FOUND, _("No such file."))
+    _application, role = application_for_user(user=user, application_id=material.application_id)
+    if role in REVIEW_DEPARTMENTS and material.kind not in DEPARTMENT_MATERIAL_KINDS:
+        raise NotFound(Code.APPLICATION_NOT_FOUND, _("No such file."))
+    return material
+
+
+def evaluation_for_user(*, user: Any, evaluation_id: int) -> SecurityEvaluation:
+    """A security evaluation report for a member of its company, or for transport staff: the
+    ministry, or a region where the company applied. Anyone else: NotFound."""
+    evaluation = SecurityEvaluation.objects.select_related("company").filter(pk=evaluation_id).first()
+    if evaluation is None:
+        raise NotFound(Code.APPLICATION_NOT_FOUND, _("No such file."))
+    visible = is_member(user, evaluation.company)
+    scope = scope_of(user)
+    if scope is not None and scope.department == "transport":
+        visible = (
+            scope.level == "ministry"
+            or LicenceApplication.objects.filter(
+                company=evaluation.company, city_code__startswith=scope.region_prefix
+            ).exists()
+        )
+    if not visible:
+        raise NotFound(Code.APPLICATION_NOT_FOUND, _("No such file."))
+    return evaluation
+
+
 def require_member(*, user: Any, company: Company) -> None:
     if not is_member(user, company):
         raise PermissionDenied(Code.NOT_A_MEMBER, _("You do not act for this company."))
@@ -149,6 +182,51 @@ def company_for_member(*, user: Any, company_id: int) -> Company:
     if company is None:
         raise NotFound(Code.NOT_A_MEMBER, _("No such company among yours."))
     return company
+
+
+def applications_of(company: Company) -> QuerySet[LicenceApplication]:
+    """Every application of the company (callers check membership), newest first."""
+    return LicenceApplication.objects.filter(company=company)
+
+
+def waiting_for_test_booking(company: Company) -> LicenceApplication | None:
+    return LicenceApplication.objects.filter(company=company, step=Step.TEST_BOOKING).first()
+
+
+def stages_of(application: LicenceApplication) -> list[Stage]:
+    return list(application.stages.all())
+
+
+def materials_of(application: LicenceApplication) -> list[Material]:
+    return list(application.materials.select_related("uploaded_by"))
+
+
+def transitions_of(application: LicenceApplication) -> QuerySet[StageTransition]:
+    return application.transitions.all()
+
+
+def evaluations_of(company: Company) -> QuerySet[SecurityEvaluation]:
+    return SecurityEvaluation.objects.filter(company=company)
+
+
+def closed_city_quotas() -> QuerySet[CityQuota]:
+    """Cities not accepting applications (public notices; shown to every company)."""
+    return CityQuota.objects.filter(accepting=False)
+
+
+def city_quotas(*, scope: StaffScope) -> QuerySet[CityQuota]:
+    return CityQuota.objects.filter(city_code__startswith=scope.region_prefix)
+
+
+def slot_month(*, slot_id: int) -> TestSlotMonth:
+    slot = TestSlotMonth.objects.filter(pk=slot_id).first()
+    if slot is None:
+        raise NotFound(Code.BOOKING_MONTH_NOT_FOUND, _("No such month."))
+    return slot
+
+
+def recent_slot_months(*, limit: int = 24) -> list[TestSlotMonth]:
+    return list(TestSlotMonth.objects.order_by("-month")[:limit])
 
 
 def open_stage(application: LicenceApplication) -> Stage | None:

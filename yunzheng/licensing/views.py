@@ -6,14 +6,15 @@ back as messages on the page they were made on.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -28,45 +29,19 @@ from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_phone
 from yunzheng.core.errors import DomainError, NotFound, ValidationFailed
-from yunzheng.core.forms import message_domain_error
-from yunzheng.licensing import files, selectors, services
+from yunzheng.core.forms import cleaned_data, form_error, message_domain_error
+from yunzheng.core.http import file_response
+from yunzheng.licensing import files, forms, selectors, services
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     REVIEW_DEPARTMENTS,
-    CityQuota,
     LicenceApplication,
     LicencePath,
     Material,
     Party,
     SecurityEvaluation,
-    Step,
-    TestSlotMonth,
 )
 from yunzheng.licensing.workflow import ACTION_LABELS, PHASE, STEPS_NEEDING_TEST_DOCUMENT, Action, phases_for
-
-
-def _date(data: QueryDict, name: str, *, required: bool = True) -> dt.date | None:
-    raw = (data.get(name) or "").strip()
-    if not raw and not required:
-        return None
-    try:
-        return dt.date.fromisoformat(raw)
-    except ValueError:
-        raise ValidationFailed.single(
-            field=name, code=Code.FIELD_REQUIRED, message=_("Enter a date as YYYY-MM-DD.")
-        ) from None
-
-
-def _int(data: QueryDict, name: str, default: int | None = None) -> int:
-    raw = (data.get(name) or "").strip()
-    if not raw and default is not None:
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise ValidationFailed.single(
-            field=name, code=Code.FIELD_REQUIRED, message=_("Enter a number.")
-        ) from None
 
 
 def signed_in(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
@@ -100,10 +75,7 @@ def home(request: HttpRequest) -> HttpResponse:
         companies.append(
             {
                 "company": company,
-                "tasks": [
-                    selectors.task_view(a, on=today)
-                    for a in LicenceApplication.objects.filter(company=company)
-                ],
+                "tasks": [selectors.task_view(a, on=today) for a in selectors.applications_of(company)],
                 "licences": list(selectors.licences_of(company)),
                 "test_document": selectors.current_test_document(company),
                 "flags": list(selectors.compliance_flags_of(company)),
@@ -116,7 +88,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "companies": companies,
             "notifications": selectors.notifications_for_user(user),
             "paths": LicencePath.choices,
-            "quotas": CityQuota.objects.filter(accepting=False),
+            "quotas": selectors.closed_city_quotas(),
         },
     )
 
@@ -127,11 +99,9 @@ def apply(request: HttpRequest, company_id: int) -> HttpResponse:
     user = current_user(request)
     try:
         company = selectors.company_for_member(user=user, company_id=company_id)
+        data = cleaned_data(forms.ApplyForm(request.POST), code=Code.FIELD_REQUIRED)
         application = services.application_create(
-            company=company,
-            path=request.POST.get("path", ""),
-            city_code=request.POST.get("city_code", ""),
-            user=user,
+            company=company, path=data["path"], city_code=data["city_code"], user=user
         )
     except DomainError as error:
         message_domain_error(request, error)
@@ -159,12 +129,12 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     stage = view.stage
     reviews = selectors.department_reviews(stage)
     my_review = next((r for r in reviews if r.department == role and r.reviewed_at is None), None)
-    stages = list(application.stages.all())
+    stages = selectors.stages_of(application)
     phases = []
     for phase in phases_for(application.path):
         phase_stages = [s for s in stages if PHASE[s.kind] == phase]
         phases.append({"phase": phase, "stages": phase_stages, "current": PHASE[application.step] == phase})
-    materials = list(application.materials.select_related("uploaded_by"))
+    materials = selectors.materials_of(application)
     present = {m.kind for m in materials}
     # A reviewing department sees the materials under its review, not the company's other data.
     department_view = role in REVIEW_DEPARTMENTS
@@ -179,7 +149,8 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "stage": stage,
         "phases": phases,
         "transitions": [
-            {"t": t, "label": ACTION_LABELS.get(t.action, t.action)} for t in application.transitions.all()
+            {"t": t, "label": ACTION_LABELS.get(t.action, t.action)}
+            for t in selectors.transitions_of(application)
         ],
         "reviews": reviews,
         "my_review": my_review,
@@ -208,104 +179,76 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "licensing/application.html", context)
 
 
-# Actions posted from the application page: each calls exactly one service.
+# Actions posted from the application page: each parses its form and calls exactly one service.
+_Run = Callable[[LicenceApplication, User, dict[str, Any]], object]
+
+
+@dataclass(frozen=True)
+class PageAction:
+    form: type[django_forms.Form] | None
+    run: _Run
+    done: Callable[[Any], str] | None = None  # the success message from the service's result
+
+
+def _simple(service: Callable[..., object]) -> _Run:
+    return lambda application, user, data: service(application=application, user=user)
+
+
+def _with(service: Callable[..., object], **fixed: Any) -> _Run:
+    """Call the service with the form's cleaned data (plus fixed arguments)."""
+    return lambda application, user, data: service(application=application, user=user, **data, **fixed)
+
+
+def _granted(licence: Any) -> str:
+    return _("Licence %(number)s granted.") % {"number": licence.number}
+
+
+APPLICATION_ACTIONS: dict[str, PageAction] = {
+    "submit_quota": PageAction(None, _simple(services.quota_materials_submit)),
+    Action.RETURN_QUOTA: PageAction(forms.ReasonForm, _with(services.quota_return)),
+    Action.SEND_LETTER: PageAction(forms.WorkLetterForm, _with(services.work_letter_send)),
+    Action.MINISTRY_REPLY: PageAction(forms.MinistryReplyForm, _with(services.ministry_reply_record)),
+    Action.MINISTRY_REFUSE: PageAction(forms.ReasonForm, _with(services.ministry_refuse)),
+    Action.COMPLETE_INFO: PageAction(forms.CompanyInfoForm, _with(services.company_info_complete)),
+    Action.OPEN_TEST_ACCOUNT: PageAction(forms.AccountForm, _with(services.test_account_open)),
+    Action.OPEN_VPN_ACCOUNT: PageAction(forms.AccountForm, _with(services.vpn_account_open)),
+    "test_passed": PageAction(forms.TestResultForm, _with(services.test_result_record, passed=True)),
+    "test_failed": PageAction(forms.TestResultForm, _with(services.test_result_record, passed=False)),
+    Action.SUBMIT_CAPABILITY: PageAction(None, _simple(services.capability_submit)),
+    Action.FORWARD_TO_PROVINCE: PageAction(None, _simple(services.capability_forward)),
+    Action.RETURN_CAPABILITY: PageAction(
+        forms.ReasonForm, _with(services.capability_initial_review, decision="return")
+    ),
+    Action.DISTRIBUTE: PageAction(None, _simple(services.capability_distribute)),
+    Action.DEPARTMENT_REVIEW: PageAction(
+        forms.DepartmentReviewForm, _with(services.department_review_submit)
+    ),
+    Action.EXTEND: PageAction(forms.ReasonForm, _with(services.capability_extend)),
+    "decide": PageAction(forms.DecisionForm, _with(services.capability_decide)),
+    Action.RESUBMIT_CAPABILITY: PageAction(None, _simple(services.capability_resubmit)),
+    Action.LAPSE_REVISION: PageAction(forms.ReasonForm, _with(services.capability_revision_lapse)),
+    Action.SUBMIT_EVALUATIONS: PageAction(None, _simple(services.evaluations_submit)),
+    Action.GRANT: PageAction(forms.GrantForm, _with(services.licence_grant), done=_granted),
+    Action.REFUSE: PageAction(forms.ReasonForm, _with(services.licence_refuse)),
+    Action.RETEST: PageAction(None, _simple(services.application_retest)),
+    Action.WITHDRAW: PageAction(forms.ReasonForm, _with(services.application_withdraw)),
+}
+"""Each action the application page posts (``action=``): its form and its one service."""
+
+
 def _act(action: str, application: LicenceApplication, user: User, data: QueryDict) -> str:
     """Run one action; returns the success message."""
-    reason = data.get("reason", "")
-    if action == "submit_quota":
-        services.quota_materials_submit(application=application, user=user)
-    elif action == Action.RETURN_QUOTA:
-        services.quota_return(application=application, user=user, reason=reason)
-    elif action == Action.SEND_LETTER:
-        services.work_letter_send(
-            application=application,
-            user=user,
-            letter_number=data.get("letter_number", ""),
-            letter_date=_date(data, "letter_date") or today_in_china(),
-        )
-    elif action == Action.MINISTRY_REPLY:
-        services.ministry_reply_record(
-            application=application,
-            user=user,
-            reply_number=data.get("reply_number", ""),
-            reply_date=_date(data, "reply_date") or today_in_china(),
-        )
-    elif action == Action.MINISTRY_REFUSE:
-        services.ministry_refuse(application=application, user=user, reason=reason)
-    elif action == Action.COMPLETE_INFO:
-        services.company_info_complete(
-            application=application,
-            user=user,
-            platform_name=data.get("platform_name", ""),
-            app_name=data.get("app_name", ""),
-            server_location=data.get("server_location", ""),
-        )
-    elif action == Action.OPEN_TEST_ACCOUNT:
-        services.test_account_open(application=application, user=user, account=data.get("account", ""))
-    elif action == Action.OPEN_VPN_ACCOUNT:
-        services.vpn_account_open(application=application, user=user, account=data.get("account", ""))
-    elif action in ("test_passed", "test_failed"):
-        services.test_result_record(
-            application=application,
-            user=user,
-            passed=action == "test_passed",
-            issued_on=_date(data, "issued_on", required=False),
-            document_number=data.get("document_number", ""),
-            reason=reason,
-        )
-    elif action == Action.SUBMIT_CAPABILITY:
-        services.capability_submit(application=application, user=user)
-    elif action == Action.FORWARD_TO_PROVINCE:
-        services.capability_forward(application=application, user=user)
-    elif action == Action.RETURN_CAPABILITY:
-        services.capability_initial_review(
-            application=application, user=user, decision="return", reason=reason
-        )
-    elif action == Action.DISTRIBUTE:
-        services.capability_distribute(application=application, user=user)
-    elif action == Action.DEPARTMENT_REVIEW:
-        services.department_review_submit(
-            application=application,
-            user=user,
-            recommendation=data.get("recommendation", ""),
-            comments=data.get("comments", ""),
-        )
-    elif action == Action.EXTEND:
-        services.capability_extend(application=application, user=user, reason=reason)
-    elif action == "decide":
-        services.capability_decide(
-            application=application,
-            user=user,
-            decision=data.get("decision", ""),
-            reason=reason,
-            decision_number=data.get("decision_number", ""),
-            missing_reason=data.get("missing_reason", ""),
-        )
-    elif action == Action.RESUBMIT_CAPABILITY:
-        services.capability_resubmit(application=application, user=user)
-    elif action == Action.LAPSE_REVISION:
-        services.capability_revision_lapse(application=application, user=user, reason=reason)
-    elif action == Action.SUBMIT_EVALUATIONS:
-        services.evaluations_submit(application=application, user=user)
-    elif action == Action.GRANT:
-        licence = services.licence_grant(
-            application=application,
-            user=user,
-            scope=data.get("scope", ""),
-            area=data.get("area", ""),
-            valid_years=_int(data, "valid_years", 4),
-        )
-        return _("Licence %(number)s granted.") % {"number": licence.number}
-    elif action == Action.REFUSE:
-        services.licence_refuse(application=application, user=user, reason=reason)
-    elif action == Action.RETEST:
-        services.application_retest(application=application, user=user)
-    elif action == Action.WITHDRAW:
-        services.application_withdraw(application=application, user=user, reason=reason)
-    else:
+    page_action = APPLICATION_ACTIONS.get(action)
+    if page_action is None:
         raise ValidationFailed.single(
             field="action", code=Code.TRANSITION_NOT_ALLOWED, message=_("Unknown action.")
         )
+    cleaned = (
+        cleaned_data(page_action.form(data), code=Code.FIELD_REQUIRED) if page_action.form is not None else {}
+    )
+    result = page_action.run(application, user, cleaned)
+    if page_action.done is not None:
+        return page_action.done(result)
     return str(ACTION_LABELS.get(action, _("Done.")))
 
 
@@ -336,12 +279,10 @@ def material_upload(request: HttpRequest, pk: int) -> HttpResponse:
         application, _role = selectors.application_for_user(user=user, application_id=pk)
     except NotFound:
         raise Http404 from None
-    upload = request.FILES.get("file")
     try:
-        if upload is None:
-            raise ValidationFailed.single(field="file", code="upload.empty", message=_("Choose a file."))
+        data = cleaned_data(forms.MaterialUploadForm(request.POST, request.FILES), code="upload.empty")
         material = services.material_upload(
-            application=application, kind=request.POST.get("kind", ""), upload=upload, user=user
+            application=application, kind=data["kind"], upload=data["file"], user=user
         )
     except DomainError as error:
         message_domain_error(request, error)
@@ -350,60 +291,28 @@ def material_upload(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("licensing:application", pk=pk)
 
 
-def _file_response(*, stored_name: str, content_type: str, original_name: str) -> FileResponse:
-    response = FileResponse(
-        iter([files.open_stored(stored_name)]),
-        content_type=content_type,
-        as_attachment=True,
-        filename=original_name,
+def _stored_file(stored: Any) -> HttpResponse:
+    return file_response(
+        files.open_stored(stored.stored_name), content_type=stored.content_type, filename=stored.original_name
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, no-store"
-    return response
 
 
 @signed_in
 def material_file(request: HttpRequest, pk: int) -> HttpResponse:
-    material = Material.objects.select_related("application").filter(pk=pk).first()
-    if material is None:
-        raise Http404
     try:
-        _application, role = selectors.application_for_user(
-            user=current_user(request), application_id=material.application_id
-        )
+        material = selectors.material_for_user(user=current_user(request), material_id=pk)
     except NotFound:
         raise Http404 from None
-    if role in REVIEW_DEPARTMENTS and material.kind not in selectors.DEPARTMENT_MATERIAL_KINDS:
-        raise Http404
-    return _file_response(  # type: ignore[return-value]  # a streaming response, like any other here
-        stored_name=material.stored_name,
-        content_type=material.content_type,
-        original_name=material.original_name,
-    )
+    return _stored_file(material)
 
 
 @signed_in
 def evaluation_file(request: HttpRequest, pk: int) -> HttpResponse:
-    evaluation = SecurityEvaluation.objects.select_related("company").filter(pk=pk).first()
-    if evaluation is None:
-        raise Http404
-    user = current_user(request)
-    allowed = selectors.is_member(user, evaluation.company)
-    scope = selectors.scope_of(user)
-    if scope is not None and scope.department == "transport":
-        allowed = (
-            scope.level == "ministry"
-            or LicenceApplication.objects.filter(
-                company=evaluation.company, city_code__startswith=scope.region_prefix
-            ).exists()
-        )
-    if not allowed:
-        raise Http404
-    return _file_response(  # type: ignore[return-value]
-        stored_name=evaluation.stored_name,
-        content_type=evaluation.content_type,
-        original_name=evaluation.original_name,
-    )
+    try:
+        evaluation = selectors.evaluation_for_user(user=current_user(request), evaluation_id=pk)
+    except NotFound:
+        raise Http404 from None
+    return _stored_file(evaluation)
 
 
 @real_name_required
@@ -414,21 +323,22 @@ def evaluations(request: HttpRequest, company_id: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     if request.method == "POST":
+        form = forms.EvaluationForm(request.POST, request.FILES)
         try:
-            upload = request.FILES.get("report")
-            if upload is None:
-                raise ValidationFailed.single(
-                    field="report", code="upload.empty", message=_("Choose the report (PDF).")
+            if not form.is_valid():  # the file first (its own code), then the dates
+                raise form_error(
+                    form, code="upload.empty" if "report" in form.errors else Code.FIELD_REQUIRED
                 )
+            data = form.cleaned_data
             services.security_evaluation_record(
                 company=company,
-                kind=request.POST.get("kind", ""),
-                agency=request.POST.get("agency", ""),
-                report_number=request.POST.get("report_number", ""),
-                issued_on=_date(request.POST, "issued_on") or today_in_china(),
-                valid_until=_date(request.POST, "valid_until", required=False),
-                filing_number=request.POST.get("filing_number", ""),
-                upload=upload,
+                kind=data["kind"],
+                agency=data["agency"],
+                report_number=data["report_number"],
+                issued_on=data["issued_on"],
+                valid_until=data["valid_until"],
+                filing_number=data["filing_number"],
+                upload=data["report"],
                 user=user,
             )
         except DomainError as error:
@@ -445,7 +355,7 @@ def evaluations(request: HttpRequest, company_id: int) -> HttpResponse:
         {
             "company": company,
             "statuses": selectors.evaluation_statuses(company, on=today),
-            "all": SecurityEvaluation.objects.filter(company=company),
+            "all": selectors.evaluations_of(company),
             "kinds": SecurityEvaluation.Kind.choices,
             "today": today,
             "back": request.GET.get("back", ""),
@@ -459,13 +369,13 @@ def booking(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if request.method == "POST":
         try:
-            month = _date(request.POST, "month") or today_in_china()
-            services.test_booking_create(company_id=_int(request.POST, "company_id"), month=month, user=user)
+            data = cleaned_data(forms.BookingForm(request.POST), code=Code.FIELD_REQUIRED)
+            services.test_booking_create(company_id=data["company_id"], month=data["month"], user=user)
         except DomainError as error:
             message_domain_error(request, error)
         else:
             messages.success(
-                request, _("Test appointment booked for %(month)s.") % {"month": f"{month:%Y-%m}"}
+                request, _("Test appointment booked for %(month)s.") % {"month": f"{data['month']:%Y-%m}"}
             )
         return redirect("licensing:booking")
     today = today_in_china()
@@ -475,9 +385,7 @@ def booking(request: HttpRequest) -> HttpResponse:
             companies.append(
                 {
                     "company": company,
-                    "waiting": LicenceApplication.objects.filter(
-                        company=company, step=Step.TEST_BOOKING
-                    ).first(),
+                    "waiting": selectors.waiting_for_test_booking(company),
                     "bookings": list(selectors.bookings_of(company)[:12]),
                 }
             )
@@ -557,23 +465,14 @@ def staff_quotas(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
     if request.method == "POST":
         try:
-            services.city_quota_set(
-                city_code=request.POST.get("city_code", ""),
-                accepting=request.POST.get("accepting") == "yes",
-                notice_number=request.POST.get("notice_number", ""),
-                notice_title=request.POST.get("notice_title", ""),
-                notice_date=_date(request.POST, "notice_date", required=False),
-                local_evaluations_required={"yes": True, "no": False}.get(
-                    request.POST.get("local_evaluations", "")
-                ),
-                user=user,
-            )
+            data = cleaned_data(forms.CityQuotaForm(request.POST), code=Code.FIELD_REQUIRED)
+            services.city_quota_set(**data, user=user)
         except DomainError as error:
             message_domain_error(request, error)
         else:
             messages.success(request, _("City quota saved."))
         return redirect("licensing:staff_quotas")
-    quotas = CityQuota.objects.filter(city_code__startswith=scope.region_prefix)
+    quotas = selectors.city_quotas(scope=scope)
     return render(
         request,
         "licensing/staff_quotas.html",
@@ -591,30 +490,17 @@ def staff_slots(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("op") == "extra":
-                slot = TestSlotMonth.objects.filter(pk=_int(request.POST, "slot_id")).first()
-                if slot is None:
-                    raise NotFound(Code.BOOKING_MONTH_NOT_FOUND, _("No such month."))
+                data = cleaned_data(forms.SlotExtraForm(request.POST), code=Code.FIELD_REQUIRED)
                 services.test_slot_month_add_capacity(
-                    slot_month=slot,
-                    extra=_int(request.POST, "extra"),
-                    reason=request.POST.get("reason", ""),
+                    slot_month=selectors.slot_month(slot_id=data["slot_id"]),
+                    extra=data["extra"],
+                    reason=data["reason"],
                     user=user,
                 )
             else:
-                month = _date(request.POST, "month") or today_in_china()
-                opens = request.POST.get("opens_at", "").strip()
-                opens_at = None
-                if opens:
-                    try:
-                        opens_at = dt.datetime.fromisoformat(opens).replace(tzinfo=services.SHANGHAI)
-                    except ValueError:
-                        raise ValidationFailed.single(
-                            field="opens_at",
-                            code=Code.FIELD_REQUIRED,
-                            message=_("Enter a time as YYYY-MM-DDTHH:MM."),
-                        ) from None
+                data = cleaned_data(forms.SlotMonthForm(request.POST), code=Code.FIELD_REQUIRED)
                 services.test_slot_month_create(
-                    month=month, user=user, capacity=_int(request.POST, "capacity", 20), opens_at=opens_at
+                    month=data["month"], user=user, capacity=data["capacity"], opens_at=data["opens_at"]
                 )
         except DomainError as error:
             message_domain_error(request, error)
@@ -626,7 +512,7 @@ def staff_slots(request: HttpRequest) -> HttpResponse:
         request,
         "licensing/staff_slots.html",
         {
-            "months": list(TestSlotMonth.objects.order_by("-month")[:24]),
+            "months": selectors.recent_slot_months(),
             "is_ministry": selectors.staff_party(scope) == Party.MINISTRY,
         },
     )
@@ -635,10 +521,7 @@ def staff_slots(request: HttpRequest) -> HttpResponse:
 @staff_required
 def staff_expiries(request: HttpRequest) -> HttpResponse:
     scope = _scope(request)
-    try:
-        days = max(1, min(int(request.GET.get("days", "60")), 366))
-    except ValueError:
-        days = 60
+    days = forms.ExpiriesForm(request.GET).days_or_default()
     today = today_in_china()
     return render(
         request,
