@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from yunzheng.practitioners import catalogue
 from yunzheng.practitioners.models import (
+    CaseState,
     CaseType,
     CertificateCategory,
     CreditGrade,
@@ -217,3 +218,24 @@ class BusinessContactForm(forms.Form):
         field.choices = provinces
         if len(provinces) == 1:
             field.initial = provinces[0][0]
+
+
+class QueueFilterForm(forms.Form):
+    """The staff queue's filters (``?state=&type=&overdue=1&due_today=1``); an unknown value
+    falls back to the default rather than failing (a link may be old)."""
+
+    state = forms.CharField(required=False)
+    type = forms.CharField(required=False)
+    overdue = forms.CharField(required=False)
+    due_today = forms.CharField(required=False)
+
+    def filters(self) -> dict[str, Any]:
+        self.is_valid()  # every field is optional text: always valid
+        data = self.cleaned_data
+        states = ("open", "all", *[s for s in CaseState.values if s != CaseState.DRAFT])
+        return {
+            "state": data["state"] if data["state"] in states else "open",
+            "case_type": data["type"] if data["type"] in CaseType.values else "",
+            "overdue": data["overdue"] == "1",
+            "due_today": data["due_today"] == "1",
+        }

@@ -63,6 +63,7 @@ from yunzheng.practitioners.services.verification_requests import (
     verification_request_answer,
     verification_request_file,
 )
+from yunzheng.practitioners.services.viewing import case_staff_view_record, material_staff_view_record
 
 __all__ = [
     "CERTIFICATE_VALIDITY_YEARS",
@@ -84,6 +85,7 @@ __all__ = [
     "case_material_upload",
     "case_reject",
     "case_return_for_supplement",
+    "case_staff_view_record",
     "case_submit",
     "case_supplement",
     "case_withdraw",
@@ -91,6 +93,7 @@ __all__ = [
     "certificate_status_decide",
     "certificates_associate_for_user",
     "material_bytes",
+    "material_staff_view_record",
     "office_scope",
     "personal_info",
     "personal_prefill",

@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from yunzheng.accounts.guards import real_name_required
 from yunzheng.accounts.scopes import region_name
-from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.auth import current_user
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import decrypt_field, mask_name, mask_phone
@@ -196,13 +195,7 @@ def material_file(request: HttpRequest, pk: int, material_pk: int) -> HttpRespon
     if as_staff:  # current_user let staff through only with their second factor
         if _shown_on_audited_page(request.GET.get("t", ""), material_pk=material.pk, staff_pk=user.pk):
             return _material_response(material)
-        record_audit(
-            actor=Actor.for_user(user),
-            action="office.material.staff_view",
-            target_type="office_case",
-            target_id=material.case_id,
-            after={"material": material.pk, "kind": material.kind},
-        )
+        services.material_staff_view_record(material=material, staff=user)
     return _material_response(material)
 
 

@@ -2,30 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import Promise
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from yunzheng.accounts.models import User
-from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
-from yunzheng.core.forms import add_domain_error
+from yunzheng.core.forms import add_domain_error, form_error
 from yunzheng.practitioners import catalogue, contacts, selectors, services
+from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.forms import (
     AnswerForm,
     ApproveForm,
     BusinessContactForm,
     CompleteForm,
+    QueueFilterForm,
     ReasonForm,
 )
 from yunzheng.practitioners.models import (
@@ -57,18 +64,7 @@ def staff_queue(request: HttpRequest) -> HttpResponse:
     """The cases of the clerk's region, ordered by due date, with filters."""
     user = _office_staff(request)
     today = today_in_china()
-    state = request.GET.get("state", "open")
-    if state not in ("open", "all", *[s for s in CaseState.values if s != CaseState.DRAFT]):
-        state = "open"
-    case_type = request.GET.get("type", "")
-    if case_type not in CaseType.values:
-        case_type = ""
-    filters = selectors.QueueFilter(
-        state=state,
-        case_type=case_type,
-        overdue=request.GET.get("overdue") == "1",
-        due_today=request.GET.get("due_today") == "1",
-    )
+    filters = selectors.QueueFilter(**QueueFilterForm(request.GET).filters())
     queue = selectors.staff_queue(staff_user=user, filters=filters, today=today)
     page = Paginator(queue, selectors.QUEUE_PAGE_SIZE).get_page(request.GET.get("page"))
     # Everything a row shows is prepared here: the template stays a flat loop (50 rows per page).
@@ -149,13 +145,7 @@ def staff_case(request: HttpRequest, pk: int) -> HttpResponse:
             return redirect("practitioners:staff_case", pk=case.pk)
     context = _case_context(case)
     shown = context["materials"]
-    record_audit(
-        actor=Actor.for_user(staff),
-        action="office.case.staff_view",
-        target_type="office_case",
-        target_id=case.pk,
-        after={"materials": sorted(m.pk for m in shown)},
-    )
+    services.case_staff_view_record(case=case, staff=staff, material_ids=[m.pk for m in shown])
     context["staff_materials"] = [
         (
             m,
@@ -187,32 +177,74 @@ def staff_case(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@dataclass(frozen=True)
+class StaffAction:
+    """One action of the staff case page: the form that parses its input, the one service it
+    calls (with the valid form, or None), and the message shown when it is done."""
+
+    form: type[django_forms.Form] | None
+    run: Callable[[ServiceCase, User, Any], object]
+    done: str | Promise
+
+
+def _answer(case: ServiceCase, staff: User, form: AnswerForm) -> object:
+    return services.case_answer_verification(
+        case=case, staff=staff, answer=form.cleaned_data["answer"], corrections=form.corrections()
+    )
+
+
+STAFF_ACTIONS: dict[str, StaffAction] = {
+    Action.ACCEPT: StaffAction(
+        None,
+        lambda case, staff, form: services.case_accept(case=case, staff=staff),
+        gettext_lazy("Accepted."),
+    ),
+    Action.RETURN: StaffAction(
+        ReasonForm,
+        lambda case, staff, form: services.case_return_for_supplement(
+            case=case, staff=staff, reason=form.cleaned_data["reason"]
+        ),
+        gettext_lazy("Returned for supplement; the applicant has been told what is needed."),
+    ),
+    Action.REJECT: StaffAction(
+        ReasonForm,
+        lambda case, staff, form: services.case_reject(
+            case=case, staff=staff, reason=form.cleaned_data["reason"]
+        ),
+        pgettext_lazy("case", "Rejected; the applicant has been told why."),
+    ),
+    Action.APPROVE: StaffAction(
+        ApproveForm,
+        lambda case, staff, form: services.case_approve(
+            case=case, staff=staff, grade=form.cleaned_data["grade"]
+        ),
+        gettext_lazy("Approved; the registry has been updated."),
+    ),
+    Action.COMPLETE: StaffAction(
+        CompleteForm,
+        lambda case, staff, form: services.case_complete(
+            case=case, staff=staff, note=form.cleaned_data["note"]
+        ),
+        gettext_lazy("Completed."),
+    ),
+    Action.ANSWER: StaffAction(
+        AnswerForm, _answer, gettext_lazy("Answered; the registry has been corrected as stated.")
+    ),
+}
+"""Each action the staff case page posts (``action=``); anything else is a 404."""
+
+
 def _staff_act(request: HttpRequest, *, case: ServiceCase, staff: User, action: str) -> str:
-    post = request.POST
-    reason = post.get("reason", "")
-    if action == Action.ACCEPT:
-        services.case_accept(case=case, staff=staff)
-        return _("Accepted.")
-    if action == Action.RETURN:
-        services.case_return_for_supplement(case=case, staff=staff, reason=reason)
-        return _("Returned for supplement; the applicant has been told what is needed.")
-    if action == Action.REJECT:
-        services.case_reject(case=case, staff=staff, reason=reason)
-        return pgettext("case", "Rejected; the applicant has been told why.")
-    if action == Action.APPROVE:
-        services.case_approve(case=case, staff=staff, grade=post.get("grade", ""))
-        return _("Approved; the registry has been updated.")
-    if action == Action.COMPLETE:
-        services.case_complete(case=case, staff=staff, note=post.get("note", ""))
-        return _("Completed.")
-    if action == Action.ANSWER:
-        form = AnswerForm(post)
-        form.is_valid()
-        services.case_answer_verification(
-            case=case, staff=staff, answer=post.get("answer", ""), corrections=form.corrections()
-        )
-        return _("Answered; the registry has been corrected as stated.")
-    raise Http404
+    staff_action = STAFF_ACTIONS.get(action)
+    if staff_action is None:
+        raise Http404
+    form = None
+    if staff_action.form is not None:
+        form = staff_action.form(request.POST)
+        if not form.is_valid():
+            raise form_error(form, code=Code.FORM_INVALID)
+    staff_action.run(case, staff, form)
+    return str(staff_action.done)
 
 
 @never_cache
