@@ -5,12 +5,12 @@ This is the composition root for the API: add a line to ROUTERS when an app gain
 
 from __future__ import annotations
 
-from ninja import NinjaAPI, Router
+from ninja import Router
 
 from yunzheng.accounts.api import router as accounts_router
 from yunzheng.alarms.api import router as alarms_router
 from yunzheng.conformance.api import router as conformance_router
-from yunzheng.core.api import install_error_handlers
+from yunzheng.core.api import PlatformAPI, install_error_handlers
 from yunzheng.elicense.api import router as elicense_router
 from yunzheng.exchange.api import router as exchange_router
 from yunzheng.licensing.api import router as licensing_router
@@ -36,7 +36,7 @@ ROUTERS: list[tuple[str, Router]] = [
     ("registries", registries_router),
 ]
 
-api = NinjaAPI(
+api = PlatformAPI(
     title="yunzheng API",
     version="1",
     description="道路运政 platform API. Every error has the shape "

@@ -9,9 +9,11 @@ from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
+from ninja.openapi.schema import OpenAPISchema
+from ninja.operation import Operation
 
 from yunzheng.core.errors import DomainError, ErrorDetail, RateLimited
 from yunzheng.core.middleware import current_request_id
@@ -94,3 +96,90 @@ def install_error_handlers(api: NinjaAPI) -> None:
             code="internal_error", message=_("An internal error occurred; quote the request id.")
         )
         return api.create_response(request, body, status=500)
+
+
+# ---------------------------------------------------------------------------------------------
+# The error shape in OpenAPI
+# ---------------------------------------------------------------------------------------------
+
+
+class ErrorDetailOut(Schema):
+    field: str
+    code: str
+    message: str
+    params: dict[str, Any] | None = None
+
+
+class ErrorBodyOut(Schema):
+    code: str
+    message: str
+    details: list[ErrorDetailOut]
+    request_id: str
+
+
+class ErrorOut(Schema):
+    """The one error shape of every API answer that is not a success."""
+
+    error: ErrorBodyOut
+
+
+class _ErrorResponse(Schema):
+    response: ErrorOut  # ninja's wrapping of a response model (see Operation._create_response_model)
+
+
+ERROR_RESPONSES: dict[int, str] = {
+    400: "The request breaks a rule (DomainError; `error.code` says which).",
+    401: "Authentication is required (no, expired or revoked credentials).",
+    403: "The caller may not do this.",
+    404: "No such resource, or not one the caller may see.",
+    409: "The request clashes with the current state.",
+    422: "The input is invalid (`error.details` name the fields).",
+    429: "Too many requests; `Retry-After` says when to try again.",
+}
+
+
+def error_statuses(operation: Operation) -> list[int]:
+    """The error answers an operation can give, from what every operation shares: input is
+    validated (422), services raise DomainErrors (400, 403, 404), an authenticated operation
+    refuses missing credentials (401), and writes can clash with the current state (409). An
+    operation that declares a status itself keeps its own declaration."""
+    statuses = [400, 403, 404, 422]
+    if operation.auth_callbacks:
+        statuses.append(401)
+    if set(operation.methods) - {"GET", "HEAD", "OPTIONS"}:
+        statuses.append(409)
+    return sorted(statuses)
+
+
+class _ErrorResponsesSchema(OpenAPISchema):
+    """ninja's OpenAPI schema, with the error answers of every operation declared (the runtime
+    answers come from the exception handlers above, so each operation's success status stays
+    its own)."""
+
+    def responses(self, operation: Operation) -> dict[int, Any]:
+        result = super().responses(operation)
+        schema = self._create_schema_from_model(  # ninja annotates the model as a ParamModel
+            _ErrorResponse,  # type: ignore[type-var]
+            by_alias=True,
+            mode="serialization",
+        )[0]
+        for status in error_statuses(operation):
+            result.setdefault(
+                status,
+                {
+                    "description": ERROR_RESPONSES[status],
+                    "content": {self.api.renderer.media_type: {"schema": schema}},
+                },
+            )
+        return result
+
+
+class PlatformAPI(NinjaAPI):
+    """The NinjaAPI whose OpenAPI document declares every operation's error answers."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        return _ErrorResponsesSchema(self, path_prefix)
