@@ -14,6 +14,8 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from yunzheng.core.audit import Actor, record_audit
+
 
 @dataclass(frozen=True)
 class RowProblem:
@@ -44,6 +46,22 @@ class ImportReport:
             "unchanged": self.unchanged,
             "rejected": [asdict(problem) for problem in self.rejected],
         }
+
+
+def record_import(report: ImportReport, *, actor: Actor, dry_run: bool) -> None:
+    """The audit entry of an import that changed a registry (its counts; the rejected rows only
+    counted): every registry's import ends with it. A dry run or an import that changed nothing
+    records nothing."""
+    if dry_run or not (report.created or report.updated):
+        return
+    record_audit(
+        actor=actor,
+        action="registry.import",
+        target_type="registry",
+        target_id=report.kind,
+        after={k: v for k, v in report.as_dict().items() if k != "rejected"}
+        | {"rejected": len(report.rejected)},
+    )
 
 
 class RowInvalid(Exception):

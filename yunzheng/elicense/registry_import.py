@@ -107,15 +107,7 @@ def _run(
             report.reject(index, "", error.code, str(error.message))
             continue
         setattr(report, outcome, getattr(report, outcome) + 1)
-    if not dry_run and (report.created or report.updated):
-        record_audit(
-            actor=actor,
-            action="registry.import",
-            target_type="registry",
-            target_id=kind,
-            after={k: v for k, v in report.as_dict().items() if k != "rejected"}
-            | {"rejected": len(report.rejected)},
-        )
+    bulk_import.record_import(report, actor=actor, dry_run=dry_run)
     return report
 
 

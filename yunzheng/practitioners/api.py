@@ -14,13 +14,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
+from ninja.pagination import paginate
 
 from yunzheng.accounts.auth import user_auth
 from yunzheng.core.auth import current_user
 from yunzheng.core.clock import today_in_china
+from yunzheng.core.pagination import PageNumbers
 from yunzheng.practitioners import catalogue, selectors, services
 from yunzheng.practitioners.models import CaseType, MaterialKind, QualificationCertificate, ServiceCase
 from yunzheng.practitioners.workflow import ACTION_LABELS, Action
@@ -81,7 +84,7 @@ class CertificateOut(Schema):
     credit_assessments: list[CreditOut]
 
 
-class CaseSummaryOut(Schema):
+class _CaseFields(Schema):
     id: int
     number: str | None
     case_type: str
@@ -114,7 +117,31 @@ class MaterialOut(Schema):
     uploaded_at: dt.datetime
 
 
-class CaseDetailOut(CaseSummaryOut):
+class CaseSummaryOut(_CaseFields):
+    """A case in a list, resolved from the model."""
+
+    @staticmethod
+    def resolve_id(case: ServiceCase) -> int:
+        return case.pk
+
+    @staticmethod
+    def resolve_service(case: ServiceCase) -> str:
+        return str(CaseType(case.case_type).label)
+
+    @staticmethod
+    def resolve_state_label(case: ServiceCase) -> str:
+        return str(case.get_state_display())
+
+    @staticmethod
+    def resolve_certificate_number(case: ServiceCase) -> str:
+        return case.certificate.number
+
+    @staticmethod
+    def resolve_overdue(case: ServiceCase) -> bool:
+        return case.is_overdue(today_in_china())
+
+
+class CaseDetailOut(_CaseFields):
     accept_due_on: dt.date | None
     decide_due_on: dt.date | None
     paused_working_days: int
@@ -129,13 +156,6 @@ class CaseDetailOut(CaseSummaryOut):
     materials: list[MaterialOut]
     timeline: list[TransitionOut]
     actions: list[str]
-
-
-class CasePage(Schema):
-    count: int
-    page: int
-    pages: int
-    items: list[CaseSummaryOut]
 
 
 class DraftIn(Schema):
@@ -292,19 +312,14 @@ def my_certificates(request: HttpRequest) -> list[CertificateOut]:
     return [_certificate_out(c) for c in selectors.certificates_for_user(user=user)]
 
 
-@router.get("/cases", response=CasePage, auth=user_auth, summary="My Office: my cases, newest first")
-def my_cases(request: HttpRequest, group: str = "", page: int = 1) -> CasePage:
+@router.get(
+    "/cases", response=list[CaseSummaryOut], auth=user_auth, summary="My Office: my cases, newest first"
+)
+@paginate(PageNumbers, page_size=selectors.MY_CASES_PAGE_SIZE)
+def my_cases(request: HttpRequest, group: str = "") -> QuerySet[ServiceCase]:
     if group not in ("", "open", "done", "drafts"):
         group = ""
-    cases = selectors.cases_for_applicant(user=current_user(request), group=group)
-    size = selectors.MY_CASES_PAGE_SIZE
-    count = cases.count()
-    pages = max(1, (count + size - 1) // size)
-    page = min(max(page, 1), pages)
-    items = list(cases[(page - 1) * size : page * size])
-    return CasePage(
-        count=count, page=page, pages=pages, items=[CaseSummaryOut(**_summary_fields(c)) for c in items]
-    )
+    return selectors.cases_for_applicant(user=current_user(request), group=group)
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, auth=user_auth, summary="One of my cases")

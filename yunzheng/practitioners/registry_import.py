@@ -270,15 +270,7 @@ def certificates_import(
     if batch:
         _write_batch(batch, report=report, actor=actor, dry_run=dry_run, now=now)
     report.rejected.sort(key=lambda problem: problem.row)
-    if not dry_run and (report.created or report.updated):
-        record_audit(
-            actor=actor,
-            action="registry.import",
-            target_type="registry",
-            target_id=KIND,
-            after={k: v for k, v in report.as_dict().items() if k != "rejected"}
-            | {"rejected": len(report.rejected)},
-        )
+    bulk_import.record_import(report, actor=actor, dry_run=dry_run)
     return report
 
 
