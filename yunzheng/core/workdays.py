@@ -171,6 +171,14 @@ def provisional_due(start: dt.date, days: int) -> DueDate:
     return WorkingCalendar(provisional=True).due(start, days)
 
 
+def counted_due(compute: Callable[[WorkingCalendar], dt.date]) -> DueDate:
+    """Run a due-date computation (`compute(calendar) -> date`) on a provisional calendar: never
+    refused; provisional when any year it looked at (a pause, the count itself) is not known yet."""
+    calendar = WorkingCalendar(provisional=True)
+    date = compute(calendar)
+    return DueDate(date=date, provisional=bool(calendar.provisional_years))
+
+
 def is_known_year(year: int) -> bool:
     return WorkingCalendar().is_known_year(year)
 

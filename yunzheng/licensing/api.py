@@ -66,6 +66,7 @@ class StageOut(Schema):
     status: str
     opened_at: dt.datetime
     due_on: dt.date | None
+    due_provisional: bool  # counted on weekdays only (a year's holidays unknown); recomputed later
     extended_days: int
     extension_reason: str
     completed_at: dt.datetime | None
@@ -89,6 +90,7 @@ class ApplicationOut(Schema):
     step_label: str
     waiting_on: str
     due_on: dt.date | None
+    due_provisional: bool
     days_left: int | None
     test_document_valid_until: dt.date | None
     stages: list[StageOut] = []
@@ -158,6 +160,7 @@ def _application_out(application: LicenceApplication, *, detail: bool) -> dict[s
         "step_label": str(Step(application.step).label),
         "waiting_on": view.stage.responsible if view.stage else "",
         "due_on": view.due_on,
+        "due_provisional": view.due_provisional,
         "days_left": view.days_left,
         "test_document_valid_until": view.test_document.valid_until if view.test_document else None,
     }
@@ -171,6 +174,7 @@ def _application_out(application: LicenceApplication, *, detail: bool) -> dict[s
                 "status": s.status,
                 "opened_at": s.opened_at,
                 "due_on": s.due_on,
+                "due_provisional": s.due_provisional,
                 "extended_days": s.extended_days,
                 "extension_reason": s.extension_reason,
                 "completed_at": s.completed_at,

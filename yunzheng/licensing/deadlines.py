@@ -25,11 +25,10 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from yunzheng.core.workdays import CalendarYearUnknown, WorkingCalendar
+from yunzheng.core.workdays import DueDate, WorkingCalendar, counted_due
 from yunzheng.licensing.conf import app_settings
 from yunzheng.licensing.models import Step
 
@@ -87,13 +86,11 @@ def days_left(due_on: dt.date | None, today: dt.date) -> int | None:
     return None if due_on is None else (due_on - today).days
 
 
-def or_unknown(compute: Callable[[], dt.date]) -> dt.date | None:
-    """Run a deadline computation; None when its year's calendar is not known yet (staff enter it,
-    and `manage.py licensing_reminders` fills the date in later)."""
-    try:
-        return compute()
-    except CalendarYearUnknown:
-        return None
+def working_days_counted(start: dt.date, days: int) -> DueDate:
+    """`days` working days after `start`, never refused: provisional (weekdays only) where a
+    year's holidays are not known yet; `services.stage_deadlines_refresh` recomputes it once
+    staff confirm that year."""
+    return counted_due(lambda calendar: working_days_due(start, days, calendar_=calendar))
 
 
 # --------------------------------------------------------------------------------------------

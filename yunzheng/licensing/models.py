@@ -195,8 +195,10 @@ class Stage(models.Model):
     opened_at = models.DateTimeField(_("opened at"))
     # The day the clock starts (the event day itself does not count, see core.workdays).
     clock_start = models.DateField(_("clock starts"))
-    # None: no deadline for this step, or its year's statutory calendar is not known yet.
+    # None: no deadline for this step. Provisional: counted on weekdays only across a year whose
+    # statutory holidays are not known yet; recomputed when staff confirm that year.
     due_on = models.DateField(_("due on"), null=True, blank=True, db_index=True)
+    due_provisional = models.BooleanField(_("due date provisional"), default=False)
     due_rule = models.CharField(_("deadline rule"), max_length=64, blank=True)
     extended_days = models.PositiveSmallIntegerField(_("extension (working days)"), default=0)
     extension_reason = models.TextField(_("extension reason"), blank=True)
@@ -260,6 +262,7 @@ class DepartmentReview(models.Model):
     region_code = models.CharField(_("province (GB/T 2260)"), max_length=6, db_index=True)
     requested_at = models.DateTimeField(_("requested at"))
     due_on = models.DateField(_("due on"), null=True, blank=True)
+    due_provisional = models.BooleanField(_("due date provisional"), default=False)
     recommendation = models.CharField(
         _("recommendation"), max_length=16, choices=Recommendation.choices, blank=True
     )

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.portal import Destination, Fact, Panel, WorkQueue
@@ -75,6 +76,8 @@ def company_panels(user: Any, company: Any) -> list[Panel]:
             value = _("%(step)s (waiting for %(party)s)") % {"step": value, "party": task.waiting_on}
         if task.due_on:
             value += " · " + _("due %(date)s") % {"date": task.due_on.isoformat()}
+            if task.due_provisional:
+                value += " " + pgettext("due date", "(provisional)")
         case_facts.append(
             Fact(
                 _("Application #%(pk)s") % {"pk": application.pk},

@@ -369,6 +369,7 @@ class TaskView:
     test_document: TestPassedDocument | None
     test_document_expired: bool
     evaluations: list[EvaluationStatus] = field(default_factory=list)
+    due_provisional: bool = False
 
 
 def task_view(application: LicenceApplication, *, on: dt.date) -> TaskView:
@@ -390,6 +391,7 @@ def task_view(application: LicenceApplication, *, on: dt.date) -> TaskView:
         test_document=document,
         test_document_expired=expired,
         evaluations=evaluation_statuses(application.company, on=on),
+        due_provisional=bool(stage and stage.due_provisional),
     )
 
 

@@ -94,6 +94,8 @@ class _CaseFields(Schema):
     certificate_number: str
     submitted_at: dt.datetime | None
     due_on: dt.date | None
+    # Counted on weekdays only across a year whose holidays are not published yet; recomputed.
+    due_provisional: bool
     overdue: bool
 
 
@@ -225,6 +227,7 @@ def _summary_fields(case: ServiceCase) -> dict[str, Any]:
         "certificate_number": case.certificate.number,
         "submitted_at": case.submitted_at,
         "due_on": case.due_on,
+        "due_provisional": case.due_provisional,
         "overdue": case.is_overdue(today),
     }
 

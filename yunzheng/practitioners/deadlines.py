@@ -12,17 +12,16 @@ holiday starts its clock on the next working day.
   including the day the supplement arrives;
 * information verification (核查): the issuing authority answers within 2 working days.
 
-A deadline in a year whose holidays nobody knows yet (core raises CalendarYearUnknown) is stored
-as unknown (None) rather than guessed; `services.case_deadlines_refresh` fills it in once staff
-have entered that year's calendar.
+A deadline in a year whose holidays nobody knows yet is never refused: the services count it with
+`core.workdays.counted_due` (weekdays only in that year) and store it with `due_provisional`;
+`services.case_deadlines_refresh` recomputes it (audited) once staff confirm that year's calendar.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
 
-from yunzheng.core.workdays import CalendarYearUnknown, WorkingCalendar
+from yunzheng.core.workdays import WorkingCalendar
 
 ACCEPT_WORKING_DAYS = 2
 DECIDE_WORKING_DAYS = 3
@@ -54,11 +53,3 @@ def paused_working_days(
     if resumed_on < returned_on:
         raise ValueError("a supplement cannot arrive before the return")
     return (calendar or WorkingCalendar()).working_days_between(returned_on, resumed_on)
-
-
-def or_unknown(compute: Callable[[], dt.date]) -> dt.date | None:
-    """Run a deadline computation; None when its year's calendar is not known yet."""
-    try:
-        return compute()
-    except CalendarYearUnknown:
-        return None

@@ -255,6 +255,9 @@ class ServiceCase(models.Model):
     # The deadline of the step the authority is on now (acceptance, decision or answer); empty
     # while the clock is paused (returned for supplement) or stopped (final states).
     due_on = models.DateField(_("due"), null=True, blank=True)
+    # Counted across a year whose statutory holidays are not known yet (weekdays only): shown as
+    # provisional and recomputed when staff confirm that year (core.calendar_years).
+    due_provisional = models.BooleanField(_("due date provisional"), default=False)
     returned_on = models.DateField(_("returned for supplement on"), null=True, blank=True)
     paused_working_days = models.PositiveSmallIntegerField(_("working days paused"), default=0)
     outcome_reason = models.TextField(_("reason"), blank=True)

@@ -155,28 +155,29 @@ def notify(
 # --------------------------------------------------------------------------------------------
 
 
-def _due(application: LicenceApplication, step: str, start: dt.date) -> tuple[dt.date | None, str]:
-    """(due date, rule) for a step whose clock starts on `start` (deadlines.STEP_DEADLINES); None
-    when there is no deadline or the statutory calendar of its year is not known yet."""
+def _due(application: LicenceApplication, step: str, start: dt.date) -> tuple[dt.date | None, bool, str]:
+    """(due date, provisional, rule) for a step whose clock starts on `start`
+    (deadlines.STEP_DEADLINES); None when the step has no deadline. Provisional: counted on
+    weekdays only across a year whose statutory holidays are not known yet."""
     deadline = deadlines.STEP_DEADLINES.get(step)
     if deadline is None:
-        return None, ""
+        return None, False, ""
     if deadline.kind == "working_days":
-        days = deadline.length()
-        return deadlines.or_unknown(lambda: deadlines.working_days_due(start, days)), deadline.rule()
+        due = deadlines.working_days_counted(start, deadline.length())
+        return due.date, due.provisional, deadline.rule()
     if deadline.kind == "calendar_days":
-        return start + dt.timedelta(days=deadline.length()), deadline.rule()
+        return start + dt.timedelta(days=deadline.length()), False, deadline.rule()
     if deadline.kind == "booked_month":
         booking = selectors.active_booking(application)
-        return (deadlines.month_end(booking.slot_month.month) if booking else None), deadline.rule()
+        return (deadlines.month_end(booking.slot_month.month) if booking else None), False, deadline.rule()
     if application.path != LicencePath.NATIONAL:
-        return None, ""  # the local path has no test of its own
+        return None, False, ""  # the local path has no test of its own
     document = selectors.current_test_document(application.company)
-    return (document.valid_until if document else None), deadline.rule()
+    return (document.valid_until if document else None), False, deadline.rule()
 
 
 def _open_stage(application: LicenceApplication, step: str, *, now: dt.datetime, start: dt.date) -> Stage:
-    due_on, rule = _due(application, step, start)
+    due_on, provisional, rule = _due(application, step, start)
     return Stage.objects.create(
         application=application,
         kind=step,
@@ -184,6 +185,7 @@ def _open_stage(application: LicenceApplication, step: str, *, now: dt.datetime,
         opened_at=now,
         clock_start=start,
         due_on=due_on,
+        due_provisional=provisional,
         due_rule=rule,
     )
 

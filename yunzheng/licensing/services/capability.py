@@ -20,6 +20,7 @@ from yunzheng.core.errors import (
     ErrorDetail,
     ValidationFailed,
 )
+from yunzheng.core.workdays import counted_due
 from yunzheng.licensing import deadlines, selectors
 from yunzheng.licensing.conf import app_settings
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
@@ -115,9 +116,11 @@ def capability_distribute(
             raise Conflict(Code.ALREADY_DISTRIBUTED, _("The materials were already distributed."))
         _move(locked, action=Action.DISTRIBUTE, user=user, now=now)
         days = int(app_settings.LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS)
-        due = deadlines.or_unknown(lambda: deadlines.working_days_due(today_in_china(now), days))
-        if due is not None and stage.due_on is not None:
-            due = min(due, stage.due_on)
+        counted = deadlines.working_days_counted(today_in_china(now), days)
+        due, provisional = counted.date, counted.provisional
+        if stage.due_on is not None and stage.due_on < due:
+            # Never later than the review itself.
+            due, provisional = stage.due_on, stage.due_provisional
         DepartmentReview.objects.bulk_create(
             [
                 DepartmentReview(
@@ -125,7 +128,8 @@ def capability_distribute(
                     department=department,
                     region_code=locked.province_code,
                     requested_at=now,
-                    due_on=due or stage.due_on,
+                    due_on=due,
+                    due_provisional=provisional,
                 )
                 for department in REVIEW_DEPARTMENTS
             ]
@@ -134,7 +138,7 @@ def capability_distribute(
             text = _(
                 "Licence application #%(id)s (%(company)s): please review the online service capability "
                 "materials and give your opinion by %(due)s."
-            ) % {"id": locked.pk, "company": locked.company.name, "due": (due or stage.due_on or "-")}
+            ) % {"id": locked.pk, "company": locked.company.name, "due": due}
             for department in REVIEW_DEPARTMENTS:
                 notify(party=department, application=locked, text=text, now=now)
     return stage
@@ -203,10 +207,15 @@ def capability_extend(
         stage.extended_days = deadlines.CAPABILITY_EXTENSION_WORKING_DAYS
         stage.extension_reason = reason
         stage.extended_at = now
-        stage.due_on = deadlines.or_unknown(
-            lambda: deadlines.capability_review_due(stage.clock_start, extended=True)
+        counted = counted_due(
+            lambda calendar: deadlines.capability_review_due(
+                stage.clock_start, extended=True, calendar_=calendar
+            )
         )
-        stage.save(update_fields=["extended_days", "extension_reason", "extended_at", "due_on"])
+        stage.due_on, stage.due_provisional = counted.date, counted.provisional
+        stage.save(
+            update_fields=["extended_days", "extension_reason", "extended_at", "due_on", "due_provisional"]
+        )
         with translation.override(settings.LANGUAGE_CODE):
             notify(
                 party=Party.COMPANY,

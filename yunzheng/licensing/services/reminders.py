@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -19,9 +20,12 @@ from yunzheng.core.errors import (
     NotFound,
 )
 from yunzheng.core.models import AuditEntry
+from yunzheng.core.workdays import DueDate
 from yunzheng.licensing import deadlines, selectors
+from yunzheng.licensing.conf import app_settings
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
+    DepartmentReview,
     LicenceApplication,
     LicencePath,
     Notification,
@@ -48,19 +52,47 @@ def notification_mark_read(*, user: User, notification_id: int, now: dt.datetime
 
 
 def stage_deadlines_refresh() -> int:
-    """Fill in due dates left unknown because a year's calendar was missing (after staff enter
-    it). Returns how many stages got a date."""
-    filled = 0
-    for stage in Stage.objects.filter(status=Stage.Status.OPEN, due_on__isnull=True).exclude(due_rule=""):
-        if not stage.due_rule.startswith("working_days:"):
-            continue
-        days = int(stage.due_rule.split(":", 1)[1]) + stage.extended_days
-        start = stage.clock_start
-        due = deadlines.or_unknown(lambda start=start, days=days: deadlines.working_days_due(start, days))  # type: ignore[misc]
-        if due is not None:
-            Stage.objects.filter(pk=stage.pk).update(due_on=due)
-            filled += 1
-    return filled
+    """Recompute the working-day due dates of open stages and department reviews that were
+    counted provisionally (or, from before provisional dates, left unknown) because a year's
+    calendar was missing; run when staff confirm that year. Each change is audited. Returns how
+    many stages and reviews changed."""
+    changed = 0
+    with transaction.atomic():
+        stages = (
+            Stage.objects.select_for_update()
+            .filter(Q(due_provisional=True) | Q(due_on__isnull=True), status=Stage.Status.OPEN)
+            .filter(due_rule__startswith="working_days:")
+        )
+        for stage in stages:
+            days = int(stage.due_rule.split(":", 1)[1]) + stage.extended_days
+            due = deadlines.working_days_counted(stage.clock_start, days)
+            changed += _due_changed(stage, due, target_type="licensing_stage")
+        reviews = DepartmentReview.objects.select_for_update().filter(
+            due_provisional=True, reviewed_at__isnull=True, stage__status=Stage.Status.OPEN
+        )
+        review_days = int(app_settings.LICENSING_DEPARTMENT_REVIEW_WORKING_DAYS)
+        for review in reviews.select_related("stage"):
+            due = deadlines.working_days_counted(today_in_china(review.requested_at), review_days)
+            if review.stage.due_on is not None and review.stage.due_on < due.date:
+                due = DueDate(review.stage.due_on, review.stage.due_provisional)
+            changed += _due_changed(review, due, target_type="licensing_department_review")
+    return changed
+
+
+def _due_changed(item: Stage | DepartmentReview, due: DueDate, *, target_type: str) -> int:
+    if item.due_on == due.date and item.due_provisional == due.provisional:
+        return 0
+    before = {"due_on": item.due_on, "due_provisional": item.due_provisional}
+    type(item).objects.filter(pk=item.pk).update(due_on=due.date, due_provisional=due.provisional)
+    record_audit(
+        actor=Actor.system("statutory calendar"),
+        action="licensing.deadline_recomputed",
+        target_type=target_type,
+        target_id=item.pk,
+        before=before,
+        after={"due_on": due.date, "due_provisional": due.provisional},
+    )
+    return 1
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import pytest
 from django.utils import timezone
 
 from yunzheng.core.models import StatutoryCalendarDay, StatutoryCalendarYear
-from yunzheng.core.workdays import CalendarYearUnknown
+from yunzheng.core.workdays import CalendarYearUnknown, DueDate
 from yunzheng.licensing import deadlines
 
 D = dt.date
@@ -54,7 +54,9 @@ def test_validity_is_inclusive() -> None:
 def test_unknown_year_gives_no_date_until_staff_enter_it() -> None:
     with pytest.raises(CalendarYearUnknown):
         deadlines.ministry_reply_due(D(2026, 12, 21))
-    assert deadlines.or_unknown(lambda: deadlines.ministry_reply_due(D(2026, 12, 21))) is None
+    # Never refused where a date is stored: weekdays only, marked provisional (1 Jan counted).
+    provisional = deadlines.working_days_counted(D(2026, 12, 21), deadlines.MINISTRY_REPLY_WORKING_DAYS)
+    assert provisional == DueDate(D(2027, 1, 11), provisional=True)
     # Entered and confirmed (maker-checker, core.calendar_years): only a confirmed year counts.
     year = StatutoryCalendarYear.objects.create(
         year=2027, notice="test schedule", confirmed_at=timezone.now()
@@ -62,3 +64,4 @@ def test_unknown_year_gives_no_date_until_staff_enter_it() -> None:
     StatutoryCalendarDay.objects.create(calendar_year=year, date=D(2027, 1, 1), kind="holiday", name="元旦")
     # 22-25 and 28-31 Dec 2026 (8 days), 1 Jan 2027 off, then 4-8 and 11-12 Jan (7 more).
     assert deadlines.ministry_reply_due(D(2026, 12, 21)) == D(2027, 1, 12)
+    assert deadlines.working_days_counted(D(2026, 12, 21), 15) == DueDate(D(2027, 1, 12), provisional=False)

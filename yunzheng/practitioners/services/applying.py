@@ -20,7 +20,7 @@ from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFail
 from yunzheng.core.ids import validate_mobile
 from yunzheng.core.private_files import private_storage, read_private, store_private
 from yunzheng.core.uploads import Readable, validate_image_upload
-from yunzheng.core.workdays import CalendarYearUnknown, WorkingCalendar
+from yunzheng.core.workdays import WorkingCalendar, counted_due
 from yunzheng.practitioners import catalogue, deadlines
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import (
@@ -505,13 +505,17 @@ def case_submit(*, case: ServiceCase, applicant: User, now: dt.datetime | None =
                     Code.CERTIFICATE_BUSY, _("This certificate is already in a case that is being handled.")
                 )
             locked.number = _next_case_number(region_code=locked.region_code, year=today.year)
-            calendar = WorkingCalendar()
-            if locked.case_type == CaseType.INFO_VERIFICATION:
-                due = deadlines.or_unknown(lambda: deadlines.answer_due(today, calendar=calendar))
-            else:
-                due = deadlines.or_unknown(lambda: deadlines.acceptance_due(today, calendar=calendar))
+            compute = (
+                deadlines.answer_due
+                if locked.case_type == CaseType.INFO_VERIFICATION
+                else deadlines.acceptance_due
+            )
+            # Never refused for want of a holiday schedule: provisional until the year is confirmed.
+            counted = counted_due(lambda calendar: compute(today, calendar=calendar))
+            due = counted.date
             locked.accept_due_on = due
             locked.due_on = due
+            locked.due_provisional = counted.provisional
             locked.submitted_at = now
             _transition(
                 locked,
@@ -520,7 +524,7 @@ def case_submit(*, case: ServiceCase, applicant: User, now: dt.datetime | None =
                 actor_user=applicant,
                 actor=Actor.for_user(applicant),
                 now=now,
-                extra_after={"due_on": due},
+                extra_after={"due_on": due, "due_provisional": counted.provisional},
             )
             locked.save()
             _notify(locked, _submitted_text(locked))
@@ -554,7 +558,7 @@ def case_withdraw(
             now=now,
         )
         locked.withdrawn_at = now
-        locked.due_on = None
+        locked.due_on, locked.due_provisional = None, False
         locked.save()
         _notify(
             locked,
@@ -583,18 +587,14 @@ def case_supplement(
                 )
         returned_on = locked.returned_on or today
         accepted_on = today_in_china(locked.accepted_at) if locked.accepted_at else today
-        calendar = WorkingCalendar()
-        try:
-            total_paused = locked.paused_working_days + deadlines.paused_working_days(
-                returned_on, today, calendar=calendar
-            )
-            due: dt.date | None = deadlines.decision_due(
-                accepted_on, paused_working_days=total_paused, calendar=calendar
-            )
-        except CalendarYearUnknown:
-            # The pause reaches into a year whose holidays are unknown: the decision date is
-            # unknown too (never guessed) until staff enter that calendar; the pause is not counted.
-            total_paused, due = locked.paused_working_days, None
+        # A pause or a count reaching into a year whose holidays are unknown counts its weekdays
+        # and makes the date provisional (recomputed from the stored pause once it is confirmed).
+        calendar = WorkingCalendar(provisional=True)
+        total_paused = locked.paused_working_days + deadlines.paused_working_days(
+            returned_on, today, calendar=calendar
+        )
+        due = deadlines.decision_due(accepted_on, paused_working_days=total_paused, calendar=calendar)
+        provisional = bool(calendar.provisional_years)
         _transition(
             locked,
             action=Action.SUPPLEMENT,
@@ -603,11 +603,16 @@ def case_supplement(
             actor=Actor.for_user(applicant),
             reason=note.strip()[:300],
             now=now,
-            extra_after={"paused_working_days": total_paused, "decide_due_on": due},
+            extra_after={
+                "paused_working_days": total_paused,
+                "decide_due_on": due,
+                "due_provisional": provisional,
+            },
         )
         locked.paused_working_days = total_paused
         locked.decide_due_on = due
         locked.due_on = due
+        locked.due_provisional = provisional
         locked.returned_on = None
         locked.save()
         _notify(

@@ -9,13 +9,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import Conflict, ErrorDetail, ValidationFailed
-from yunzheng.core.workdays import WorkingCalendar
+from yunzheng.core.workdays import counted_due
 from yunzheng.practitioners import catalogue, deadlines
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import (
@@ -53,7 +54,8 @@ def case_accept(*, case: ServiceCase, staff: User, now: dt.datetime | None = Non
     with transaction.atomic():
         locked = _lock_for_staff(case, staff)
         accepted_on = today_in_china(now)
-        due = deadlines.or_unknown(lambda: deadlines.decision_due(accepted_on))
+        counted = counted_due(lambda calendar: deadlines.decision_due(accepted_on, calendar=calendar))
+        due = counted.date
         _transition(
             locked,
             action=Action.ACCEPT,
@@ -61,11 +63,12 @@ def case_accept(*, case: ServiceCase, staff: User, now: dt.datetime | None = Non
             actor_user=staff,
             actor=Actor.for_user(staff),
             now=now,
-            extra_after={"decide_due_on": due},
+            extra_after={"decide_due_on": due, "due_provisional": counted.provisional},
         )
         locked.accepted_at = now
         locked.decide_due_on = due
         locked.due_on = due
+        locked.due_provisional = counted.provisional
         locked.handled_by = staff
         locked.save()
         _notify(
@@ -97,7 +100,7 @@ def case_return_for_supplement(
             now=now,
         )
         locked.returned_on = today_in_china(now)
-        locked.due_on = None
+        locked.due_on, locked.due_provisional = None, False
         locked.outcome_reason = reason
         locked.handled_by = staff
         locked.save()
@@ -130,7 +133,7 @@ def case_reject(
             now=now,
         )
         locked.decided_at = now
-        locked.due_on = None
+        locked.due_on, locked.due_provisional = None, False
         locked.outcome_reason = reason
         locked.handled_by = staff
         locked.save()
@@ -168,7 +171,7 @@ def case_approve(
             extra_after={"grade": grade} if grade else None,
         )
         locked.decided_at = now
-        locked.due_on = None
+        locked.due_on, locked.due_provisional = None, False
         locked.outcome_reason = ""
         locked.handled_by = staff
         _apply_to_registry(locked, staff=staff, actor=actor, grade=grade, now=now)
@@ -267,7 +270,7 @@ def case_answer_verification(
             )
         locked.decided_at = now
         locked.completed_at = now
-        locked.due_on = None
+        locked.due_on, locked.due_provisional = None, False
         locked.outcome_reason = answer
         locked.details = {**locked.details, "corrected": {k: str(v) for k, v in changes.items()}}
         locked.handled_by = staff
@@ -310,14 +313,15 @@ def _clean_corrections(corrections: Mapping[str, str]) -> dict[str, Any]:
 
 
 def case_deadlines_refresh(*, now: dt.datetime | None = None) -> int:
-    """Fill in deadlines that were unknown because their year's holidays were not published yet
-    (run after staff enter a new statutory calendar year). Returns how many cases were updated."""
-    now = _now(now)
+    """Recompute the due dates of open cases that were counted provisionally (or, from before
+    provisional dates, left unknown) because their year's holidays were not published yet; run
+    when staff confirm a statutory calendar year. Each change is audited. Returns how many cases
+    changed."""
     updated = 0
-    calendar = WorkingCalendar()
     with transaction.atomic():
         pending = ServiceCase.objects.select_for_update().filter(
-            state__in=[CaseState.SUBMITTED, CaseState.ACCEPTED], due_on__isnull=True
+            Q(due_provisional=True) | Q(due_on__isnull=True),
+            state__in=[CaseState.SUBMITTED, CaseState.ACCEPTED],
         )
         for case in pending:
             if case.state == CaseState.SUBMITTED and case.submitted_at:
@@ -327,27 +331,33 @@ def case_deadlines_refresh(*, now: dt.datetime | None = None) -> int:
                     if case.case_type == CaseType.INFO_VERIFICATION
                     else deadlines.acceptance_due
                 )
-                due = deadlines.or_unknown(lambda: compute(submitted_on, calendar=calendar))  # noqa: B023
-                case.accept_due_on = due
+                due = counted_due(lambda calendar: compute(submitted_on, calendar=calendar))  # noqa: B023
+                case.accept_due_on = due.date
             elif case.accepted_at:
                 accepted_on = today_in_china(case.accepted_at)
                 paused = case.paused_working_days
-                due = deadlines.or_unknown(
-                    lambda: deadlines.decision_due(accepted_on, paused_working_days=paused, calendar=calendar)  # noqa: B023
+                due = counted_due(
+                    lambda calendar: deadlines.decision_due(
+                        accepted_on,  # noqa: B023
+                        paused_working_days=paused,  # noqa: B023
+                        calendar=calendar,
+                    )
                 )
-                case.decide_due_on = due
+                case.decide_due_on = due.date
             else:
                 continue
-            if due is None:
+            if due.date == case.due_on and due.provisional == case.due_provisional:
                 continue
-            case.due_on = due
-            case.save(update_fields=["accept_due_on", "decide_due_on", "due_on"])
+            before = {"due_on": case.due_on, "due_provisional": case.due_provisional}
+            case.due_on, case.due_provisional = due.date, due.provisional
+            case.save(update_fields=["accept_due_on", "decide_due_on", "due_on", "due_provisional"])
             record_audit(
-                actor=Actor.system("office.deadlines"),
-                action="office.case.deadline_set",
+                actor=Actor.system("statutory calendar"),
+                action="office.case.deadline_recomputed",
                 target_type="office_case",
                 target_id=case.pk,
-                after={"due_on": due},
+                before=before,
+                after={"due_on": due.date, "due_provisional": due.provisional},
             )
             updated += 1
     return updated

@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from yunzheng.core.models import StatutoryCalendarDay, StatutoryCalendarYear
-from yunzheng.core.workdays import CalendarYearUnknown
+from yunzheng.core.workdays import CalendarYearUnknown, DueDate, counted_due
 from yunzheng.practitioners import deadlines
 
 D = dt.date
@@ -64,7 +64,9 @@ def test_information_verification_answer_due_in_two_working_days() -> None:
 def test_unknown_year_is_not_guessed_until_staff_enter_it() -> None:
     with pytest.raises(CalendarYearUnknown):
         deadlines.acceptance_due(D(2026, 12, 30))
-    assert deadlines.or_unknown(lambda: deadlines.acceptance_due(D(2026, 12, 30))) is None
+    # The services store it provisionally instead (weekdays only: Friday 1 Jan counted).
+    provisional = counted_due(lambda calendar: deadlines.acceptance_due(D(2026, 12, 30), calendar=calendar))
+    assert provisional == DueDate(D(2027, 1, 1), provisional=True)
     # Entered and confirmed (maker-checker, core.calendar_years): only a confirmed year counts.
     year = StatutoryCalendarYear.objects.create(year=2027, notice="test notice", confirmed_at=timezone.now())
     StatutoryCalendarDay.objects.create(calendar_year=year, date=D(2027, 1, 1), kind="holiday", name="元旦")

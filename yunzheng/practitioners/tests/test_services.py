@@ -434,14 +434,15 @@ def test_queue_filters_use_stored_due_dates(driver: User, other_driver: User, cl
     assert not by_type.exists()
 
 
-def test_submission_before_an_unknown_year_leaves_the_due_date_open(
+def test_submission_before_an_unknown_year_gets_a_provisional_due_date(
     driver: User, certificate: QualificationCertificate
 ) -> None:
     case = submitted(driver, certificate, now=at(2026, 12, 30))
     assert case.state == CaseState.SUBMITTED
-    assert case.due_on is None
-    assert case.accept_due_on is None
-    assert services.case_deadlines_refresh() == 0  # still unknown
+    # Thu 31 Dec, then Fri 1 Jan 2027 counted as a weekday: 2027's holidays are not known yet.
+    assert case.due_on == case.accept_due_on == dt.date(2027, 1, 1)
+    assert case.due_provisional is True
+    assert services.case_deadlines_refresh() == 0  # still provisional, still the same date
     # Entered and confirmed (maker-checker, core.calendar_years): only a confirmed year counts.
     year = StatutoryCalendarYear.objects.create(year=2027, notice="test notice", confirmed_at=timezone.now())
     StatutoryCalendarDay.objects.create(
@@ -452,6 +453,10 @@ def test_submission_before_an_unknown_year_leaves_the_due_date_open(
     assert out.getvalue().startswith("1 case(s)")
     case.refresh_from_db()
     assert case.due_on == case.accept_due_on == dt.date(2027, 1, 4)
+    assert case.due_provisional is False
+    entry = AuditEntry.objects.get(action="office.case.deadline_recomputed", target_id=str(case.pk))
+    assert entry.before == {"due_on": "2027-01-01", "due_provisional": True}
+    assert entry.after == {"due_on": "2027-01-04", "due_provisional": False}
 
 
 # --------------------------------------------------------------------------------------------
