@@ -157,6 +157,43 @@ class CompanyCredential(models.Model):
         return self.revoked_at is None
 
 
+class RegistryCredential(models.Model):
+    """A machine credential of a provincial (or city) system feeding the registries:
+    `yzr_<key id>_<secret>`; only the hash is kept. Issued and revoked by transport staff; its
+    writes are confined to `region_code` (a province's code covers its cities) and audited with it."""
+
+    name = models.CharField(_("system"), max_length=100)
+    region_code = models.CharField(_("region (GB/T 2260)"), max_length=6)
+    key_id = models.CharField(_("key id"), max_length=24, unique=True)
+    secret_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(_("created at"))
+    created_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_used_at = models.DateTimeField(_("last used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("registry feed credential")
+        verbose_name_plural = _("registry feed credentials")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.region_code}, {self.key_id})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    @property
+    def region_prefix(self) -> str:
+        """The codes it may write: a province's first two digits, a city's first four."""
+        if self.region_code.endswith("0000"):
+            return self.region_code[:2]
+        if self.region_code.endswith("00"):
+            return self.region_code[:4]
+        return self.region_code
+
+
 class CompanyMembership(models.Model):
     """A public user who acts for a company. The designated contact person is always a member and
     is the one who manages credentials, members and the contact designation itself."""

@@ -182,6 +182,24 @@ PERMISSIONS: tuple[Permission, ...] = (
         "none",
     ),
     Permission(
+        "registry.import",
+        "Import registry records (qualification certificates, vehicles, violations, annual "
+        "inspections) from files or batches",
+        frozenset({D.TRANSPORT}),
+        ALL_LEVELS,
+        COVERS,
+        "full, audited",
+        "rows outside the staff member's region are rejected",
+    ),
+    Permission(
+        "registry.credential.manage",
+        "Issue and revoke the registry-feed credentials of provincial systems",
+        frozenset({D.TRANSPORT}),
+        frozenset({L.PROVINCE, L.MINISTRY}),
+        COVERS,
+        "none",
+    ),
+    Permission(
         "permissions.view",
         "See this permission table",
         frozenset({D.TRANSPORT}),

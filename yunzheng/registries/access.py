@@ -1,23 +1,14 @@
-"""Who may feed the registries: transport-authority staff, within their region (a city its own
-records, a province its cities, the ministry everything). Switch to the permission table of
-core/accounts when it lands (#14)."""
+"""Who may feed the registries: the permission table (`registry.import`: transport-authority
+staff, within their region - a city its own records, a province its cities, the ministry
+everything), and provincial systems through their registry-feed credentials (accounts.credentials)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.utils.translation import gettext as _
-
-from yunzheng.accounts.models import StaffProfile
-from yunzheng.accounts.scopes import staff_scope
-from yunzheng.core.errors import PermissionDenied
+from yunzheng.accounts.permissions import authorize
 
 
 def import_region_prefix(user: Any) -> str:
-    """The region prefix the user may import for; PermissionDenied for anyone else."""
-    scope = staff_scope(user)
-    if scope.department != StaffProfile.Department.TRANSPORT:
-        raise PermissionDenied(
-            "registry.not_allowed", _("Only transport-authority staff maintain these registries.")
-        )
-    return scope.region_prefix
+    """The region prefix the staff member may import for; PermissionDenied for anyone else."""
+    return authorize(user, "registry.import").region_prefix

@@ -1,12 +1,25 @@
-"""The registry feed for provincial systems: batches of rows, per-record errors (docs/registry-import.md)."""
+"""The registry feed for provincial systems: batches of rows, per-record errors
+(docs/registry-import.md). Provincial systems call it as machines, with a registry-feed credential
+(`Authorization: Bearer yzr_<key id>_<secret>`, confined to its region, audited as itself); staff
+may call it with their session. Staff issue and revoke the credentials here too."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
+from ninja.security import HttpBearer
 
+from yunzheng.accounts.credentials import (
+    authenticate_registry_token,
+    registry_credential_actor,
+    registry_credential_issue,
+    registry_credential_revoke,
+    registry_credentials_for,
+)
+from yunzheng.accounts.models import RegistryCredential
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_staff, staff_auth
 from yunzheng.registries.access import import_region_prefix
@@ -14,6 +27,16 @@ from yunzheng.registries.importing import import_kind, registry_import_rows
 
 router = Router(tags=["registries"])
 MAX_BATCH = 5000
+
+
+class RegistryFeedAuth(HttpBearer):
+    """A provincial system's registry-feed credential; unknown, wrong or revoked → 401."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> RegistryCredential | None:
+        return authenticate_registry_token(token)
+
+
+registry_feed_auth = RegistryFeedAuth()
 
 
 class BatchIn(Schema):
@@ -43,28 +66,91 @@ class TemplateOut(Schema):
     required: list[str]
 
 
-def _staff(request: HttpRequest) -> Any:
+class CredentialIn(Schema):
+    name: str = Field(max_length=100)
+    region_code: str = Field(max_length=6)
+
+
+class CredentialOut(Schema):
+    key_id: str
+    name: str
+    region_code: str
+    created_at: dt.datetime
+    revoked_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+
+
+class IssuedOut(CredentialOut):
+    token: str  # shown once
+
+
+def _credential_out(credential: RegistryCredential) -> dict[str, Any]:
+    return {
+        "key_id": credential.key_id,
+        "name": credential.name,
+        "region_code": credential.region_code,
+        "created_at": credential.created_at,
+        "revoked_at": credential.revoked_at,
+        "last_used_at": credential.last_used_at,
+    }
+
+
+def _who(request: HttpRequest) -> tuple[Actor, str]:
+    """(audit actor, region prefix) of the caller: a registry-feed credential, or staff allowed
+    `registry.import` by the permission table."""
+    credential = getattr(request, "auth", None)
+    if isinstance(credential, RegistryCredential):
+        return registry_credential_actor(credential), credential.region_prefix
     user = current_staff(request)
-    import_region_prefix(user)
-    return user
+    return Actor.for_user(user), import_region_prefix(user)
 
 
 @router.post(
     "/imports/{kind}",
     response=ReportOut,
-    auth=staff_auth,
+    auth=[registry_feed_auth, staff_auth],
     summary="Import a batch of registry rows (idempotent by natural key; per-row errors)",
 )
 def import_batch(request: HttpRequest, kind: str, payload: BatchIn) -> dict[str, Any]:
-    user = _staff(request)
+    actor, region_prefix = _who(request)
     report = registry_import_rows(
         kind=kind,
         rows=[{k: "" if v is None else str(v) for k, v in row.items()} for row in payload.rows],
-        actor=Actor.for_user(user),
+        actor=actor,
         dry_run=payload.dry_run,
-        region_prefix=import_region_prefix(user),
+        region_prefix=region_prefix,
     )
     return report.as_dict()
+
+
+@router.get(
+    "/credentials", response=list[CredentialOut], auth=staff_auth, summary="Feed credentials of my region"
+)
+def credentials_list(request: HttpRequest) -> list[dict[str, Any]]:
+    return [_credential_out(c) for c in registry_credentials_for(current_staff(request))]
+
+
+@router.post(
+    "/credentials",
+    response={201: IssuedOut},
+    auth=staff_auth,
+    summary="Issue a registry-feed credential to a provincial system (the token is shown once)",
+)
+def credential_issue(request: HttpRequest, payload: CredentialIn) -> Status:
+    issued = registry_credential_issue(
+        user=current_staff(request), name=payload.name, region_code=payload.region_code
+    )
+    return Status(201, _credential_out(issued.credential) | {"token": issued.token})
+
+
+@router.post(
+    "/credentials/{key_id}/revoke",
+    response=CredentialOut,
+    auth=staff_auth,
+    summary="Revoke a registry-feed credential",
+)
+def credential_revoke(request: HttpRequest, key_id: str) -> dict[str, Any]:
+    return _credential_out(registry_credential_revoke(user=current_staff(request), key_id=key_id))
 
 
 @router.get("/imports/{kind}/template", response=TemplateOut, auth=None, summary="Columns of a kind")
