@@ -37,6 +37,12 @@ class ImportReport:
     def reject(self, row: int, field_name: str, code: str, message: str) -> None:
         self.rejected.append(RowProblem(row=row, field=field_name, code=code, message=str(message)))
 
+    def count(self, outcome: str) -> None:
+        """One more row `created`, `updated` or `unchanged`."""
+        if outcome not in ("created", "updated", "unchanged"):
+            raise ValueError(outcome)
+        setattr(self, outcome, getattr(self, outcome) + 1)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "kind": self.kind,

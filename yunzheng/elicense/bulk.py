@@ -11,6 +11,7 @@ for licence_sync (docs/adr/0011).
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -175,3 +176,96 @@ def licences_issue_bulk(
             reason=reason,
         )
     return licences
+
+
+@dataclass(frozen=True)
+class LicenceChange:
+    """A registry event for a record whose licence exists: its new validity and data."""
+
+    source_type: str
+    source_id: str
+    valid_until: dt.date
+    data: Mapping[str, Any]
+
+
+def licences_update_bulk(
+    *, changes: Sequence[LicenceChange], event: str, actor: Actor, reason: str, now: dt.datetime
+) -> list[str]:
+    """`services.licence_sync(event=...)` for many records whose licences exist (e.g. annual
+    inspections): one locked read, one UPDATE of the licences, their history events in bulk and
+    one UPDATE of the ministry index, one audit entry for the batch (the per-licence history is the
+    LicenceEvent rows). Call it inside the registry's transaction. Returns the source ids that had
+    no licence yet (the caller syncs those one by one)."""
+    if not changes:
+        return []
+    today = today_in_china(now)
+    by_source = {change.source_id: change for change in changes}
+    source_types = {change.source_type for change in changes}
+    with transaction.atomic():
+        licences = list(
+            ElectronicLicence.objects.select_for_update()
+            .filter(source_type__in=source_types, source_id__in=list(by_source))
+            .order_by("pk")
+        )
+        events: list[dict[str, Any]] = []
+        for licence in licences:
+            change = by_source[licence.source_id]
+            from_status = licence.status
+            changed = [
+                name for name in ("valid_until", "data") if getattr(licence, name) != getattr(change, name)
+            ]
+            licence.valid_until = change.valid_until
+            licence.data = json.loads(json.dumps(dict(change.data)))
+            licence.status = _status_after(
+                event, current=from_status, valid_until=change.valid_until, today=today
+            )
+            if licence.status != from_status:
+                changed.append("status")
+                licence.status_reason = reason
+            licence.version += 1
+            licence.source_updated_at = licence.synced_at = licence.updated_at = now
+            licence.content_hash = licence_content_hash(licence)
+            events.append(
+                {
+                    "licence_id": licence.pk,
+                    "version": licence.version,
+                    "kind": event,
+                    "from_status": from_status,
+                    "to_status": licence.status,
+                    "changed_fields": changed,
+                    "actor_kind": actor.kind,
+                    "actor_id": actor.id,
+                    "actor_label": actor.label,
+                    "reason": reason,
+                    "at": now,
+                }
+            )
+        if licences:
+            ElectronicLicence.objects.bulk_update(
+                licences,
+                ["valid_until", "data", "status", "status_reason", "version", "source_updated_at",
+                 "synced_at", "updated_at", "content_hash"],
+            )  # fmt: skip
+            insert_rows(LicenceEvent, events)
+            entries = {e.licence_id: e for e in MinistryIndexEntry.objects.filter(licence__in=licences)}
+            for licence in licences:
+                entry = entries[licence.pk]
+                entry.status, entry.version, entry.valid_until = (
+                    licence.status,
+                    licence.version,
+                    licence.valid_until,
+                )
+                entry.content_hash, entry.updated_at = licence.content_hash, now
+            MinistryIndexEntry.objects.bulk_update(
+                list(entries.values()), ["status", "version", "valid_until", "content_hash", "updated_at"]
+            )
+            record_audit(
+                actor=actor,
+                action=f"elicense.licence.{event}_bulk",
+                target_type="electronic_licence",
+                target_id=f"{licences[0].lid}..{licences[-1].lid}",
+                after={"count": len(licences), "lids": [licence.lid for licence in licences][:50]},
+                reason=reason,
+            )
+    found = {licence.source_id for licence in licences}
+    return [source_id for source_id in by_source if source_id not in found]

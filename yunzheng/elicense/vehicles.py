@@ -73,16 +73,32 @@ def validate_plate(value: str, *, field: str = "plate_number") -> str:
     return plate
 
 
-def _licence_data(certificate: VehicleTransportCertificate) -> dict[str, Any]:
+def vehicle_licence_data(
+    *,
+    certificate_number: str,
+    plate: str,
+    plate_colour: str,
+    scope: str,
+    last_inspection_on: dt.date | None = None,
+) -> dict[str, Any]:
+    """The data a vehicle certificate's electronic licence carries (also for bulk imports)."""
     return {
-        "certificate_number": certificate.certificate_number,
-        "plate": certificate.plate_number,
-        "plate_colour": certificate.get_plate_colour_display(),
-        "scope": certificate.business_scope,
-        "last_inspection_on": certificate.last_inspection_on.isoformat()
-        if certificate.last_inspection_on
-        else "",
+        "certificate_number": certificate_number,
+        "plate": plate,
+        "plate_colour": str(PlateColour(plate_colour).label),
+        "scope": scope,
+        "last_inspection_on": last_inspection_on.isoformat() if last_inspection_on else "",
     }
+
+
+def _licence_data(certificate: VehicleTransportCertificate) -> dict[str, Any]:
+    return vehicle_licence_data(
+        certificate_number=certificate.certificate_number,
+        plate=certificate.plate_number,
+        plate_colour=certificate.plate_colour,
+        scope=certificate.business_scope,
+        last_inspection_on=certificate.last_inspection_on,
+    )
 
 
 def _sync(
