@@ -31,7 +31,12 @@ from yunzheng.elicense.models import (
     LicenceNumberSequence,
     MinistryIndexEntry,
 )
-from yunzheng.elicense.services.sync import _status_after, _validate_sync, licence_content_hash
+from yunzheng.elicense.services.sync import (
+    _status_after,
+    _validate_sync,
+    content_hash_of,
+    licence_content_hash,
+)
 
 
 @dataclass(frozen=True)
@@ -63,9 +68,9 @@ def _allocate_numbers(prefixes: Counter[str]) -> dict[str, int]:
 
 def licences_issue_bulk(
     *, items: Sequence[NewLicence], actor: Actor, reason: str, now: dt.datetime
-) -> list[ElectronicLicence]:
+) -> list[str]:
     """Issue a licence for each new record (none may have one yet: the unique (source_type,
-    source_id) constraint refuses a second). Returns the licences in the order given."""
+    source_id) constraint refuses a second). Returns the licence numbers in the order given."""
     if not items:
         return []
     today = today_in_china(now)
@@ -87,51 +92,51 @@ def licences_issue_bulk(
     ]
     with transaction.atomic():
         next_number = _allocate_numbers(Counter(prefix_of))
-        licences: list[ElectronicLicence] = []
+        # Plain rows, not model instances: the same values, a fraction of the cost per row.
+        licences: list[dict[str, Any]] = []
         for item, prefix in zip(items, prefix_of, strict=True):
             number = next_number[prefix]
             next_number[prefix] = number + 1
             id_number = (item.holder_id_number or "").strip() or None
-            licence = ElectronicLicence(
-                lid=f"{prefix}-{number:06d}",
-                licence_type=item.licence_type,
-                holder_kind=ElectronicLicence.HolderKind.PERSON,
-                holder_user_id=item.holder_user_id,
-                holder_company_id=None,
-                holder_name=item.holder_name.strip(),
-                holder_id_number=id_number,
-                holder_id_hash=item.holder_id_hash or (lookup_hash(id_number) if id_number else ""),
-                issuer_region=item.issuer_region,
-                issuer_province=qr_payload.province_of(item.issuer_region),
-                valid_from=item.valid_from,
-                valid_until=item.valid_until,
-                status=item.status
+            row: dict[str, Any] = {
+                "lid": f"{prefix}-{number:06d}",
+                "licence_type": item.licence_type,
+                "holder_kind": ElectronicLicence.HolderKind.PERSON.value,
+                "holder_user_id": item.holder_user_id,
+                "holder_company_id": None,
+                "holder_name": item.holder_name.strip(),
+                "holder_id_number": id_number,
+                "holder_id_hash": item.holder_id_hash or (lookup_hash(id_number) if id_number else ""),
+                "issuer_region": item.issuer_region,
+                "issuer_province": qr_payload.province_of(item.issuer_region),
+                "valid_from": item.valid_from,
+                "valid_until": item.valid_until,
+                "status": item.status
                 or _status_after("issue", current=None, valid_until=item.valid_until, today=today),
-                version=1,
-                source_type=item.source_type,
-                source_id=str(item.source_id),
-                source_updated_at=now,
-                synced_at=now,
-                data=dict(item.data),  # plain JSON already (checked by _validate_sync)
-                status_reason=reason,
-                issued_at=now,
-                updated_at=now,
-            )
-            licence.content_hash = licence_content_hash(licence)
-            licences.append(licence)
-        names = [field.attname for field in ElectronicLicence._meta.concrete_fields if not field.primary_key]
-        ids = insert_rows(ElectronicLicence, [{name: getattr(x, name) for name in names} for x in licences])
+                "version": 1,
+                "source_type": item.source_type,
+                "source_id": str(item.source_id),
+                "source_updated_at": now,
+                "synced_at": now,
+                "data": dict(item.data),  # plain JSON already (checked by _validate_sync)
+                "status_reason": reason,
+                "issued_at": now,
+                "updated_at": now,
+            }
+            row["content_hash"] = content_hash_of(row)
+            licences.append(row)
+        ids = insert_rows(ElectronicLicence, licences)
         for licence, pk in zip(licences, ids, strict=True):
-            licence.pk = pk
+            licence["id"] = pk
         insert_rows(
             LicenceEvent,
             [
                 {
-                    "licence_id": licence.pk,
+                    "licence_id": licence["id"],
                     "version": 1,
                     "kind": "issue",
                     "from_status": "",
-                    "to_status": licence.status,
+                    "to_status": licence["status"],
                     "changed_fields": ["issued"],
                     "actor_kind": actor.kind,
                     "actor_id": actor.id,
@@ -146,17 +151,17 @@ def licences_issue_bulk(
             MinistryIndexEntry,
             [
                 {
-                    "licence_id": licence.pk,
-                    "lid": licence.lid,
-                    "licence_type": licence.licence_type,
-                    "issuer_province": licence.issuer_province,
-                    "issuer_region": licence.issuer_region,
-                    "status": licence.status,
+                    "licence_id": licence["id"],
+                    "lid": licence["lid"],
+                    "licence_type": licence["licence_type"],
+                    "issuer_province": licence["issuer_province"],
+                    "issuer_region": licence["issuer_region"],
+                    "status": licence["status"],
                     "version": 1,
-                    "valid_from": licence.valid_from,
-                    "valid_until": licence.valid_until,
-                    "holder_id_hash": licence.holder_id_hash,
-                    "content_hash": licence.content_hash,
+                    "valid_from": licence["valid_from"],
+                    "valid_until": licence["valid_until"],
+                    "holder_id_hash": licence["holder_id_hash"],
+                    "content_hash": licence["content_hash"],
                     "updated_at": now,
                 }
                 for licence in licences
@@ -166,16 +171,16 @@ def licences_issue_bulk(
             actor=actor,
             action="elicense.licence.issue_bulk",
             target_type="electronic_licence",
-            target_id=f"{licences[0].lid}..{licences[-1].lid}",
+            target_id=f"{licences[0]['lid']}..{licences[-1]['lid']}",
             after={
                 "count": len(licences),
-                "by_type": dict(Counter(licence.licence_type for licence in licences)),
-                "first": licences[0].lid,
-                "last": licences[-1].lid,
+                "by_type": dict(Counter(licence["licence_type"] for licence in licences)),
+                "first": licences[0]["lid"],
+                "last": licences[-1]["lid"],
             },
             reason=reason,
         )
-    return licences
+    return [licence["lid"] for licence in licences]
 
 
 @dataclass(frozen=True)

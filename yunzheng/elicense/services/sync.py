@@ -175,7 +175,12 @@ _HASHED_FIELDS = (
 def licence_content_hash(licence: ElectronicLicence) -> str:
     """Keyed hash (HMAC-SM3 with FIELD_HASH_KEY) of the licence's canonical content: a database
     user without the key cannot change a row and recompute it (the authenticity check)."""
-    content = {name: getattr(licence, name) for name in _HASHED_FIELDS}
+    return content_hash_of({name: getattr(licence, name) for name in _HASHED_FIELDS})
+
+
+def content_hash_of(values: Mapping[str, Any]) -> str:
+    """licence_content_hash of a licence given as its field values (bulk writes build rows)."""
+    content = {name: values[name] for name in _HASHED_FIELDS}
     canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
     return lookup_hash(sm3_hex(canonical.encode("utf-8")))
 
