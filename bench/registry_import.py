@@ -3,15 +3,19 @@
 electronic licences, ministry index and audit included, against the one-record-at-a-time
 service (`certificate_register`) measured in the same run.
 
-    .venv/bin/python bench/registry_import.py [--rows 100000] [--baseline-rows 500] [--no-docs]
+    .venv/bin/python bench/registry_import.py [--rows 100000] [--baseline-rows 100]
+        [--reimport-rows 20000] [--no-docs] [--profile]
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
 import io
 import itertools
+import os
+import pstats
 import time
 
 import _common
@@ -40,8 +44,10 @@ def make_csv(count: int, start: int) -> bytes:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=100_000)
-    parser.add_argument("--baseline-rows", type=int, default=500)
+    parser.add_argument("--baseline-rows", type=int, default=100)
+    parser.add_argument("--reimport-rows", type=int, default=20_000)
     parser.add_argument("--no-docs", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="print where the import's time goes")
     args = parser.parse_args()
 
     database = _common.recreate_database(_common.database_name("registry_import"))
@@ -86,31 +92,63 @@ def main() -> None:
 
     content = make_csv(args.rows, 0)
     audits_before = AuditEntry.objects.count()
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = [cursor.fetchone()[0]]
+    statements = 0
+
+    def count_statements(execute, sql, params, many, context):  # type: ignore[no-untyped-def]
+        nonlocal statements
+        statements += 1
+        return execute(sql, params, many, context)
+
+    load_before = os.getloadavg()[0]
+    server_cpu = _common.cpu_seconds(backend)
+    profiler = cProfile.Profile() if args.profile else None
     wall, cpu = time.perf_counter(), time.process_time()
-    report = registry_import(kind="qualification-certificates", content=content, actor=actor)
+    if profiler is not None:
+        profiler.enable()
+    with connection.execute_wrapper(count_statements):
+        report = registry_import(kind="qualification-certificates", content=content, actor=actor)
+    if profiler is not None:
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
     bulk = _common.Rate(args.rows, time.perf_counter() - wall, time.process_time() - cpu)
+    server_cpu = _common.cpu_seconds(backend) - server_cpu
+    load = (load_before + os.getloadavg()[0]) / 2
     if report.created != args.rows or report.rejected:
         raise SystemExit(f"unexpected: created {report.created}, first rejections {report.rejected[:3]}")
     audits = AuditEntry.objects.count() - audits_before
     licences = ElectronicLicence.objects.filter(source_type="practitioners.certificate").count()
     print(f"import {args.rows} rows: {bulk.wall_s:.1f} s, {bulk.per_s:.0f} rows/s", end=" ")
-    print(f"(CPU {bulk.per_cpu_s:.0f}/s)")
+    print(f"(CPU {bulk.per_cpu_s:.0f}/s); PostgreSQL backend CPU {server_cpu:.1f} s", end="; ")
+    print(f"{statements} SQL statements (+ COPY); load average {load:.1f}")
+    busy = bulk.cpu_s + server_cpu
 
-    wall = time.perf_counter()
-    again = registry_import(kind="qualification-certificates", content=content, actor=actor)
-    reimport_s = time.perf_counter() - wall
-    if again.unchanged != args.rows:
-        raise SystemExit(f"re-import: unchanged {again.unchanged} of {args.rows}")
-    print(f"re-import (all unchanged): {args.rows / reimport_s:.0f} rows/s")
+    reimport_rows = min(args.rows, args.reimport_rows)
+    subset = make_csv(reimport_rows, 0)
+    wall, cpu = time.perf_counter(), time.process_time()
+    again = registry_import(kind="qualification-certificates", content=subset, actor=actor)
+    reimport = _common.Rate(reimport_rows, time.perf_counter() - wall, time.process_time() - cpu)
+    if again.unchanged != reimport_rows:
+        raise SystemExit(f"re-import: unchanged {again.unchanged} of {reimport_rows}")
+    print(f"re-import of {reimport_rows} (all unchanged): {reimport.per_s:.0f} rows/s", end=" ")
+    print(f"(CPU {reimport.per_cpu_s:.0f}/s)")
     print(
         f"certificates {QualificationCertificate.objects.count()}, licences {licences}, "
         f"audit entries for the import {audits}"
     )
     if args.no_docs:
         return
+    per_thousand = statements / args.rows * 1000
+    cpus = os.cpu_count() or 1
+    share = min(1.0, cpus / max(load, 1.0))
     text = f"""## Registry import: qualification certificates (bench/registry_import.py)
 
-`bench/registry_import.py` ({dt.date.today().isoformat()}; {_common.machine_note()}), PostgreSQL.
+`bench/registry_import.py` ({dt.date.today().isoformat()}; {_common.machine_note()}; load average
+{load:.1f} during the import), PostgreSQL.
 {args.rows:,} rows from one UTF-8 CSV through `registry_import` (the command's code path):
 validation (ID checksum, region code, dates, categories, ownership), SM4 encryption of names and ID
 numbers, keyed hashes, category grants, one electronic licence + history event + ministry-index
@@ -121,13 +159,30 @@ entry per certificate, one audit entry per import plus one per licence batch ({a
      f"{baseline.per_s:.0f}", f"{baseline.per_cpu_s:.0f}", "1×"],
     ["`registry_import` (bulk)", args.rows, f"{bulk.wall_s:.1f}", f"{bulk.per_s:.0f}",
      f"{bulk.per_cpu_s:.0f}", _common.ratio(bulk.per_s, baseline.per_s)],
-    ["re-import, all unchanged", args.rows, f"{reimport_s:.1f}", f"{args.rows / reimport_s:.0f}", "", ""],
+    ["re-import, all unchanged", reimport_rows, f"{reimport.wall_s:.1f}", f"{reimport.per_s:.0f}",
+     f"{reimport.per_cpu_s:.0f}", ""],
 ])}
 
 Target: ≥ 5,000 rows/s with validation and audit. "CPU" is rows per second of the importing
-process's own CPU time (validation, encryption, hashing, COPY encoding); it leaves out the
-PostgreSQL server's work. Wall-clock figures on this shared 2-core machine (8 engineers, load
-average above 10) are far lower and noisy; re-run on a quiet machine for a wall-clock figure.
+process's own CPU time (both its threads: validation, encryption, hashing, COPY encoding).
+
+Where the wall-clock time of the import goes ({args.rows:,} rows, load average {load:.1f}):
+
+{_common.table(["", "seconds", "share of wall"], [
+    ["importing process, CPU", f"{bulk.cpu_s:.1f}", f"{bulk.cpu_s / bulk.wall_s:.0%}"],
+    ["PostgreSQL backend, CPU", f"{server_cpu:.1f}", f"{server_cpu / bulk.wall_s:.0%}"],
+    ["neither running (waiting for a CPU, I/O, fsync)", f"{max(bulk.wall_s - busy, 0):.1f}",
+     f"{max(bulk.wall_s - busy, 0) / bulk.wall_s:.0%}"],
+])}
+
+{statements} SQL statements for {args.rows:,} rows ({per_thousand:.0f} per 1,000 rows; plus five
+COPYs per batch of 2,000) and one commit per batch: not per-row round trips. With {cpus} CPUs and a
+load average of {load:.1f}, each runnable process gets about {share:.0%} of a CPU, so the
+import's wall-clock time is its CPU work (client and server) stretched by the other
+engineers' processes. What was done about it: the next batch is validated in a second thread while
+the database writes the current one (the two overlap instead of taking turns; the writes stay in
+the caller's transactions), and the bulk licences are built as plain rows instead of model
+instances. On a quiet machine the wall-clock rate approaches the CPU rate.
 """  # fmt: skip
     _common.write_docs_section("registry_import.py", text)
 
