@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0003_evaluation_agency_register_filing_number'),
+        ('licensing', '0005_capability_determination_local_path'),
     ]
 
     operations = [
