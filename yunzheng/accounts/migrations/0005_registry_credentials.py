@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('accounts', '0003_staff_credential_tokens_login_failures'),
+        ('accounts', '0004_contact_designation'),
     ]
 
     operations = [
