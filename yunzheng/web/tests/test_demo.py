@@ -28,7 +28,8 @@ from yunzheng.supervision import selectors
 from yunzheng.supervision.models import ComplianceDaily, LicencePeriod, OrderFact
 from yunzheng.supervision.services import previous_month
 
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+# serialized_rollback: restores data migrations' rows (traffic-pass types) earlier tests flushed.
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 COUNTED: tuple[type[Model], ...] = (
     User,
