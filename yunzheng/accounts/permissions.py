@@ -113,6 +113,34 @@ PERMISSIONS: tuple[Permission, ...] = (
         "the licence's issuing region",
     ),
     Permission(
+        "registry.view",
+        "Browse the registries (certificates, vehicles, violations, inspections, operating licences, "
+        "credit results) and information-verification requests",
+        frozenset({D.TRANSPORT}),
+        ALL_LEVELS,
+        COVERS,
+        "masked",
+    ),
+    Permission(
+        "registry.maintain",
+        "Registry decisions: suspend/revoke certificates and vehicle certificates, remedy violations, "
+        "record inspections and credit results, answer information-verification requests",
+        frozenset({D.TRANSPORT}),
+        frozenset({L.CITY, L.PROVINCE}),
+        COVERS,
+        "masked",
+        "revocation and cancellation are final",
+    ),
+    Permission(
+        "registry.operating_licence.maintain",
+        "Issue, change, renew, suspend, reinstate, revoke or cancel a platform operating licence",
+        frozenset({D.TRANSPORT}),
+        frozenset({L.CITY, L.PROVINCE}),
+        SAME_CITY,
+        "none",
+        "revoked and cancelled licences are final",
+    ),
+    Permission(
         "licensing.test.official_start",
         "Start an official access test of a platform company",
         frozenset({D.TRANSPORT}),

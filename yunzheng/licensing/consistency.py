@@ -12,6 +12,12 @@ from yunzheng.licensing.models import CapabilityDetermination, OperatingLicence
 class OperatingLicenceAdapter:
     source_type = "licensing.operating_licence"
     licence_type = LicenceType.RIDEHAIL_OPERATING_LICENCE
+    _status = {
+        OperatingLicence.Status.VALID: LicenceStatus.VALID,
+        OperatingLicence.Status.SUSPENDED: LicenceStatus.SUSPENDED,
+        OperatingLicence.Status.REVOKED: LicenceStatus.REVOKED,
+        OperatingLicence.Status.CANCELLED: LicenceStatus.REVOKED,
+    }
 
     def iter_records(self) -> Iterator[RegistryRecord]:
         for licence in OperatingLicence.objects.order_by("pk").iterator():
@@ -22,8 +28,8 @@ class OperatingLicenceAdapter:
                 holder_id_hash="",
                 valid_from=licence.valid_from,
                 valid_until=licence.valid_until,
-                status=LicenceStatus.VALID,  # the registry has no suspension or cancellation yet
-                updated_at=licence.issued_at,
+                status=self._status[OperatingLicence.Status(licence.status)],
+                updated_at=licence.updated_at or licence.issued_at,
             )
 
 

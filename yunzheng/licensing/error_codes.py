@@ -52,6 +52,10 @@ class LicensingErrorCode(StrEnum):
     DETERMINATION_MISSING = "determination.missing"
     DETERMINATION_EXPIRED = "determination.expired"
     DETERMINATION_NUMBER_TAKEN = "determination.number_taken"
+    LICENCE_NOT_FOUND = "licence.not_found"
+    LICENCE_EXISTS = "licence.exists"
+    LICENCE_TRANSITION_NOT_ALLOWED = "licence.transition_not_allowed"
+    LICENCE_REVOKED_FINAL = "licence.revoked_final"
 
     # Test appointments
     BOOKING_MONTH_NOT_FOUND = "booking.month_not_found"

@@ -420,9 +420,19 @@ class SecurityEvaluation(StoredFile):
 
 
 class OperatingLicence(models.Model):
+    """The registry of platform operating licences (网络预约出租汽车经营许可证). It changes only
+    through the registry services (issue, change, renew, suspend, reinstate, revoke, cancel), each
+    recording an `OperatingLicenceEvent`; the electronic licence follows in the same transaction."""
+
     class Kind(models.TextChoices):
         NATIONAL = "national", _("Ride-hailing operating licence (经营许可证)")
         LOCAL = "local", _("Local licence (地牌)")
+
+    class Status(models.TextChoices):
+        VALID = "valid", pgettext_lazy("operating licence", "Valid")
+        SUSPENDED = "suspended", pgettext_lazy("operating licence", "Suspended")
+        REVOKED = "revoked", pgettext_lazy("operating licence", "Revoked")
+        CANCELLED = "cancelled", pgettext_lazy("operating licence", "Cancelled")
 
     number = models.CharField(_("licence number"), max_length=40, unique=True)
     company = models.ForeignKey(Company, on_delete=models.PROTECT, related_name="operating_licences")
@@ -438,6 +448,11 @@ class OperatingLicence(models.Model):
     issued_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     issued_at = models.DateTimeField(_("issued at"))
     electronic_licence_id = models.CharField(_("electronic licence number"), max_length=32, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=Status.choices, default=Status.VALID, db_index=True
+    )
+    version = models.PositiveIntegerField(_("version"), default=1)
+    updated_at = models.DateTimeField(_("updated at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("operating licence")
@@ -452,6 +467,37 @@ class OperatingLicence(models.Model):
 
     def __str__(self) -> str:
         return self.number
+
+
+class OperatingLicenceEvent(models.Model):
+    """Append-only history of an operating licence: one row per registry event."""
+
+    class Kind(models.TextChoices):
+        ISSUE = "issue", pgettext_lazy("operating licence", "Issued")
+        CHANGE = "change", pgettext_lazy("operating licence", "Changed")
+        RENEW = "renew", pgettext_lazy("operating licence", "Renewed")
+        SUSPEND = "suspend", pgettext_lazy("operating licence", "Suspended")
+        REINSTATE = "reinstate", pgettext_lazy("operating licence", "Reinstated")
+        REVOKE = "revoke", pgettext_lazy("operating licence", "Revoked")
+        CANCEL = "cancel", pgettext_lazy("operating licence", "Cancelled")
+
+    licence = models.ForeignKey(OperatingLicence, on_delete=models.CASCADE, related_name="events")
+    version = models.PositiveIntegerField(_("version"))
+    kind = models.CharField(_("event"), max_length=16, choices=Kind.choices)
+    from_status = models.CharField(max_length=16, blank=True)
+    to_status = models.CharField(max_length=16)
+    changes = models.JSONField(default=dict, blank=True)
+    reason = models.TextField(_("reason"), blank=True)
+    actor_label = models.CharField(max_length=128, blank=True)
+    at = models.DateTimeField(_("time"))
+
+    class Meta:
+        verbose_name = _("operating licence event")
+        verbose_name_plural = _("operating licence events")
+        ordering = ["licence", "version", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.licence_id} v{self.version} {self.kind}"
 
 
 class TestSlotMonth(models.Model):

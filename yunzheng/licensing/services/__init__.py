@@ -79,6 +79,16 @@ from yunzheng.licensing.services.grant import (
     licence_grant,
     licence_refuse,
 )
+from yunzheng.licensing.services.operating_licences import (
+    operating_licence_cancel,
+    operating_licence_change,
+    operating_licence_decide,
+    operating_licence_issue,
+    operating_licence_reinstate,
+    operating_licence_renew,
+    operating_licence_revoke,
+    operating_licence_suspend,
+)
 from yunzheng.licensing.services.quota import (
     city_quota_set,
 )
@@ -136,6 +146,14 @@ __all__ = [
     "ministry_reply_record",
     "notification_mark_read",
     "notify",
+    "operating_licence_cancel",
+    "operating_licence_change",
+    "operating_licence_decide",
+    "operating_licence_issue",
+    "operating_licence_reinstate",
+    "operating_licence_renew",
+    "operating_licence_revoke",
+    "operating_licence_suspend",
     "quota_materials_submit",
     "quota_return",
     "reminders_send",

@@ -8,7 +8,6 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
-from yunzheng.core.audit import Actor
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
     ValidationFailed,
@@ -21,10 +20,11 @@ from yunzheng.licensing.models import (
     LicencePath,
     OperatingLicence,
 )
-from yunzheng.licensing.services._common import _actor, _lock, _move, _now, _text
+from yunzheng.licensing.services._common import _lock, _move, _now, _text
 from yunzheng.licensing.services.blacklist import blacklist_require_clear
 from yunzheng.licensing.services.determination import determination_require_valid, local_evaluations_required
 from yunzheng.licensing.services.evaluations import evaluations_require_valid
+from yunzheng.licensing.services.operating_licences import operating_licence_issue
 from yunzheng.licensing.workflow import (
     Action,
 )
@@ -32,12 +32,6 @@ from yunzheng.licensing.workflow import (
 # --------------------------------------------------------------------------------------------
 # Decision and licence
 # --------------------------------------------------------------------------------------------
-
-
-def _licence_number(city_code: str, year: int) -> str:
-    prefix = f"{city_code}WY{year}"
-    count = OperatingLicence.objects.filter(number__startswith=prefix).count()
-    return f"{prefix}{count + 1:05d}"
 
 
 def licence_grant(
@@ -51,7 +45,8 @@ def licence_grant(
 ) -> OperatingLicence:
     """The city transport authority grants the operating licence (national path) or the local
     licence (地牌). Refused while an evaluation is missing or expired, or the test-passed document
-    has expired. The electronic licence is created in the same transaction (elicense)."""
+    has expired. The licence enters the operating-licence registry (`operating_licence_issue`),
+    which creates the electronic licence in the same transaction."""
     now = _now(now)
     today = today_in_china(now)
     scope = _text(scope, field="scope", limit=200, label=_("Business scope"))
@@ -73,8 +68,7 @@ def licence_grant(
         else:
             evaluations_require_valid(company=locked.company, on=today)
         valid_until = deadlines.add_months(today, 12 * years) - dt.timedelta(days=1)
-        licence = OperatingLicence.objects.create(
-            number=_licence_number(locked.city_code, today.year),
+        licence = operating_licence_issue(
             company=locked.company,
             application=locked,
             kind=OperatingLicence.Kind.NATIONAL
@@ -85,8 +79,8 @@ def licence_grant(
             city_code=locked.city_code,
             valid_from=today,
             valid_until=valid_until,
-            issued_by=user,
-            issued_at=now,
+            staff=user,
+            now=now,
         )
         _move(
             locked,
@@ -95,38 +89,7 @@ def licence_grant(
             now=now,
             facts={"licence": licence.number, "valid_until": valid_until, "kind": licence.kind},
         )
-        licence.electronic_licence_id = _sync_electronic_licence(licence, actor=_actor(user), now=now)
-        licence.save(update_fields=["electronic_licence_id"])
     return licence
-
-
-def _sync_electronic_licence(licence: OperatingLicence, *, actor: Actor, now: dt.datetime) -> str:
-    """Mirror the licence in the electronic-licence registry (elicense.licence_sync, same
-    transaction: both commit or neither)."""
-    from yunzheng.elicense.models import LicenceType
-    from yunzheng.elicense.services import licence_sync
-
-    electronic = licence_sync(
-        source_type="licensing.operating_licence",
-        source_id=licence.pk,
-        licence_type=LicenceType.RIDEHAIL_OPERATING_LICENCE,
-        holder_name=licence.company.name,
-        holder_company=licence.company,
-        issuer_region=licence.city_code,
-        valid_from=licence.valid_from,
-        valid_until=licence.valid_until,
-        data={
-            "certificate_number": licence.number,
-            "scope": licence.scope[:40],
-            "area": licence.area,
-            "kind": licence.kind,
-            "credit_code": licence.company.credit_code,
-        },
-        event="issue",
-        actor=actor,
-        now=now,
-    )
-    return str(electronic.lid)
 
 
 def licence_refuse(

@@ -217,6 +217,9 @@ def test_full_national_path_with_extension_and_revision_restart() -> None:
     electronic = ElectronicLicence.objects.get(lid=licence.electronic_licence_id)
     assert electronic.holder_company_id == company.pk
     assert electronic.data["certificate_number"] == licence.number
+    # The grant went through the operating-licence registry: status, version 1, an issue event.
+    assert (licence.status, licence.version) == (OperatingLicence.Status.VALID, 1)
+    assert list(licence.events.values_list("kind", flat=True)) == ["issue"]
     # Every step change reached the company's dashboard.
     assert Notification.objects.filter(recipient_company=company).count() >= 10
 
