@@ -47,7 +47,8 @@ class RequestIdLogFilter(logging.Filter):
 class DomainErrorPageMiddleware:
     """Pages: `core.auth.current_user` raising NotAuthenticated (or the staff second factor
     missing) sends the visitor to the right login page rather than a 500; another domain
-    PermissionDenied becomes the 403 page. APIs never get here (ninja answers them itself)."""
+    PermissionDenied becomes the 403 page, a NotFound the 404 page. APIs never get here (ninja
+    answers them itself)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -59,10 +60,11 @@ class DomainErrorPageMiddleware:
         from django.conf import settings
         from django.contrib.auth.views import redirect_to_login
         from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+        from django.http import Http404
         from django.shortcuts import resolve_url
 
         from yunzheng.core.auth import SECOND_FACTOR_REQUIRED
-        from yunzheng.core.errors import NotAuthenticated, PermissionDenied
+        from yunzheng.core.errors import NotAuthenticated, NotFound, PermissionDenied
 
         if isinstance(exception, NotAuthenticated):
             return redirect_to_login(request.get_full_path())
@@ -72,4 +74,6 @@ class DomainErrorPageMiddleware:
                     request.get_full_path(), login_url=resolve_url(settings.STAFF_LOGIN_URL)
                 )
             raise DjangoPermissionDenied(exception.message) from exception
+        if isinstance(exception, NotFound):
+            raise Http404(exception.message) from exception
         return None

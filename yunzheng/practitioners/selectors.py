@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.models import User
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, NotFound
+from yunzheng.elicense.models import ElectronicLicence
 from yunzheng.practitioners import catalogue, workflow
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import (
@@ -301,3 +302,19 @@ def cases_blocking_new_applications(*, user: Any) -> list[ServiceCase]:
         .order_by("-pk")
     )
     return open_cases if {case.certificate_id for case in open_cases} >= certificates else []
+
+
+def electronic_licences_of(
+    *, certificate: QualificationCertificate
+) -> tuple[ElectronicLicence | None, dict[int, ElectronicLicence]]:
+    """The certificate's electronic licence, and its credit vouchers by assessment id."""
+    from yunzheng.practitioners import licences
+
+    vouchers = {
+        int(licence.source_id): licence
+        for licence in ElectronicLicence.objects.filter(
+            source_type=licences.VOUCHER_SOURCE,
+            source_id__in=[str(pk) for pk in certificate.credit_assessments.values_list("pk", flat=True)],
+        )
+    }
+    return licences.certificate_licence(certificate), vouchers

@@ -37,6 +37,7 @@ class ImportKind:
 
 def _kinds() -> dict[str, ImportKind]:
     from yunzheng.elicense import registry_import as vehicles
+    from yunzheng.practitioners import credit_import as credit
     from yunzheng.practitioners import registry_import as certificates
 
     return {
@@ -61,6 +62,7 @@ def _kinds() -> dict[str, ImportKind]:
             vehicles.INSPECTION_REQUIRED,
             vehicles.inspections_import,
         ),
+        credit.KIND: ImportKind(credit.KIND, credit.COLUMNS, credit.REQUIRED, credit.credit_results_import),
     }
 
 
@@ -69,6 +71,7 @@ KIND_NAMES = (
     "vehicles",
     "violations",
     "annual-inspections",
+    "credit-results",
 )
 
 

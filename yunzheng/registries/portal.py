@@ -7,14 +7,47 @@ from typing import Any
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from yunzheng.core.portal import Destination
+from yunzheng.accounts.permissions import allowed
+from yunzheng.core.portal import Destination, WorkQueue
+from yunzheng.registries import selectors
 from yunzheng.registries.access import import_region_prefix
 
 
-def staff_pages(user: Any) -> list[Destination]:
-    import_region_prefix(user)  # DomainError for staff who may not import
+def staff_queues(user: Any) -> list[WorkQueue]:
+    if not allowed(user, "office.case.handle") or not allowed(user, selectors.VIEW):
+        return []
+    count, overdue = selectors.open_verification_requests(user=user)
     return [
+        WorkQueue(
+            key="registries.verification_requests",
+            title=_("Information verification requests"),
+            url=reverse("registries:register", args=["verification"]),
+            count=count,
+            overdue=overdue,
+            action="office.case.handle",
+            order=71,
+        )
+    ]
+
+
+def staff_pages(user: Any) -> list[Destination]:
+    pages: list[Destination] = []
+    if allowed(user, selectors.VIEW):
+        pages.append(
+            Destination(
+                key="registries.registers",
+                title=_("Registries"),
+                url=reverse("registries:index"),
+                summary=_(
+                    "Certificates, vehicles, violations, inspections, operating licences, credit results"
+                ),
+                order=69,
+            )
+        )
+    import_region_prefix(user)  # DomainError for staff who may not import
+    pages.append(
         Destination(
             key="registries.import", title=_("Registry import"), url=reverse("registries:upload"), order=70
         )
-    ]
+    )
+    return pages

@@ -27,6 +27,7 @@ KIND_LABELS = {
     "vehicles": gettext_lazy("Vehicles and road transport certificates"),
     "violations": gettext_lazy("Traffic violations"),
     "annual-inspections": gettext_lazy("Annual vehicle inspections"),
+    "credit-results": gettext_lazy("Credit assessment results"),
 }
 
 

@@ -53,6 +53,14 @@ from yunzheng.elicense.services.sync import (
     licence_content_hash,
     licence_sync,
 )
+
+# Last: the vehicle registry's staff decisions use `licence_sync` above (via elicense.vehicles).
+from yunzheng.elicense.services.vehicle_registry import (
+    vehicle_certificate_decide,
+    vehicle_inspection_record,
+    vehicle_violation_remedy,
+    violation_region,
+)
 from yunzheng.elicense.services.verification import (
     VerificationOutcome,
     client_ip_hash,
@@ -92,5 +100,9 @@ __all__ = [
     "trust_list_issue",
     "trusted_key",
     "user_holds_licence",
+    "vehicle_certificate_decide",
+    "vehicle_inspection_record",
+    "vehicle_violation_remedy",
     "verification_verify",
+    "violation_region",
 ]

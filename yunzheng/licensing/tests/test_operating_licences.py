@@ -14,13 +14,13 @@ from yunzheng.elicense.consistency import sync_check
 from yunzheng.elicense.models import ElectronicLicence, MinistryIndexEntry
 from yunzheng.licensing import services
 from yunzheng.licensing.models import OperatingLicence
-from yunzheng.licensing.tests.factories import at, company_with_contact, officials, staff
+from yunzheng.licensing.tests.factories import Officials, at, company_with_contact, officials, staff
 
 pytestmark = pytest.mark.django_db
 D = dt.date
 
 
-def _issue(who, *, city: str = "330100", number: str = "") -> OperatingLicence:  # type: ignore[no-untyped-def]
+def _issue(who: Officials, *, city: str = "330100", number: str = "") -> OperatingLicence:
     company, _user = company_with_contact()
     return services.operating_licence_issue(
         company=company,

@@ -34,6 +34,7 @@ from yunzheng.practitioners.services.applying import (
     required_materials_for,
 )
 from yunzheng.practitioners.services.authority import certificate_status_decide
+from yunzheng.practitioners.services.credit_results import credit_result_record
 from yunzheng.practitioners.services.handling import (
     case_accept,
     case_answer_verification,
@@ -92,6 +93,7 @@ __all__ = [
     "certificate_register",
     "certificate_status_decide",
     "certificates_associate_for_user",
+    "credit_result_record",
     "material_bytes",
     "material_staff_view_record",
     "office_scope",

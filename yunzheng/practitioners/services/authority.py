@@ -13,12 +13,13 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from yunzheng.core.errors import Conflict, NotFound, ValidationFailed
 from yunzheng.practitioners import licences
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import QualificationCertificate
-from yunzheng.practitioners.services._common import _now, office_scope
+from yunzheng.practitioners.services._common import _now
 
 Status = QualificationCertificate.Status
 # decision -> (allowed current statuses, licence event)
@@ -41,7 +42,6 @@ def certificate_status_decide(
         )
     if not reason:
         raise ValidationFailed.single(field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason."))
-    scope = office_scope(staff)
     allowed, event = _DECISIONS[status]
     with transaction.atomic():
         certificate = (
@@ -49,8 +49,7 @@ def certificate_status_decide(
         )
         if certificate is None:
             raise NotFound(Code.CERTIFICATE_NOT_FOUND, _("No certificate with this number."))
-        if not scope.covers(certificate.region_code):
-            raise PermissionDenied(Code.OUT_OF_SCOPE, _("This certificate is outside your region."))
+        authorize(staff, "registry.maintain", region_code=certificate.region_code)
         if certificate.status not in allowed:
             raise Conflict(
                 Code.TRANSITION_NOT_ALLOWED,
