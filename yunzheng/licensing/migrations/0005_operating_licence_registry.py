@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0003_evaluation_agency_register_filing_number'),
+        ('licensing', '0004_compliance_flag'),
     ]
 
     operations = [
