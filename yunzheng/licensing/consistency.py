@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from yunzheng.core.crypto import lookup_hash
 from yunzheng.elicense.consistency import RegistryRecord
 from yunzheng.elicense.models import LicenceStatus, LicenceType
 from yunzheng.licensing.models import CapabilityDetermination, OperatingLicence
@@ -20,12 +21,11 @@ class OperatingLicenceAdapter:
     }
 
     def iter_records(self) -> Iterator[RegistryRecord]:
-        for licence in OperatingLicence.objects.order_by("pk").iterator():
+        for licence in OperatingLicence.objects.select_related("company").order_by("pk").iterator():
             yield RegistryRecord(
                 source_id=str(licence.pk),
                 issuer_region=licence.city_code,
-                # licence_sync keys company holders by the company, not an ID-number hash.
-                holder_id_hash="",
+                holder_id_hash=lookup_hash(licence.company.credit_code),
                 valid_from=licence.valid_from,
                 valid_until=licence.valid_until,
                 status=self._status[OperatingLicence.Status(licence.status)],

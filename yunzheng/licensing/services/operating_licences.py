@@ -96,6 +96,8 @@ def _sync(licence: OperatingLicence, *, event: str, actor: Actor, reason: str, n
         licence_type=LicenceType.RIDEHAIL_OPERATING_LICENCE,
         holder_name=licence.company.name,
         holder_company=licence.company,
+        # The company's credit code identifies the holder in the index (hashed, like an ID number).
+        holder_id_number=licence.company.credit_code,
         issuer_region=licence.city_code,
         valid_from=licence.valid_from,
         valid_until=licence.valid_until,

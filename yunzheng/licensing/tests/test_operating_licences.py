@@ -102,8 +102,11 @@ def test_revocation_is_final_and_renewal_is_refused() -> None:
     licence.refresh_from_db()
     assert (licence.status, licence.valid_until) == ("revoked", D(2029, 12, 31))
     assert _electronic(licence).status == "revoked"
-    # The periodic check agrees with the registry.
-    assert sync_check().counts["validity"] == 0
+    # The periodic check agrees with the registry, and the licence's data is compliant.
+    report = sync_check()
+    assert report.counts["validity"] == 0
+    rates = report.by_type[("330000", "ridehail_operating_licence")].as_json()
+    assert (rates["records"], rates["issuance_rate"], rates["compliance_rate"]) == (1, 1.0, 1.0)
 
 
 def test_cancel_then_nothing_revives() -> None:
