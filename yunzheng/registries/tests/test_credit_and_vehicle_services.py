@@ -85,7 +85,12 @@ def test_credit_results_import_good_and_bad_rows_idempotent(tmp_path: Path) -> N
 def test_credit_result_service_checks_permission_region_and_revocation(tmp_path: Path) -> None:
     _certificates(tmp_path)
     year = TODAY.year - 1
-    args: dict[str, Any] = {"cycle_year": year, "grade": "A", "assessed_on": TODAY, "authority": "杭州市交通运输局"}
+    args: dict[str, Any] = {
+        "cycle_year": year,
+        "grade": "A",
+        "assessed_on": TODAY,
+        "authority": "杭州市交通运输局",
+    }
     hangzhou = make_staff("330100", level="city")
     for outsider, code in (
         (make_staff("330200", level="city"), "staff.out_of_scope"),
