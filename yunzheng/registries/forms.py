@@ -68,7 +68,7 @@ class VehicleDecisionForm(forms.Form):
 class InspectionForm(forms.Form):
     inspected_on = forms.DateField(label=_("Inspected on"), widget=DateInput)
     result = forms.ChoiceField(
-        label=_("Result"),
+        label=pgettext_lazy("inspection", "Result"),
         choices=[
             ("passed", pgettext_lazy("inspection", "Passed")),
             ("failed", pgettext_lazy("inspection", "Failed (the certificate is suspended)")),
