@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('licensing', '0005_capability_determination_local_path'),
+        ('licensing', '0006_due_provisional'),
     ]
 
     operations = [
