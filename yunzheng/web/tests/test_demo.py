@@ -7,9 +7,11 @@ on a quiet machine), but it is the only test of what a new user sees first, so i
 
 from __future__ import annotations
 
+import importlib
 from io import StringIO
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.db.models import Model
 from django.test import Client
@@ -28,8 +30,17 @@ from yunzheng.supervision import selectors
 from yunzheng.supervision.models import ComplianceDaily, LicencePeriod, OrderFact
 from yunzheng.supervision.services import previous_month
 
-# serialized_rollback: restores data migrations' rows (traffic-pass types) earlier tests flushed.
-pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(autouse=True)
+def _data_migrations_rows() -> None:
+    """Earlier transactional tests flush the rows data migrations seed (Tianjin's traffic-pass
+    types), which a fresh `make run` has: seed them again with the migration's own function.
+    (serialized_rollback would do it too, but collides with the content types a flush re-creates.)"""
+    migration = importlib.import_module("yunzheng.elicense.migrations.0003_traffic_pass_types_task_materials")
+    migration.seed_tianjin_types(django_apps, None)
+
 
 COUNTED: tuple[type[Model], ...] = (
     User,
