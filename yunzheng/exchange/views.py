@@ -152,6 +152,7 @@ def _upload(request: HttpRequest, path: str) -> HttpResponse:
         records=decoded.records,
         wire_format=decoded.wire_format,
         request_id=current_request_id(),
+        validated=decoded.validated,
     )
     # 200 whenever something valid was stored (ok/partial), 422 when every record was rejected:
     # a legacy uploader that only checks for 200 then notices a wholly broken feed.

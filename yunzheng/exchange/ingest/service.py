@@ -27,11 +27,12 @@ from yunzheng.exchange.batch_routes import batch_route_for
 from yunzheng.exchange.ingest.plans import Record, _event_epochs, plan_for
 from yunzheng.exchange.ingest.result import IngestResult, check_ownership
 from yunzheng.exchange.ingest.stats import _upsert_stats
-from yunzheng.exchange.ingest.writers import WRITERS
+from yunzheng.exchange.ingest.writers import WRITERS, DuplicatesFound, copy_mode
 from yunzheng.exchange.log.settings import enabled as log_enabled
 from yunzheng.exchange.models import EventRecord, IngestBatch, PositionRecord
 from yunzheng.exchange.partitions import ensure_partitions
-from yunzheng.exchange.spec import InterfaceSpec, RecordError, get_validator
+from yunzheng.exchange.spec import BatchResult, InterfaceSpec, RecordError, get_validator
+from yunzheng.exchange.spec.fastjson import all_valid_unchanged
 
 
 def ingest_batch(
@@ -41,16 +42,22 @@ def ingest_batch(
     records: Sequence[Any],
     wire_format: str,
     request_id: str = "",
+    validated: bool = False,
 ) -> IngestResult:
     """Validate, check ownership and store one batch; returns what the company is told.
 
     The envelope (CompanyId of the credential's company, IPCType) must already be checked.
     Returns only once the valid records are durable (committed, or acknowledged by the log);
-    valid records are kept even when others are rejected. In log mode raises
+    valid records are kept even when others are rejected. ``validated``: the caller already
+    found every record valid and normalised (the JSON fast path, ``spec.fastjson``). In log mode raises
     ``yunzheng.exchange.log.LogUnavailable`` when the log did not acknowledge them.
     """
     company = credential.company
-    checked = get_validator(interface).validate_batch(records)
+    checked = (
+        BatchResult(accepted=list(enumerate(records)))
+        if validated or all_valid_unchanged(interface, records)  # column checks, see spec.fastjson
+        else get_validator(interface).validate_batch(records)
+    )
     route = batch_route_for(credential.environment)
     if route is not None and log_enabled():
         # Log mode: the route's app is a consumer of the log too (``exchange_consume``); the
@@ -173,19 +180,18 @@ def store_batch(
         ensure_partitions(table, months)
     lags = [received_epoch - e for e in epochs]
 
-    def write() -> tuple[int, int]:
+    def write(staging: bool) -> tuple[int, int]:
         with transaction.atomic():
-            batch = IngestBatch.objects.create(
-                company=company,
+            # Counted as if every valid record is new (the usual case): one UPDATE fewer per
+            # batch; corrected below when the writer found duplicates.
+            batch_id = _insert_batch(
+                company_id=company.pk,
                 credential_id=credential_id,
                 environment=environment,
                 interface=interface.ipc_type_code,
                 wire_format=wire_format,
                 received=received,
-                # Counted as if every valid record is new (the usual case): one UPDATE fewer per
-                # batch; corrected below when the writer found duplicates.
                 accepted=len(valid),
-                duplicates=0,
                 rejected=len(rejected),
                 received_at=received_at,
                 request_id=request_id[:64],
@@ -194,9 +200,10 @@ def store_batch(
             inserted = 0
             if valid:
                 writer = WRITERS[plan.kind]
-                inserted = writer(plan, company, valid, epochs, received_at, batch.pk)
+                with copy_mode(staging=staging):
+                    inserted = writer(plan, company, valid, epochs, received_at, batch_id)
                 if inserted != len(valid):
-                    IngestBatch.objects.filter(pk=batch.pk).update(
+                    IngestBatch.objects.filter(pk=batch_id).update(
                         accepted=inserted, duplicates=len(valid) - inserted
                     )
                 if forward and environment == CompanyCredential.Environment.PRODUCTION:
@@ -205,7 +212,7 @@ def store_batch(
                         interface=interface,
                         region_field=plan.region_field,
                         records=valid,
-                        batch_id=batch.pk,
+                        batch_id=batch_id,
                         now=received_at,
                     )
             _upsert_stats(
@@ -219,7 +226,7 @@ def store_batch(
                 rejected=rejected,
                 lags=lags,
             )
-        return batch.pk, inserted
+        return batch_id, inserted
 
     return _with_retry(write)
 
@@ -248,21 +255,59 @@ def notify_stored(
         )
 
 
+_BATCH_COLUMNS = (
+    "company_id",
+    "credential_id",
+    "environment",
+    "interface",
+    "wire_format",
+    "received",
+    "accepted",
+    "duplicates",
+    "rejected",
+    "received_at",
+    "request_id",
+    "log_msg_id",
+)
+_BATCH_SQL = (
+    f"INSERT INTO {IngestBatch._meta.db_table} ({', '.join(_BATCH_COLUMNS)}) "  # noqa: S608 - constants
+    f"VALUES ({', '.join(['%s'] * len(_BATCH_COLUMNS))}) RETURNING id"
+)
+
+
+def _insert_batch(*, received_at: datetime, **values: Any) -> int:
+    """The ``IngestBatch`` row in one statement (no model instance: this runs once per upload)."""
+    values["duplicates"] = 0
+    values["received_at"] = connection.ops.adapt_datetimefield_value(received_at)
+    with connection.cursor() as cursor:
+        cursor.execute(_BATCH_SQL, [values[c] for c in _BATCH_COLUMNS])
+        row = cursor.fetchone()
+    return int(row[0])
+
+
 _RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})  # deadlock detected, serialization failure
 
 
-def _with_retry(write: Callable[[], tuple[int, int]], attempts: int = 3) -> tuple[int, int]:
-    """Run the ingest transaction, again if PostgreSQL chose it as a deadlock victim.
+def _with_retry(write: Callable[[bool], tuple[int, int]], attempts: int = 3) -> tuple[int, int]:
+    """Run the ingest transaction, again if PostgreSQL chose it as a deadlock victim, and once more
+    through the staging table if its direct COPY met an already stored record.
 
     Two concurrent batches that insert overlapping natural keys in different orders can deadlock
     on the unique index; the loser's transaction is rolled back whole, so running it again is safe
-    (and idempotent). Outside an outer transaction only: inside one, the error must propagate.
+    (and idempotent). Outside an outer transaction only: inside one, the error must propagate
+    (and there the writers COPY in a savepoint instead, see ``writers.copy_mode``).
     """
-    for attempt in range(attempts):
+    staging = False
+    deadlocks = 0
+    while True:
         try:
-            return write()
+            return write(staging)
+        except DuplicatesFound:
+            if staging:  # pragma: no cover - the staging path never raises it
+                raise
+            staging = True  # the transaction was rolled back whole; again, separating duplicates
         except (OperationalError, psycopg_errors.OperationalError) as exc:
             state = getattr(exc, "sqlstate", None) or getattr(exc.__cause__, "sqlstate", None)
-            if state not in _RETRYABLE_SQLSTATES or attempt == attempts - 1 or connection.in_atomic_block:
+            deadlocks += 1
+            if state not in _RETRYABLE_SQLSTATES or deadlocks == attempts or connection.in_atomic_block:
                 raise
-    raise AssertionError("unreachable")  # pragma: no cover

@@ -8,7 +8,9 @@ lives in ``bench/_naive_ingest.py`` and replaces these entries of ``WRITERS`` in
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextvars
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -33,6 +35,31 @@ from yunzheng.exchange.ingest.rows import (
 from yunzheng.exchange.models import EventRecord, PositionRecord
 
 
+class DuplicatesFound(Exception):
+    """The direct COPY met an already stored record in the ingest's own transaction, which is
+    now aborted: run the transaction again with ``copy_mode(staging=True)``."""
+
+
+# None: the writer is not called by the ingest transaction (savepoint around the COPY); False:
+# COPY directly, raise DuplicatesFound on a unique violation; True: go through the staging table.
+_STAGING: contextvars.ContextVar[bool | None] = contextvars.ContextVar("yz_ingest_staging", default=None)
+
+
+@contextmanager
+def copy_mode(*, staging: bool) -> Iterator[None]:
+    """How the PostgreSQL writers COPY inside ``store_batch``'s transaction (see _pg_copy_insert)."""
+    token = _STAGING.set(staging)
+    try:
+        yield
+    finally:
+        _STAGING.reset(token)
+
+
+# ---------------------------------------------------------------------------------------------
+# bulk writers
+# ---------------------------------------------------------------------------------------------
+
+
 def _pg_copy_rows(
     cursor: Any, table: str, columns: Sequence[str], types: list[str], rows: list[tuple]
 ) -> None:
@@ -48,19 +75,32 @@ def _pg_copy_rows(
 def _pg_copy_insert(
     *, target: str, stage: str, columns: Sequence[str], types: list[str], rows: list[tuple]
 ) -> int:
-    """PostgreSQL: binary COPY straight into the partitioned table, in a savepoint.
+    """PostgreSQL: binary COPY straight into the partitioned table.
 
     Duplicates are rare (a company re-sending after a lost acknowledgement), so the fast path
-    assumes none: if the COPY hits a unique violation, the savepoint is rolled back and the batch
-    goes through a temporary staging table and ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``,
-    whose row count tells new records from duplicates.
+    assumes none. Directly in the ingest's own transaction (``copy_mode(staging=False)`` and no
+    savepoint open) the COPY runs without a savepoint: a unique violation aborts the transaction
+    and raises :class:`DuplicatesFound`, and the ingest runs it again with ``staging=True``.
+    Elsewhere (inside a caller's transaction) the COPY runs in a savepoint that is rolled back on
+    a unique violation. The staging path: a temporary table and
+    ``INSERT ... SELECT ... ON CONFLICT DO NOTHING``, whose row count tells new records from
+    duplicates.
     """
-    try:
-        with transaction.atomic(), connection.cursor() as cursor:
-            _pg_copy_rows(cursor, target, columns, types, rows)
+    staging = _STAGING.get()
+    if staging is False and not connection.savepoint_ids:
+        try:
+            with connection.cursor() as cursor:
+                _pg_copy_rows(cursor, target, columns, types, rows)
+        except (IntegrityError, psycopg_errors.UniqueViolation) as exc:
+            raise DuplicatesFound from exc
         return len(rows)
-    except (IntegrityError, psycopg_errors.UniqueViolation):
-        pass
+    if not staging:
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                _pg_copy_rows(cursor, target, columns, types, rows)
+            return len(rows)
+        except (IntegrityError, psycopg_errors.UniqueViolation):
+            pass
     cols = ", ".join(columns)
     stage_cols = ", ".join(f"{c} {t}" for c, t in zip(columns, types, strict=True))
     with connection.cursor() as cursor:

@@ -182,3 +182,22 @@ def test_postgresql_partitions_by_month(uploader: Uploader) -> None:
         counts = dict(cursor.fetchall())
     assert counts[f"exchange_positionrecord_p{NOW.strftime('%Y%m')}"] >= 1
     assert counts[f"exchange_positionrecord_p{old.strftime('%Y%m')}"] == 1
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("interface", ["positionVehicle", "operatePay"])
+def test_resent_records_in_the_ingest_own_transaction(uploader: Uploader, interface: str) -> None:
+    """Outside any caller's transaction (as in production) the bulk writer COPYs without a
+    savepoint; a re-sent record aborts that COPY and the batch is stored again through staging."""
+    records = [valid_record(interface, seed=i, CompanyId=uploader.company_id) for i in range(4)]
+    assert uploader.post_json(interface, records[:2]).json()["accepted"] == 2
+    answer = uploader.post_json(interface, records).json()
+    assert (answer["result"], answer["accepted"], answer["duplicates"]) == ("ok", 2, 2)
+    answer = uploader.post_json(interface, records).json()
+    assert (answer["accepted"], answer["duplicates"]) == (0, 4)
+    model = PositionRecord if interface == "positionVehicle" else EventRecord
+    assert model.objects.count() == 4
+    batches = IngestBatch.objects.order_by("pk")
+    assert [(b.received, b.accepted, b.duplicates) for b in batches] == [(2, 2, 0), (4, 2, 2), (4, 0, 4)]
+    stat = UploadStat.objects.get()
+    assert (stat.batches, stat.received, stat.accepted, stat.duplicates) == (3, 10, 4, 6)

@@ -1,0 +1,163 @@
+"""The JSON fast path (spec.fastjson) accepts only what the general path accepts unchanged."""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import datetime
+from typing import Any
+
+import msgspec
+import pytest
+
+from yunzheng.exchange.spec import get_spec, get_validator
+from yunzheng.exchange.spec.datetimes import BEIJING
+from yunzheng.exchange.spec.fastjson import _compile, all_valid_unchanged, decode_valid_json
+from yunzheng.exchange.spec.samples import valid_record
+
+from .test_spec_validation import _TRICKY
+
+SPEC = get_spec()
+INTERFACES = sorted(SPEC.interfaces)
+NOW = datetime(2026, 3, 15, 10, 30, 0, tzinfo=BEIJING)
+COMPANY = "3301FASTPATH01"
+
+
+def envelope(interface: str, records: list[Any], **overrides: Any) -> bytes:
+    doc: dict[str, Any] = {"CompanyId": COMPANY, "Source": "0", "IPCType": interface, interface: records}
+    doc.update(overrides)
+    return msgspec.json.encode(doc)
+
+
+def general_path(interface: str, body: bytes) -> tuple[list[Any], list[Any]]:
+    records = msgspec.json.decode(body)[interface]
+    checked = get_validator(interface).validate_batch(records)
+    return records, checked
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_valid_batches_take_the_fast_path_with_the_same_records(interface):
+    records = [valid_record(interface, seed=i, now=NOW, CompanyId=COMPANY) for i in range(5)]
+    records.append(valid_record(interface, seed=9, now=NOW, include_optional=False, CompanyId=COMPANY))
+    body = envelope(interface, records)
+    fast = decode_valid_json(body, SPEC.interface(interface))
+    assert fast is not None, _compile(SPEC.interface(interface))
+    assert (fast.company_id, fast.source) == (COMPANY, "0")
+    _, checked = general_path(interface, body)
+    assert checked.rejected == []
+    assert fast.records == [r for _, r in checked.accepted] == records
+
+
+def test_the_numeric_ipc_type_is_accepted():
+    iface = SPEC.interface("positionVehicle")
+    body = envelope("positionVehicle", [valid_record("positionVehicle", seed=1, now=NOW)], IPCType=iface.ipc_type_code)
+    assert decode_valid_json(body, iface) is not None
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"IPCType": "positionDriver"},  # another interface
+        {"IPCType": 0},
+        {"CompanyId": "  "},
+        {"CompanyId": 5},
+        {"Source": None},
+        {"Extra": 1},  # a stray envelope key
+        {"positionVehicle": {}},  # records not a list
+        {"positionVehicle": [1, 2]},  # records not objects
+    ],
+)
+def test_odd_envelopes_take_the_general_path(overrides):
+    body = envelope("positionVehicle", [valid_record("positionVehicle", seed=1, now=NOW)], **overrides)
+    assert decode_valid_json(body, SPEC.interface("positionVehicle")) is None
+
+
+def test_not_json_takes_the_general_path():
+    iface = SPEC.interface("positionVehicle")
+    assert decode_valid_json(b"{", iface) is None
+    assert decode_valid_json(b"[]", iface) is None
+    assert decode_valid_json(b'{"CompanyId": "x"}', iface) is None
+
+
+def test_a_record_needing_normalisation_takes_the_general_path():
+    iface = SPEC.interface("positionVehicle")
+    rec = valid_record("positionVehicle", seed=1, now=NOW)
+    assert decode_valid_json(envelope("positionVehicle", [rec, {**rec, "Speed": None}]), iface) is None
+    assert decode_valid_json(envelope("positionVehicle", [rec, {**rec, "Reserved": " "}]), iface) is None
+    unix = int(datetime(2026, 3, 15, 10, 0, tzinfo=BEIJING).timestamp())
+    assert decode_valid_json(envelope("positionVehicle", [{**rec, "PositionTime": unix}]), iface) is None
+
+
+def test_a_future_event_time_takes_the_general_path():
+    iface = SPEC.interface("positionVehicle")
+    rec = valid_record("positionVehicle", seed=1, now=NOW)
+    assert decode_valid_json(envelope("positionVehicle", [{**rec, "PositionTime": 20990101000000}]), iface) is None
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_fast_path_accepts_only_what_the_general_path_accepts_unchanged(interface):
+    rng = random.Random("fast:" + interface)
+    iface = SPEC.interface(interface)
+    names = [f.name for f in iface.fields] + ["Unknown"]
+    tricky = [v for v in _TRICKY if not (isinstance(v, float) and not math.isfinite(v))]
+    fast_taken = 0
+    for i in range(150):
+        records = [valid_record(interface, seed=i * 3 + k, now=NOW) for k in range(3)]
+        record = records[rng.randrange(3)]
+        for _ in range(rng.choice((1, 1, 2))):
+            value = rng.choice(tricky)
+            if isinstance(value, float) and rng.random() < 0.5:
+                value = rng.uniform(0, 1000)
+            record[rng.choice(names)] = value
+        body = envelope(interface, records)
+        fast = decode_valid_json(body, iface)
+        if fast is None:
+            continue
+        fast_taken += 1
+        _, checked = general_path(interface, body)
+        assert checked.rejected == [], record
+        assert fast.records == [r for _, r in checked.accepted], record
+        assert [sorted((k, type(v).__name__) for k, v in r.items()) for r in fast.records] == [
+            sorted((k, type(v).__name__) for k, v in r.items()) for _, r in checked.accepted
+        ]
+    assert fast_taken < 150  # the mutations did reach the general path
+
+
+@pytest.mark.parametrize("interface", INTERFACES)
+def test_column_checks_accept_only_what_the_validator_accepts_unchanged(interface):
+    rng = random.Random("dicts:" + interface)
+    iface = SPEC.interface(interface)
+    names = [f.name for f in iface.fields] + ["Unknown", *iface.aliases]
+    fast_taken = 0
+    for i in range(150):
+        records = [valid_record(interface, seed=i * 3 + k, now=NOW) for k in range(3)]
+        if i % 5:
+            record = records[rng.randrange(3)]
+            for _ in range(rng.choice((1, 1, 2))):
+                value = rng.choice(_TRICKY)
+                if isinstance(value, float) and math.isfinite(value) and rng.random() < 0.5:
+                    value = rng.uniform(0, 1000)
+                if rng.random() < 0.1:
+                    record.pop(rng.choice(names), None)
+                else:
+                    record[rng.choice(names)] = value
+        if not all_valid_unchanged(iface, records):
+            continue
+        fast_taken += 1
+        checked = get_validator(interface).validate_batch(records)
+        assert checked.rejected == [], records
+        assert all(out is rec for (_, out), rec in zip(checked.accepted, records, strict=True)), records
+    assert 30 <= fast_taken < 150
+
+
+def test_equal_values_of_another_type_are_not_merged():
+    """1, 1.0 and True are one value in a set; the validator tells them apart."""
+    iface = SPEC.interface("baseInfoCompanyService")
+    rec = valid_record("baseInfoCompanyService", seed=1, now=NOW)
+    assert all_valid_unchanged(iface, [rec, dict(rec)])
+    assert not all_valid_unchanged(iface, [rec, {**rec, "Flag": True}])
+    assert not all_valid_unchanged(iface, [{**rec, "Flag": float(rec["Flag"])}, rec])
+    pos = SPEC.interface("positionVehicle")
+    big = valid_record("positionVehicle", seed=1, now=NOW, Mileage=10**12)
+    assert not all_valid_unchanged(pos, [big, {**big, "Mileage": 1e12}])
+    assert decode_valid_json(envelope("positionVehicle", [big, {**big, "Mileage": 1e12}]), pos) is None
