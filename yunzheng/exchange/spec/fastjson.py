@@ -28,7 +28,7 @@ Public API::
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -130,13 +130,22 @@ def _compile(interface: InterfaceSpec) -> _Compiled | None:
     lines.append("    return True")
     record = msgspec.defstruct(
         f"{interface.type}Record",
-        [(name, typ, default) if default is not msgspec.NODEFAULT else (name, typ) for name, typ, default in fields],
+        [
+            (name, typ, default) if default is not msgspec.NODEFAULT else (name, typ)
+            for name, typ, default in fields
+        ],
         kw_only=True,
         forbid_unknown_fields=True,
     )
+    envelope_fields: list[Any] = [
+        ("CompanyId", str),
+        ("Source", str),
+        ("IPCType", str | int),
+        (interface.type, list[record]),  # type: ignore[valid-type]
+    ]
     envelope = msgspec.defstruct(
         f"{interface.type}Envelope",
-        [("CompanyId", str), ("Source", str), ("IPCType", str | int), (interface.type, list[record])],
+        envelope_fields,
         forbid_unknown_fields=True,
     )
     source = "\n".join(lines) + "\n"
@@ -190,7 +199,7 @@ def decode_valid_json(body: bytes, interface: InterfaceSpec) -> FastBatch | None
 
 
 @functools.cache
-def _compile_dicts(interface: InterfaceSpec) -> Callable[[list[Any]], bool] | None:
+def _compile_dicts(interface: InterfaceSpec) -> Callable[[Sequence[Any]], bool] | None:
     """``check(records)`` over dicts: True when every record is a dict of known, non-null fields,
     has every required one, and every value passes its field's fast path (None: never fast)."""
     consts: dict[str, Any] = {
@@ -202,7 +211,9 @@ def _compile_dicts(interface: InterfaceSpec) -> Callable[[list[Any]], bool] | No
     lines = [
         "def check(recs):",
         "    for r in recs:",
-        "        if type(r) is not dict or not r.keys() <= KNOWN or not r.keys() >= REQUIRED or None in r.values():",
+        "        if type(r) is not dict or None in r.values():",
+        "            return False",
+        "        if not r.keys() <= KNOWN or not r.keys() >= REQUIRED:",
         "            return False",
     ]
     for idx, f in enumerate(interface.fields):
@@ -220,11 +231,11 @@ def _compile_dicts(interface: InterfaceSpec) -> Callable[[list[Any]], bool] | No
     namespace: dict[str, Any] = dict(consts)
     source = "\n".join(lines) + "\n"
     exec(compile(source, f"<fast dict check {interface.type}>", "exec"), namespace)  # noqa: S102 - from the packaged spec
-    check: Callable[[list[Any]], bool] = namespace["check"]
+    check: Callable[[Sequence[Any]], bool] = namespace["check"]
     return check
 
 
-def all_valid_unchanged(interface: InterfaceSpec, records: list[Any]) -> bool:
+def all_valid_unchanged(interface: InterfaceSpec, records: Sequence[Any]) -> bool:
     """True when the validator would accept every record as it is (valid, already normalised);
     False means "validate record by record" (some record may still be valid)."""
     check = _compile_dicts(interface)

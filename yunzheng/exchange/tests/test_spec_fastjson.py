@@ -10,7 +10,7 @@ from typing import Any
 import msgspec
 import pytest
 
-from yunzheng.exchange.spec import get_spec, get_validator
+from yunzheng.exchange.spec import BatchResult, get_spec, get_validator
 from yunzheng.exchange.spec.datetimes import BEIJING
 from yunzheng.exchange.spec.fastjson import _compile, all_valid_unchanged, decode_valid_json
 from yunzheng.exchange.spec.samples import valid_record
@@ -29,7 +29,7 @@ def envelope(interface: str, records: list[Any], **overrides: Any) -> bytes:
     return msgspec.json.encode(doc)
 
 
-def general_path(interface: str, body: bytes) -> tuple[list[Any], list[Any]]:
+def general_path(interface: str, body: bytes) -> tuple[list[Any], BatchResult]:
     records = msgspec.json.decode(body)[interface]
     checked = get_validator(interface).validate_batch(records)
     return records, checked
@@ -50,7 +50,9 @@ def test_valid_batches_take_the_fast_path_with_the_same_records(interface):
 
 def test_the_numeric_ipc_type_is_accepted():
     iface = SPEC.interface("positionVehicle")
-    body = envelope("positionVehicle", [valid_record("positionVehicle", seed=1, now=NOW)], IPCType=iface.ipc_type_code)
+    body = envelope(
+        "positionVehicle", [valid_record("positionVehicle", seed=1, now=NOW)], IPCType=iface.ipc_type_code
+    )
     assert decode_valid_json(body, iface) is not None
 
 
@@ -91,7 +93,10 @@ def test_a_record_needing_normalisation_takes_the_general_path():
 def test_a_future_event_time_takes_the_general_path():
     iface = SPEC.interface("positionVehicle")
     rec = valid_record("positionVehicle", seed=1, now=NOW)
-    assert decode_valid_json(envelope("positionVehicle", [{**rec, "PositionTime": 20990101000000}]), iface) is None
+    assert (
+        decode_valid_json(envelope("positionVehicle", [{**rec, "PositionTime": 20990101000000}]), iface)
+        is None
+    )
 
 
 @pytest.mark.parametrize("interface", INTERFACES)
