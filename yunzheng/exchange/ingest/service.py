@@ -32,7 +32,6 @@ from yunzheng.exchange.log.settings import enabled as log_enabled
 from yunzheng.exchange.models import EventRecord, IngestBatch, PositionRecord
 from yunzheng.exchange.partitions import ensure_partitions
 from yunzheng.exchange.spec import BatchResult, InterfaceSpec, RecordError, get_validator
-from yunzheng.exchange.spec.fastjson import all_valid_unchanged
 
 
 def ingest_batch(
@@ -55,7 +54,7 @@ def ingest_batch(
     company = credential.company
     checked = (
         BatchResult(accepted=list(enumerate(records)))
-        if validated or all_valid_unchanged(interface, records)  # column checks, see spec.fastjson
+        if validated
         else get_validator(interface).validate_batch(records)
     )
     route = batch_route_for(credential.environment)

@@ -15,20 +15,18 @@ record validator, the per-field checkers), which alone produces errors. So the r
 error codes and the messages are those of the general path by construction; the tests compare
 both paths on valid and invalid batches.
 
-The same column checks serve records that are already decoded (protobuf, the log consumer):
-:func:`all_valid_unchanged` tells, in one pass over the columns, that the validator would accept
-every record of a batch as it is, so that per-record validation is skipped.
+(The same column checks over already decoded dicts - protobuf - measured no faster than the
+record validator, whose verdict caches already skip most string checks; they are not used.)
 
 Public API::
 
     decode_valid_json(body, interface) -> FastBatch | None
-    all_valid_unchanged(interface, records) -> bool
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -47,7 +45,7 @@ from .loader import (
 )
 from .validation import _fast_expr, _int_bounds
 
-__all__ = ["FastBatch", "all_valid_unchanged", "decode_valid_json"]
+__all__ = ["FastBatch", "decode_valid_json"]
 
 _INT64 = (-(2**63), 2**63 - 1)
 
@@ -126,7 +124,8 @@ def _compile(interface: InterfaceSpec) -> _Compiled | None:
                 lines.append(f"    col = [r.{f.name} for r in recs]")
             else:
                 lines.append(f"    col = [v for r in recs if (v := r.{f.name}) is not UNSET]")
-            lines += _column_lines(expr)
+            # msgspec makes str and int columns hold exactly str / int; ``int | float`` may mix.
+            lines += _column_lines(expr, distinct=f.value_type is not ValueType.NUMBER)
     lines.append("    return True")
     record = msgspec.defstruct(
         f"{interface.type}Record",
@@ -159,12 +158,11 @@ def _compile(interface: InterfaceSpec) -> _Compiled | None:
     )
 
 
-def _column_lines(expr: str) -> list[str]:
-    """Source lines that test ``expr`` on every value of ``col``: once per distinct value when the
-    column holds one type (1, 1.0 and True are equal in a set, but not to the validator)."""
+def _column_lines(expr: str, *, distinct: bool) -> list[str]:
+    """Source lines that test ``expr`` on every value of ``col``; once per distinct value when the
+    column can only hold one type (1, 1.0 and True are one value in a set, not to the validator)."""
     return [
-        "    if len(set(map(type, col))) == 1:",
-        "        col = set(col)",
+        *(["    col = set(col)"] if distinct else []),
         "    for v in col:",
         f"        if not ({expr}):",
         "            return False",
@@ -196,53 +194,3 @@ def decode_valid_json(body: bytes, interface: InterfaceSpec) -> FastBatch | None
     if records and not compiled.check(records):
         return None
     return FastBatch(company_id=company_id, source=env.Source, records=_to_builtins(records))
-
-
-@functools.cache
-def _compile_dicts(interface: InterfaceSpec) -> Callable[[Sequence[Any]], bool] | None:
-    """``check(records)`` over dicts: True when every record is a dict of known, non-null fields,
-    has every required one, and every value passes its field's fast path (None: never fast)."""
-    consts: dict[str, Any] = {
-        "is_valid_date8": is_valid_date8,
-        "is_valid_datetime14": is_valid_datetime14,
-        "KNOWN": frozenset(interface.field_map),
-        "REQUIRED": frozenset(f.name for f in interface.fields if f.required),
-    }
-    lines = [
-        "def check(recs):",
-        "    for r in recs:",
-        "        if type(r) is not dict or None in r.values():",
-        "            return False",
-        "        if not r.keys() <= KNOWN or not r.keys() >= REQUIRED:",
-        "            return False",
-    ]
-    for idx, f in enumerate(interface.fields):
-        expr = _fast_expr(f, consts, idx)
-        if expr is None:
-            if f.required:
-                return None
-            expr = "False"
-        if f.required:
-            lines.append(f"    col = [r[{f.name!r}] for r in recs]")
-        else:
-            lines.append(f"    col = [v for r in recs if (v := r.get({f.name!r})) is not None]")
-        lines += _column_lines(expr)
-    lines.append("    return True")
-    namespace: dict[str, Any] = dict(consts)
-    source = "\n".join(lines) + "\n"
-    exec(compile(source, f"<fast dict check {interface.type}>", "exec"), namespace)  # noqa: S102 - from the packaged spec
-    check: Callable[[Sequence[Any]], bool] = namespace["check"]
-    return check
-
-
-def all_valid_unchanged(interface: InterfaceSpec, records: Sequence[Any]) -> bool:
-    """True when the validator would accept every record as it is (valid, already normalised);
-    False means "validate record by record" (some record may still be valid)."""
-    check = _compile_dicts(interface)
-    if check is None or not records:
-        return False
-    refresh_time_window()
-    try:
-        return check(records)
-    except (TypeError, KeyError, IndexError):  # an unhashable value, a missing required field
-        return False

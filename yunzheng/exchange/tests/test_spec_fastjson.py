@@ -12,7 +12,7 @@ import pytest
 
 from yunzheng.exchange.spec import BatchResult, get_spec, get_validator
 from yunzheng.exchange.spec.datetimes import BEIJING
-from yunzheng.exchange.spec.fastjson import _compile, all_valid_unchanged, decode_valid_json
+from yunzheng.exchange.spec.fastjson import _compile, decode_valid_json
 from yunzheng.exchange.spec.samples import valid_record
 
 from .test_spec_validation import _TRICKY
@@ -128,41 +128,19 @@ def test_fast_path_accepts_only_what_the_general_path_accepts_unchanged(interfac
     assert fast_taken < 150  # the mutations did reach the general path
 
 
-@pytest.mark.parametrize("interface", INTERFACES)
-def test_column_checks_accept_only_what_the_validator_accepts_unchanged(interface):
-    rng = random.Random("dicts:" + interface)
-    iface = SPEC.interface(interface)
-    names = [f.name for f in iface.fields] + ["Unknown", *iface.aliases]
-    fast_taken = 0
-    for i in range(150):
-        records = [valid_record(interface, seed=i * 3 + k, now=NOW) for k in range(3)]
-        if i % 5:
-            record = records[rng.randrange(3)]
-            for _ in range(rng.choice((1, 1, 2))):
-                value = rng.choice(_TRICKY)
-                if isinstance(value, float) and math.isfinite(value) and rng.random() < 0.5:
-                    value = rng.uniform(0, 1000)
-                if rng.random() < 0.1:
-                    record.pop(rng.choice(names), None)
-                else:
-                    record[rng.choice(names)] = value
-        if not all_valid_unchanged(iface, records):
-            continue
-        fast_taken += 1
-        checked = get_validator(interface).validate_batch(records)
-        assert checked.rejected == [], records
-        assert all(out is rec for (_, out), rec in zip(checked.accepted, records, strict=True)), records
-    assert 30 <= fast_taken < 150
-
-
 def test_equal_values_of_another_type_are_not_merged():
     """1, 1.0 and True are one value in a set; the validator tells them apart."""
     iface = SPEC.interface("baseInfoCompanyService")
     rec = valid_record("baseInfoCompanyService", seed=1, now=NOW)
-    assert all_valid_unchanged(iface, [rec, dict(rec)])
-    assert not all_valid_unchanged(iface, [rec, {**rec, "Flag": True}])
-    assert not all_valid_unchanged(iface, [{**rec, "Flag": float(rec["Flag"])}, rec])
-    pos = SPEC.interface("positionVehicle")
-    big = valid_record("positionVehicle", seed=1, now=NOW, Mileage=10**12)
-    assert not all_valid_unchanged(pos, [big, {**big, "Mileage": 1e12}])
-    assert decode_valid_json(envelope("positionVehicle", [big, {**big, "Mileage": 1e12}]), pos) is None
+    assert decode_valid_json(envelope(iface.type, [rec, dict(rec)]), iface) is not None
+    assert decode_valid_json(envelope(iface.type, [rec, {**rec, "Flag": True}]), iface) is None
+    assert decode_valid_json(envelope(iface.type, [{**rec, "Flag": float(rec["Flag"])}, rec]), iface) is None
+    pay = SPEC.interface("operatePay")
+    order = valid_record("operatePay", seed=1, now=NOW, FactPrice=12)
+    assert decode_valid_json(envelope("operatePay", [order, {**order, "FactPrice": 12.0}]), pay) is not None
+    # 1e12 as an integer is within the limit of the field's digits, as a float it takes the checker
+    huge = {**order, "FactPrice": 10**12}
+    fast = decode_valid_json(envelope("operatePay", [huge]), pay)
+    slow = get_validator("operatePay").validate_batch([huge])
+    assert (fast is not None) == (not slow.rejected and slow.accepted[0][1] is huge)
+    assert decode_valid_json(envelope("operatePay", [huge, {**huge, "FactPrice": 1e12}]), pay) is None
