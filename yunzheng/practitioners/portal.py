@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.portal import Destination, Fact, WorkQueue
-from yunzheng.practitioners import catalogue, selectors
+from yunzheng.practitioners import catalogue, selectors, services
 from yunzheng.practitioners.models import OPEN_STATES, CaseState, CaseType
 
 
@@ -33,7 +33,7 @@ def staff_queues(user: Any) -> list[WorkQueue]:
             url=f"{queue_url}?{urlencode({'type': CaseType.INFO_VERIFICATION})}",
             count=counts["verification"].waiting,
             overdue=counts["verification"].overdue,
-            action="office.case.handle",
+            action=services.REGISTRY_DECISION,  # answering is a registry decision
             order=21,
         ),
     ]

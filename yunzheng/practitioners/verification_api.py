@@ -10,10 +10,10 @@ from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 
 from yunzheng.accounts.auth import user_auth
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.auth import current_staff, current_user, staff_auth
 from yunzheng.practitioners import services
 from yunzheng.practitioners.models import VerificationRequest
-from yunzheng.practitioners.services import office_scope
 
 router = Router(tags=["office"])
 # Authority decisions on the certificate registry, mounted at /api/v1/office/registry.
@@ -107,7 +107,7 @@ def my_requests(request: HttpRequest) -> list[RequestOut]:
 
 @router.get("/staff", response=list[RequestOut], auth=staff_auth, summary="Requests of my region")
 def staff_requests(request: HttpRequest, state: str = "") -> list[RequestOut]:
-    scope = office_scope(current_staff(request))
+    scope = authorize(current_staff(request), services.REGISTRY_DECISION)  # those who answer
     queue = VerificationRequest.objects.filter(region_code__startswith=scope.region_prefix)
     if state in VerificationRequest.State.values:
         queue = queue.filter(state=state)

@@ -8,6 +8,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from yunzheng.core.regions import Region
+from yunzheng.core.regions import choices as region_choices
 from yunzheng.licensing.models import OperatingLicence
 from yunzheng.practitioners.models import CreditGrade, VerificationRequest
 
@@ -121,3 +123,19 @@ class LicenceDecisionForm(forms.Form):
 class VerificationAnswerForm(forms.Form):
     answer = forms.ChoiceField(label=_("Answer"), choices=VerificationRequest.Answer.choices)
     note = _reason(_("Note (required when the registry stays unchanged)"), required=False)
+
+
+class CredentialIssueForm(forms.Form):
+    """A provincial system's registry-feed credential: its name and the region it feeds, chosen
+    from the GB/T 2260 list of the staff member's region (never a typed code)."""
+
+    name = forms.CharField(label=_("System"), max_length=100)
+    region_code = forms.ChoiceField(label=_("Region"), choices=[])
+
+    def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["region_code"].choices = region_choices(regions)  # type: ignore[attr-defined]
+
+
+class CredentialRevokeForm(forms.Form):
+    confirm = forms.BooleanField(label=_("Yes, revoke this credential; the system's token stops working"))

@@ -14,7 +14,7 @@ from yunzheng.registries.access import import_region_prefix
 
 
 def staff_queues(user: Any) -> list[WorkQueue]:
-    if not allowed(user, "office.case.handle") or not allowed(user, selectors.VIEW):
+    if not allowed(user, selectors.MAINTAIN):
         return []
     count, overdue = selectors.open_verification_requests(user=user)
     return [
@@ -24,7 +24,7 @@ def staff_queues(user: Any) -> list[WorkQueue]:
             url=reverse("registries:register", args=["verification"]),
             count=count,
             overdue=overdue,
-            action="office.case.handle",
+            action=selectors.MAINTAIN,
             order=71,
         )
     ]
@@ -42,6 +42,17 @@ def staff_pages(user: Any) -> list[Destination]:
                     "Certificates, vehicles, violations, inspections, operating licences, credit results"
                 ),
                 order=69,
+            )
+        )
+    if allowed(user, "registry.credential.manage"):
+        pages.append(
+            Destination(
+                key="registries.credentials",
+                title=_("Registry feed credentials"),
+                url=reverse("registries:credentials"),
+                summary=_("Issue and revoke the credentials of provincial systems feeding the registries"),
+                order=72,
+                action="registry.credential.manage",
             )
         )
     import_region_prefix(user)  # DomainError for staff who may not import

@@ -303,7 +303,7 @@ def verification_request(request: HttpRequest, pk: int) -> HttpResponse:
             _("The answer is recorded and sent to the ministry index."),
         ),
     }
-    may_act = allowed(user, "office.case.handle", region_code=record.region_code)
+    may_act = allowed(user, selectors.MAINTAIN, region_code=record.region_code)
     bound, done = _handle(request, actions, may_act=may_act, done_url=url)
     if done is not None:
         return done

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_GET
 
+from yunzheng.accounts.permissions import allowed
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number, mask_name
@@ -249,11 +250,16 @@ def register_links() -> Iterable[tuple[str, Any, str]]:
 @staff_required
 @require_GET
 def index(request: HttpRequest) -> HttpResponse:
-    selectors.view_scope(current_user(request))
+    user = current_user(request)
+    selectors.view_scope(user)
     return render(
         request,
         "registries/registers.html",
-        {"registers": register_links(), "today": today_in_china()},
+        {
+            "registers": register_links(),
+            "today": today_in_china(),
+            "may_manage_credentials": allowed(user, "registry.credential.manage"),
+        },
     )
 
 

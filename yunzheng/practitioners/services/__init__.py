@@ -59,6 +59,7 @@ from yunzheng.practitioners.services.registry import (
     certificate_register,
 )
 from yunzheng.practitioners.services.verification_requests import (
+    REGISTRY_DECISION,
     verification_due_dates_recompute,
     verification_request_accept,
     verification_request_answer,
@@ -70,6 +71,7 @@ __all__ = [
     "CERTIFICATE_VALIDITY_YEARS",
     "OFFICE_DEPARTMENTS",
     "PROVINCE_ABBREVIATIONS",
+    "REGISTRY_DECISION",
     "Delivery",
     "PersonalInfo",
     "add_years",

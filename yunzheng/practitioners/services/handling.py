@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import Conflict, ErrorDetail, ValidationFailed
@@ -38,6 +39,7 @@ from yunzheng.practitioners.services._common import (
     office_scope,
 )
 from yunzheng.practitioners.services.registry import _apply_to_registry, _certificate_update
+from yunzheng.practitioners.services.verification_requests import REGISTRY_DECISION
 from yunzheng.practitioners.workflow import Action, Role
 
 
@@ -251,6 +253,8 @@ def case_answer_verification(
         locked = _lock_for_staff(case, staff)
         if locked.case_type != CaseType.INFO_VERIFICATION:
             raise Conflict(Code.TRANSITION_NOT_ALLOWED, _("Only verification requests are answered."))
+        # The answer corrects or confirms the registry: a registry decision in the case's region.
+        authorize(staff, REGISTRY_DECISION, region_code=locked.region_code)
         changes = _clean_corrections(corrections)
         actor = Actor.for_user(staff)
         _transition(

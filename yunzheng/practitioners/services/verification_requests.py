@@ -25,18 +25,21 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import User
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number
-from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, PermissionDenied, ValidationFailed
+from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from yunzheng.core.ids import region_code_exists
 from yunzheng.core.workdays import WorkingCalendar
 from yunzheng.practitioners import licences
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import QualificationCertificate, VerificationRequest
-from yunzheng.practitioners.services._common import _now, office_scope
+from yunzheng.practitioners.services._common import _now
 
 ANSWER_WORKING_DAYS = 2
+#: Answering a verification request changes (or confirms) the registry: a registry decision.
+REGISTRY_DECISION = "registry.maintain"
 _NUMBER = re.compile(r"[A-Za-z0-9-]{1,32}")
 State = VerificationRequest.State
 Answer = VerificationRequest.Answer
@@ -99,12 +102,14 @@ def verification_request_file(
 
 
 def _locked_for_staff(request: VerificationRequest | int, staff: User) -> VerificationRequest:
+    """The request, locked, once the permission table lets `staff` answer it: accepting and
+    answering are registry decisions (`registry.maintain`) in the request's region."""
+    authorize(staff, REGISTRY_DECISION)  # department and level first: no existence oracle
     pk = request.pk if isinstance(request, VerificationRequest) else request
     locked = VerificationRequest.objects.select_for_update().filter(pk=pk).first()
     if locked is None:
         raise NotFound(Code.CASE_NOT_FOUND, _("No such request."))
-    if not office_scope(staff).covers(locked.region_code):
-        raise PermissionDenied(Code.OUT_OF_SCOPE, _("This request is outside your region."))
+    authorize(staff, REGISTRY_DECISION, region_code=locked.region_code)
     return locked
 
 

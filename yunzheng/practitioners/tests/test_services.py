@@ -544,6 +544,12 @@ def test_information_verification_answer_corrects_the_registry(
         services.case_answer_verification(
             case=case, staff=clerk, answer="已核实", corrections={"first_issued_on": "2014-13-40"}
         )
+    # Answering is a registry decision (registry.maintain): ministry staff handle cases, not this.
+    ministry = make_clerk("ministry-clerk", region="", level=StaffProfile.Level.MINISTRY)
+    assert selectors.case_for_staff(staff_user=ministry, case_id=case.pk) == case
+    with pytest.raises(PermissionDenied) as refused:
+        services.case_answer_verification(case=case, staff=ministry, answer="已核实", corrections={})
+    assert refused.value.code == "staff.action_not_allowed"
     done = services.case_answer_verification(
         case=case,
         staff=clerk,

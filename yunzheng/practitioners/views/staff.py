@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from yunzheng.accounts.models import User
+from yunzheng.accounts.permissions import allowed
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
@@ -162,7 +163,7 @@ def staff_case(request: HttpRequest, pk: int) -> HttpResponse:
         {
             **context,
             "timeline": _timeline_rows(case),
-            "actions": [str(a) for a in selectors.staff_actions(case)],
+            "actions": _shown_actions(case, staff),
             "reason_form": reason_form,
             "approve_form": approve_form,
             "complete_form": complete_form,
@@ -175,6 +176,13 @@ def staff_case(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=422 if error_message else 200,
     )
+
+
+def _shown_actions(case: ServiceCase, staff: User) -> list[str]:
+    """The workflow's staff actions, less answering a verification for those the permission
+    table does not let take registry decisions in the case's region (the service refuses them)."""
+    may_answer = allowed(staff, services.REGISTRY_DECISION, region_code=case.region_code)
+    return [str(a) for a in selectors.staff_actions(case) if a != Action.ANSWER or may_answer]
 
 
 @dataclass(frozen=True)

@@ -122,3 +122,44 @@ def test_acceptance_in_an_unknown_year_gives_a_provisional_date(db) -> None:
         request=request, staff=make_staff("330000"), now=dt.datetime(2026, 12, 31, 9, tzinfo=CHINA)
     )
     assert (accepted.due_on, accepted.due_provisional) == (dt.date(2027, 1, 4), True)
+
+
+def test_answering_is_a_registry_decision_of_the_requests_region() -> None:
+    """`registry.maintain` decides who accepts and answers: city and province transport staff of
+    the request's region; ministry staff (who may handle Office cases) and other cities may not."""
+    from yunzheng.core import portal
+
+    driver = make_verified_user("赵六", region="330102")
+    request = verification_request_file(
+        applicant=driver, certificate_number="C-4", issuing_authority="杭州市运管", region_code="330100"
+    )
+    ministry = make_staff("", level="ministry")
+    page = f"/registries/registers/verification/{request.pk}/"
+
+    with pytest.raises(PermissionDenied) as refused:
+        verification_request_accept(request=request, staff=ministry)
+    assert refused.value.code == "staff.action_not_allowed"
+    refused_api = staff_client(ministry).post(f"/api/v1/office/verification-requests/{request.pk}/accept")
+    assert refused_api.status_code == 403, refused_api.content
+    assert refused_api.json()["error"]["code"] == "staff.action_not_allowed"
+    shown = staff_client(ministry).get(page)
+    assert shown.status_code == 200  # registry.view: the ministry may look
+    assert b'data-testid="form-accept"' not in shown.content
+    staff_client(ministry).post(page, {"form": "accept"})
+    request.refresh_from_db()
+    assert request.state == "submitted"
+    assert "registries.verification_requests" not in {q.key for q in portal.staff_queues(ministry)}
+
+    clerk = make_staff("330100", level="city")
+    assert "registries.verification_requests" in {q.key for q in portal.staff_queues(clerk)}
+    shown = staff_client(clerk).get(page)
+    assert b'data-testid="form-accept"' in shown.content
+    accepted = staff_client(clerk).post(page, {"form": "accept"})
+    assert accepted.status_code == 302
+    request.refresh_from_db()
+    assert request.state == "accepted"
+    with pytest.raises(PermissionDenied):
+        verification_request_answer(request=request, staff=ministry, answer="unchanged", note="无误")
+    verification_request_answer(request=request, staff=clerk, answer="unchanged", note="无误")
+    request.refresh_from_db()
+    assert request.state == "answered"
