@@ -24,8 +24,10 @@ from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_staff, staff_auth
 from yunzheng.registries.access import import_region_prefix
 from yunzheng.registries.importing import import_kind, registry_import_rows
+from yunzheng.registries.licence_api import router as licence_router
 
 router = Router(tags=["registries"])
+router.add_router("/licences", licence_router)  # single operating-licence decisions
 MAX_BATCH = 5000
 
 
