@@ -20,6 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import StaffProfile, User
+from yunzheng.accounts.permissions import authorize
 from yunzheng.alarms import access
 from yunzheng.alarms.conf import app_settings
 from yunzheng.alarms.engine import CLOSE, ENDED, EVIDENCE, OPEN, Signal
@@ -412,12 +413,21 @@ def _notify_on_duty(alarm: Alarm, *, now: datetime) -> None:
 # staff and company actions
 # ---------------------------------------------------------------------------------------------
 
+#: The permission table's action of the staff's alarm handling (acknowledge, assign, close, note).
+HANDLE = "alarm.handle"
+
 
 def _alarm_for(user: User, alarm_id: int, *, handle: bool) -> tuple[Alarm, access.AlarmViewer]:
+    if handle:
+        authorize(user, HANDLE)  # department and level first; the alarm's region below
     viewer = access.viewer_for(user)
     alarm = Alarm.objects.select_for_update().filter(pk=alarm_id).first()
     if alarm is None or not viewer.may_see(alarm):
         raise PermissionDenied(Code.NOT_FOUND, _("No such alarm in your region."))
+    if handle:
+        # An alarm with no region is seen by the ministry only (may_see): the table's region rule
+        # then has nothing to compare, as for a queue.
+        authorize(user, HANDLE, region_code=alarm.region_code or None)
     if handle and not viewer.may_handle(alarm):
         raise PermissionDenied(Code.DEPARTMENT, _("You may not handle this alarm."))
     return alarm, viewer

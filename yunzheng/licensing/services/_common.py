@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, StaffProfile, User
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import (
@@ -44,6 +45,8 @@ from yunzheng.licensing.workflow import (
 )
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
+#: The transport authorities' parties: their steps are `licensing.step.act` in the permission table.
+TRANSPORT_PARTIES = frozenset({Party.CITY_TRANSPORT, Party.PROVINCE_TRANSPORT, Party.MINISTRY})
 
 
 def _now(now: dt.datetime | None) -> dt.datetime:
@@ -211,6 +214,9 @@ def _role(user: User | None, application: LicenceApplication) -> str:
         raise PermissionDenied(Code.NOT_YOUR_TURN, _("You have no part in this application."))
     if role == Party.COMPANY:
         ensure_real_name_verified(user)
+    elif role in TRANSPORT_PARTIES:
+        # The generic staff steps: the permission table decides (role_of has matched the region).
+        authorize(user, "licensing.step.act", region_code=application.city_code)
     return role
 
 
