@@ -41,8 +41,8 @@ def _handle(
         form_class, run, done = actions[name]
         form = form_class(request.POST, prefix=name)
         bound[name] = form
-        if not may_act:
-            form.add_error(None, _("Your department, level or region may not do this."))
+        if not may_act:  # the page shows no forms then: say so above it
+            messages.error(request, _("Your department, level or region may not do this."))
         elif form.is_valid():
             try:
                 run(form.cleaned_data)

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 from ninja import Query, Router, Schema
 
 from yunzheng.accounts.auth import user_auth
-from yunzheng.accounts.permissions import allowed
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user
 from yunzheng.core.errors import NotFound, PermissionDenied
@@ -232,9 +232,8 @@ class ComputeOut(Schema):
 def compute(request: HttpRequest, payload: ComputeIn) -> services.ComputeResult:
     """Transport authorities recompute a month within their region (a narrower prefix of it may
     be given)."""
+    authorize(current_user(request), "supervision.compute")
     scope = _scope(request)
-    if not allowed(current_user(request), "supervision.compute"):
-        raise PermissionDenied(Code.DEPARTMENT, "Only transport authorities recompute compliance.")
     prefix = payload.region_prefix or scope.region_prefix
     if not prefix.startswith(scope.region_prefix):
         raise PermissionDenied(Code.OUT_OF_SCOPE, "That region is outside your scope.")

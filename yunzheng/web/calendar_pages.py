@@ -39,11 +39,10 @@ def may_maintain_calendar(user: Any) -> bool:
 
 
 def require_calendar_maintainer(user: Any) -> None:
-    if not may_maintain_calendar(user):
-        raise PermissionDenied(
-            "calendar.not_allowed",
-            _("Only transport staff of the ministry or a province keep the statutory calendar."),
-        )
+    """PermissionDenied with the table's code (`staff.action_not_allowed`) unless `calendar.maintain`."""
+    from yunzheng.accounts.permissions import authorize
+
+    authorize(user, "calendar.maintain")
 
 
 def calendar_warning(user: Any, today: dt.date | None = None) -> int | None:

@@ -1,10 +1,9 @@
 """Done means (issue #14): the whole permission table walked. For every action, one account of
-every department and level tries it, and exactly the allowed ones succeed — through `authorize`
-(the one function every staff service calls), and end to end through the API and pages for the
-actions reachable from here (licence status changes, the full licence view, compliance
-recomputation, real-name queue, the permission page). The other actions are walked end to end in
-their own apps' tests (e.g. licensing/tests/test_department_review_access.py) or through
-`authorize` only here. The generated docs/permissions.md must match the table."""
+every department and level tries it, and exactly the allowed ones succeed — here through
+`authorize` (the one function every staff service calls), plus a few licence and queue pages;
+every action end to end through its API and its page in
+web/tests/test_permission_walk_end_to_end.py. The generated docs/permissions.md must match the
+table."""
 
 from __future__ import annotations
 
