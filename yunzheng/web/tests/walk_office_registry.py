@@ -130,29 +130,36 @@ class RegistryMaintain(Scenario):
 class OperatingLicenceMaintain(Scenario):
     action = "registry.operating_licence.maintain"
     item_region = "330100"
+    api = "POST /api/v1/registries/licences (enter a licence)"
     page = "POST /registries/registers/licences/new/ (enter a licence)"
-    no_api = "operating licences are entered and decided on the register pages only"
 
     def __init__(self, env: Env) -> None:
         super().__init__(env)
         self.company, _contact = company_with_contact()
 
-    def try_page(self, account: Account) -> Outcome:
-        number = f"浙杭网约{next(_serial):06d}"
+    def _licence(self) -> dict[str, str]:
+        return {
+            "credit_code": self.company.credit_code,
+            "kind": "national",
+            "number": f"浙杭网约{next(_serial):06d}",
+            "scope": "网约车客运",
+            "area": "杭州市",
+            "city_code": "330100",
+            "valid_from": "2025-01-01",
+            "valid_until": "2028-12-31",
+        }
+
+    def try_api(self, account: Account) -> Outcome:
+        licence = self._licence()
         response = account.client.post(
-            "/registries/registers/licences/new/",
-            {
-                "credit_code": self.company.credit_code,
-                "kind": "national",
-                "number": number,
-                "scope": "网约车客运",
-                "area": "杭州市",
-                "city_code": "330100",
-                "valid_from": "2025-01-01",
-                "valid_until": "2028-12-31",
-            },
+            "/api/v1/registries/licences", licence, content_type="application/json"
         )
-        return Outcome(response, OperatingLicence.objects.filter(number=number).exists())
+        return Outcome(response, OperatingLicence.objects.filter(number=licence["number"]).exists())
+
+    def try_page(self, account: Account) -> Outcome:
+        licence = self._licence()
+        response = account.client.post("/registries/registers/licences/new/", licence)
+        return Outcome(response, OperatingLicence.objects.filter(number=licence["number"]).exists())
 
 
 def _rows(number: str) -> list[dict[str, str]]:
@@ -194,7 +201,7 @@ class RegistryCredentialManage(Scenario):
     action = "registry.credential.manage"
     item_region = "330000"  # the provincial system's region
     api = "POST /api/v1/registries/credentials"
-    no_page = "feed credentials are machine secrets, issued through the API (the token is shown once)"
+    page = "POST /registries/credentials/ action=issue"
 
     def try_api(self, account: Account) -> Outcome:
         name = f"浙江省运政系统{next(_serial)}"
@@ -202,5 +209,12 @@ class RegistryCredentialManage(Scenario):
             "/api/v1/registries/credentials",
             {"name": name, "region_code": "330000"},
             content_type="application/json",
+        )
+        return Outcome(response, RegistryCredential.objects.filter(name=name).exists())
+
+    def try_page(self, account: Account) -> Outcome:
+        name = f"浙江省运政系统{next(_serial)}"
+        response = account.client.post(
+            "/registries/credentials/", {"action": "issue", "name": name, "region_code": "330000"}
         )
         return Outcome(response, RegistryCredential.objects.filter(name=name).exists())
