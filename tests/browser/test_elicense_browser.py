@@ -114,3 +114,71 @@ def test_apply_approve_show_and_verify_a_pass(page: Any, browser: Any, live_serv
     assert "刘*" in text
     assert "刘洋" not in text
     assert "22:00-06:00" in text
+
+
+def test_pass_form_defaults_follow_the_type_and_name_the_reviewing_police(
+    page: Any, live_server: Any
+) -> None:
+    from yunzheng.accounts.models import StaffProfile
+    from yunzheng.accounts.services import staff_user_create
+
+    police = staff_user_create(
+        username="tj-police-form",
+        password="a-long-staff-password",
+        department=StaffProfile.Department.PUBLIC_SECURITY,
+        level=StaffProfile.Level.PROVINCE,
+        region_code="120000",
+        unit_name="天津市公安交通管理局",
+        created_by=SYSTEM,
+    )
+    for order, (code, name, days, decision, windows) in enumerate(
+        [
+            ("truck_day", "货车日间通行证", 90, 7, ["09:00-16:00"]),
+            ("truck_night", "货车夜间通行证", 180, 7, ["22:00-06:00"]),
+            ("hazmat", "危险货物运输车辆通行证", 30, 5, []),
+        ]
+    ):
+        traffic_pass_type_save(
+            staff_user=police,
+            region_code="120000",
+            code=code,
+            name=name,
+            max_validity_days=days,
+            decision_working_days=decision,
+            default_time_windows=windows,
+            sort_order=order,
+        )
+    errors: list[str] = []
+    page.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
+    page.context.add_cookies([login_cookie(make_verified_user(name="刘洋"), live_server)])
+    page.goto("/elicense/passes/apply/")
+    today = today_in_china()
+    expect(page.get_by_test_id("pass-authority")).to_contain_text("天津市公安交通管理局")
+    windows = page.get_by_label("允许通行时段，例如 22:00-06:00")
+    until = page.get_by_label("有效期至")
+    hint = page.get_by_test_id("pass-type-hint")
+    # The first type's defaults come from the server.
+    expect(windows).to_have_value("09:00-16:00")
+    expect(until).to_have_value((today + dt.timedelta(days=89)).isoformat())
+
+    page.get_by_label("通行证类型").select_option("truck_night")
+    expect(until).to_have_value((today + dt.timedelta(days=179)).isoformat())
+    expect(windows).to_have_value("22:00-06:00")
+    expect(hint).to_contain_text("180")
+
+    page.get_by_label("通行证类型").select_option("hazmat")
+    expect(until).to_have_value((today + dt.timedelta(days=29)).isoformat())
+    expect(windows).to_have_value("")  # the type proposes none
+    expect(hint).to_contain_text("30")
+    expect(hint).to_contain_text("5")
+
+    # What the applicant writes is theirs: another type does not overwrite it.
+    windows.fill("05:00-07:00")
+    page.get_by_label("通行证类型").select_option("truck_day")
+    expect(windows).to_have_value("05:00-07:00")
+    expect(until).to_have_value((today + dt.timedelta(days=89)).isoformat())
+    # A later start keeps the type's length.
+    page.get_by_label("有效期起").fill((today + dt.timedelta(days=10)).isoformat())
+    page.get_by_label("有效期起").dispatch_event("change")
+    expect(until).to_have_value((today + dt.timedelta(days=99)).isoformat())
+    assert not errors, errors

@@ -119,7 +119,7 @@ def test_one_company_from_quota_to_licence(open_context: Any, tmp_path: Path, se
     city = staff_login(open_context(), who.city)
     assert "城市交通运输主管部门" in city.get_by_test_id("desk-party").inner_text()
     city.goto("/licensing/staff/quotas/")
-    city.get_by_test_id("quota-form").locator("input[name=city_code]").fill("330100")
+    city.get_by_test_id("quota-form").locator("select[name=city_code]").select_option("330100")
     city.get_by_test_id("save-quota").click()
     city.locator(".message.success").wait_for()
 

@@ -107,3 +107,19 @@ def realname_review_counts(*, staff_user: User) -> tuple[int, int]:
         day -= dt.timedelta(days=1)
     overdue = pending.filter(submitted_at__date__lte=day).count()
     return pending.count(), overdue
+
+
+def department_unit_name(*, department: str, region_code: str) -> str:
+    """The name of the unit (e.g. 天津市公安交通管理局) where staff of `department` sit for the
+    region of `region_code` — its city's, or else its province's (a municipality is both) — as the
+    staff accounts record it; "" when no such account names its unit."""
+    from yunzheng.accounts.models import StaffProfile
+
+    candidates = [region_code, region_code[:4] + "00", region_code[:2] + "0000"]
+    rows = (
+        StaffProfile.objects.filter(department=department, region_code__in=candidates, user__is_active=True)
+        .exclude(unit_name="")
+        .values_list("region_code", "unit_name")
+    )
+    names = dict(rows)
+    return next((names[code] for code in candidates if code in names), "")

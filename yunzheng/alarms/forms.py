@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from yunzheng.alarms.models import RuleKind, Severity
+from yunzheng.core.regions import Region, RegionChoiceField, cities, provinces
 
 
 class JSONTextField(forms.CharField):
@@ -30,12 +31,35 @@ class JSONTextField(forms.CharField):
 
 class RuleForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=100)
-    region_code = forms.RegexField(label=_("Region (GB/T 2260)"), regex=r"^\d{6}$", required=False)
+    region_code = RegionChoiceField(
+        label=_("Region"),
+        regions=[],
+        required=False,
+        error_messages={"invalid_choice": _("Choose a region from the list.")},
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=RuleKind.choices)
     severity = forms.ChoiceField(label=_("Severity"), choices=Severity.choices, initial=Severity.MEDIUM)
     params = JSONTextField(label=_("Parameters (JSON)"), required=False)
     schedule = JSONTextField(label=_("Schedule (JSON: days 1-7, hours [from, to))"), required=False)
     note = forms.CharField(label=_("Reason for the change"), max_length=200, required=False)
+
+    def __init__(self, *args: Any, region_prefix: str, current_region: str = "", **kwargs: Any) -> None:
+        """The regions of the author's scope (`region_prefix`), each province followed by its cities;
+        a rule's present region stays choosable even when it is finer (a county)."""
+        super().__init__(*args, **kwargs)
+        regions: list[Region] = []
+        for province in provinces(region_prefix):
+            in_province = cities(province.code[:2], municipalities_as_province=True)
+            if len(region_prefix) <= 2:
+                regions.append(province)
+            regions += [
+                c for c in in_province if c.code != province.code and c.code.startswith(region_prefix)
+            ]
+        if current_region and current_region not in {r.code for r in regions}:
+            regions.insert(0, Region(current_region, current_region, str(_("Present region"))))
+        cast(RegionChoiceField, self.fields["region_code"]).set_regions(
+            regions, blank=_("Own region (nationwide for the ministry)")
+        )
 
 
 class ActionForm(forms.Form):

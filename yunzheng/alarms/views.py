@@ -194,8 +194,12 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
     if rule_id and rule is None:
         raise Http404(_("No such rule in your region."))
     dry_run = None
+    regions = {
+        "region_prefix": access.rule_scope_for(user).region_prefix,
+        "current_region": rule.region_code if rule else "",
+    }
     if request.method == "POST":
-        form = RuleForm(request.POST)
+        form = RuleForm(request.POST, **regions)
         if form.is_valid():
             data = form.cleaned_data
             fields = {
@@ -233,6 +237,7 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
                 add_domain_error(form, exc)
     elif rule is not None:
         form = RuleForm(
+            **regions,
             initial={
                 "name": rule.name,
                 "region_code": rule.region_code,
@@ -240,19 +245,20 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
                 "severity": rule.severity,
                 "params": rule.params,
                 "schedule": rule.schedule,
-            }
+            },
         )
     else:
         kind = request.GET.get("kind") or RuleKind.WARN_STATUS
         kind = kind if kind in RuleKind.values else RuleKind.WARN_STATUS
         scope = access.rule_scope_for(user)
         form = RuleForm(
+            **regions,
             initial={
                 "kind": kind,
                 "params": default_params(kind),
                 "schedule": {},
                 "region_code": scope.region_code,
-            }
+            },
         )
     return render(
         request,

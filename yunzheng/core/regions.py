@@ -11,7 +11,11 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+from typing import Any
 
+from django import forms
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 from stdnum import numdb
 
 # Beijing, Tianjin, Shanghai, Chongqing: cities at province level.
@@ -88,3 +92,31 @@ def cities(prefix: str = "", *, municipalities_as_province: bool = False) -> lis
 def choices(regions: list[Region]) -> list[tuple[str, str]]:
     """(code, label) pairs for a <select>."""
     return [(r.code, r.label) for r in regions]
+
+
+def grouped_choices(regions: list[Region]) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(province, [(code, name), ...]) for a <select> with one <optgroup> per province, in the
+    order given (a municipality is a group of its own)."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for region in regions:
+        groups.setdefault(region.province, []).append((region.code, region.name))
+    return list(groups.items())
+
+
+class RegionChoiceField(forms.ChoiceField):
+    """A region chosen from a list (grouped by province), never a typed code: a code that is not
+    in the list is refused as the field's error `invalid_choice`."""
+
+    default_error_messages = {
+        "invalid_choice": _("Choose a city from the list."),
+        "required": _("Choose a city."),
+    }
+
+    def __init__(self, *, regions: list[Region], blank: str | Promise | None = None, **kwargs: Any) -> None:
+        choices: list[Any] = [("", blank)] if blank is not None else []
+        super().__init__(choices=choices + grouped_choices(regions), **kwargs)
+
+    def set_regions(self, regions: list[Region], *, blank: str | Promise | None = None) -> None:
+        """Narrow the list (e.g. to a staff member's province) once the form knows who fills it."""
+        choices: list[Any] = [("", blank)] if blank is not None else []
+        self.choices = choices + grouped_choices(regions)

@@ -465,6 +465,8 @@ class TrafficPassType(models.Model):
     name = models.CharField(_("name"), max_length=64)
     max_validity_days = models.PositiveSmallIntegerField(_("longest validity (days)"), default=90)
     decision_working_days = models.PositiveSmallIntegerField(_("decision within (working days)"), default=7)
+    # What the application form proposes, e.g. "22:00-06:00" (comma-separated); "" proposes none.
+    default_time_windows = models.CharField(_("proposed time windows"), max_length=100, blank=True)
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("display order"), default=0)
     updated_at = models.DateTimeField(_("updated at"))

@@ -29,6 +29,8 @@ DEFAULT_DECISION_WORKING_DAYS = 7
 #: yunzheng's default longest validity of a new pass type (no document sets one).
 DEFAULT_MAX_VALIDITY_DAYS = 90
 _CODE = re.compile(r"[a-z][a-z0-9_]{1,31}")
+_TIME_WINDOW = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
+MAX_TIME_WINDOWS = 4
 
 
 def require_traffic_police(*, staff_user: User, region_code: str) -> None:
@@ -48,6 +50,23 @@ def pass_type_of(region_code: str, code: str) -> TrafficPassType | None:
     return pass_types_for_region(region_code).filter(code=code).first()
 
 
+def reviewing_authority(region_code: str) -> str:
+    """Who reviews and decides the passes of a city: the unit of its traffic police as the staff
+    accounts name it (e.g. 天津市公安交通管理局), else "the traffic police of <city>"."""
+    from yunzheng.accounts.scopes import region_name
+    from yunzheng.accounts.selectors import department_unit_name
+
+    unit = department_unit_name(department=REVIEWING_DEPARTMENT, region_code=region_code)
+    return unit or _("the traffic police of %(region)s") % {"region": region_name(region_code)}
+
+
+def time_windows_invalid(windows: list[str]) -> bool:
+    """Whether normalised time windows break the rule: 1 to MAX_TIME_WINDOWS windows such as
+    22:00-06:00 (24-hour clock, may cross midnight, never empty)."""
+    bad = [w for w in windows if not _TIME_WINDOW.fullmatch(w) or w[:5] == w[6:]]
+    return not 1 <= len(windows) <= MAX_TIME_WINDOWS or bool(bad)
+
+
 def traffic_pass_type_save(
     *,
     staff_user: User,
@@ -58,9 +77,11 @@ def traffic_pass_type_save(
     decision_working_days: int = DEFAULT_DECISION_WORKING_DAYS,
     active: bool = True,
     sort_order: int = 0,
+    default_time_windows: list[str] | None = None,
     now: dt.datetime | None = None,
 ) -> TrafficPassType:
-    """Create or change a pass type of the staff member's city (traffic police only)."""
+    """Create or change a pass type of the staff member's city (traffic police only).
+    `default_time_windows` ("22:00-06:00", ...) are what the application form proposes."""
     require_traffic_police(staff_user=staff_user, region_code=region_code)
     code, name = code.strip(), " ".join(name.split())
     if not _CODE.fullmatch(code):
@@ -83,6 +104,13 @@ def traffic_pass_type_save(
                 code=Code.TP_TYPE_FIELD_INVALID,
                 message=_("Enter a number from 1 to %(top)s.") % {"top": top},
             )
+    windows = list(default_time_windows or [])
+    if windows and time_windows_invalid(windows):
+        raise ValidationFailed.single(
+            field="default_time_windows",
+            code=Code.TP_TYPE_FIELD_INVALID,
+            message=_("Give up to %(count)s time windows such as 22:00-06:00.") % {"count": MAX_TIME_WINDOWS},
+        )
     now = now or timezone.now()
     with transaction.atomic():
         existing = (
@@ -95,6 +123,7 @@ def traffic_pass_type_save(
                 "name": existing.name,
                 "max_validity_days": existing.max_validity_days,
                 "decision_working_days": existing.decision_working_days,
+                "default_time_windows": existing.default_time_windows,
                 "active": existing.active,
             }
         )
@@ -105,6 +134,7 @@ def traffic_pass_type_save(
                 "name": name,
                 "max_validity_days": int(max_validity_days),
                 "decision_working_days": int(decision_working_days),
+                "default_time_windows": ",".join(windows),
                 "active": active,
                 "sort_order": sort_order,
                 "updated_at": now,
@@ -120,6 +150,7 @@ def traffic_pass_type_save(
                 "name": name,
                 "max_validity_days": int(max_validity_days),
                 "decision_working_days": int(decision_working_days),
+                "default_time_windows": ",".join(windows),
                 "active": active,
             },
         )

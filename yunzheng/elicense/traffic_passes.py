@@ -52,18 +52,18 @@ from yunzheng.elicense.models import (
 from yunzheng.elicense.services import licence_sync
 from yunzheng.elicense.traffic_pass_types import (
     DEFAULT_DECISION_WORKING_DAYS,
+    MAX_TIME_WINDOWS,
     pass_type_of,
     require_traffic_police,
+    time_windows_invalid,
 )
 from yunzheng.elicense.vehicles import validate_plate, vehicle_legal_problems
 
 SOURCE_TYPE = "elicense.traffic_pass"
 MAX_SECTIONS = 8
 MAX_SECTION_LENGTH = 40
-MAX_TIME_WINDOWS = 4
 MAX_MATERIALS = 10
 PENDING = (TrafficPassApplication.Status.SUBMITTED, TrafficPassApplication.Status.DATA_APPROVED)
-_TIME_WINDOW = re.compile(r"([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-3]):([0-5]\d)")
 Status = TrafficPassApplication.Status
 
 
@@ -142,8 +142,7 @@ def _check_request(request: PassRequest, *, today: dt.date) -> list[ErrorDetail]
             )
         )
     windows = request.time_windows
-    bad_windows = [w for w in windows if not _TIME_WINDOW.fullmatch(w) or w[:5] == w[6:]]
-    if not 1 <= len(windows) <= MAX_TIME_WINDOWS or bad_windows:
+    if time_windows_invalid(windows):
         problems.append(
             _error(
                 "time_windows",

@@ -33,12 +33,13 @@ from yunzheng.elicense.consistency import KINDS, sync_check_run
 from yunzheng.elicense.models import (
     ElectronicLicence,
     TrafficPassApplication,
+    TrafficPassType,
     VehicleTask,
     VerificationAttempt,
 )
 from yunzheng.elicense.qr_payload import ESSENTIAL_KEYS
 from yunzheng.elicense.rendering import public_base_url
-from yunzheng.elicense.traffic_pass_types import pass_types_for_region
+from yunzheng.elicense.traffic_pass_types import pass_types_for_region, reviewing_authority
 from yunzheng.elicense.traffic_passes import (
     PassRequest,
     pass_region,
@@ -299,9 +300,31 @@ class MultipleFileField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
+class PassTypeSelect(forms.Select):
+    """Each option carries its type's defaults (``data-validity-days``, ``data-time-windows``,
+    ``data-decision-days``); static/elicense/pass_apply.js applies them when the type changes."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.type_defaults: dict[str, dict[str, str]] = {}
+
+    def create_option(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        option = super().create_option(*args, **kwargs)
+        option["attrs"].update(self.type_defaults.get(str(option["value"]), {}))
+        return option
+
+
+def pass_type_defaults(pass_type: TrafficPassType) -> dict[str, str]:
+    return {
+        "data-validity-days": str(pass_type.max_validity_days),
+        "data-decision-days": str(pass_type.decision_working_days),
+        "data-time-windows": pass_type.default_time_windows,
+    }
+
+
 class PassApplyForm(forms.Form):
     plate_number = forms.CharField(label=gettext_lazy("Plate number"), max_length=20)
-    pass_type = forms.ChoiceField(label=gettext_lazy("Pass type"))
+    pass_type = forms.ChoiceField(label=gettext_lazy("Pass type"), widget=PassTypeSelect)
     vehicle_task = forms.ChoiceField(
         label=gettext_lazy("Task the vehicle performs"), choices=[("", "—"), *VehicleTask.choices]
     )
@@ -330,11 +353,15 @@ class PassApplyForm(forms.Form):
         self,
         *args: Any,
         companies: list[tuple[int, str]],
-        pass_types: list[tuple[str, str]],
+        pass_types: list[TrafficPassType],
         **kwargs: Any,
     ) -> None:
         super().__init__(*args, **kwargs)
-        cast(forms.ChoiceField, self.fields["pass_type"]).choices = pass_types
+        type_field = cast(forms.ChoiceField, self.fields["pass_type"])
+        type_field.choices = [(t.code, t.name) for t in pass_types]
+        cast(PassTypeSelect, type_field.widget).type_defaults = {
+            t.code: pass_type_defaults(t) for t in pass_types
+        }
         field = cast(forms.TypedChoiceField, self.fields["company"])
         field.choices = [("", _("Myself (individual)")), *companies]
         if not companies:
@@ -348,16 +375,25 @@ def pass_apply(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     companies = [(c.pk, c.name) for c in companies_for_user(user=user)]
     today = today_in_china()
+    region = pass_region()
+    pass_types = list(pass_types_for_region(region))
+    # The defaults follow the pass type (?pass_type= chooses it without JavaScript): its longest
+    # validity from today and the time windows it proposes.
+    chosen = next((t for t in pass_types if t.code == request.GET.get("pass_type")), None)
+    chosen = chosen or (pass_types[0] if pass_types else None)
+    initial: dict[str, Any] = {"valid_from": today}
+    if chosen is not None:
+        initial.update(
+            pass_type=chosen.code,
+            valid_until=today + dt.timedelta(days=chosen.max_validity_days - 1),
+            time_windows=chosen.default_time_windows,
+        )
     form = PassApplyForm(
         request.POST or None,
         request.FILES or None,
         companies=companies,
-        pass_types=[(t.code, t.name) for t in pass_types_for_region(pass_region())],
-        initial={
-            "valid_from": today,
-            "valid_until": today + dt.timedelta(days=29),
-            "time_windows": "22:00-06:00",
-        },
+        pass_types=pass_types,
+        initial=initial,
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -390,7 +426,11 @@ def pass_apply(request: HttpRequest) -> HttpResponse:
                 % {"ref": application.reference},
             )
             return redirect("elicense:pass", application_id=application.pk)
-    return render(request, "elicense/pass_apply.html", {"form": form})
+    return render(
+        request,
+        "elicense/pass_apply.html",
+        {"form": form, "chosen_type": chosen, "authority": reviewing_authority(region)},
+    )
 
 
 @login_required

@@ -9,11 +9,12 @@ Text fields are optional and unstripped: the service decides what a blank value 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yunzheng.core.regions import RegionChoiceField, cities
 from yunzheng.licensing.services import SHANGHAI
 
 _DATE_MESSAGE = _("Enter a date as YYYY-MM-DD.")
@@ -56,9 +57,14 @@ class LocalDateTimeField(forms.Field):
 # --- company side ---------------------------------------------------------------------------
 
 
+def _city() -> RegionChoiceField:
+    # Licensing names a municipality by its first city-level code (110100), as quotas do.
+    return RegionChoiceField(label=_("City"), regions=cities(), blank=_("Choose a city"))
+
+
 class ApplyForm(forms.Form):
     path = _text()
-    city_code = _text()
+    city_code = _city()
 
 
 class MaterialUploadForm(forms.Form):
@@ -148,12 +154,20 @@ class GrantForm(forms.Form):
 
 
 class CityQuotaForm(forms.Form):
-    city_code = _text()
+    """A staff member chooses one of the cities of their region (`region_prefix`)."""
+
+    city_code = _city()
     accepting = _text()
     notice_number = _text()
     notice_title = _text()
     notice_date = _date(required=False)
     local_evaluations = _text()
+
+    def __init__(self, *args: Any, region_prefix: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        cast(RegionChoiceField, self.fields["city_code"]).set_regions(
+            cities(region_prefix), blank=_("Choose a city")
+        )
 
     def clean_accepting(self) -> bool:
         return self.cleaned_data.get("accepting") == "yes"

@@ -29,7 +29,7 @@ from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_phone
 from yunzheng.core.errors import DomainError, NotFound, ValidationFailed
-from yunzheng.core.forms import cleaned_data, form_error, message_domain_error
+from yunzheng.core.forms import add_domain_error, cleaned_data, form_error, message_domain_error
 from yunzheng.core.http import file_response
 from yunzheng.licensing import files, forms, selectors, services
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
@@ -88,7 +88,8 @@ def home(request: HttpRequest) -> HttpResponse:
             "companies": companies,
             "notifications": selectors.notifications_for_user(user),
             "paths": LicencePath.choices,
-            "quotas": selectors.closed_city_quotas(),
+            "quotas": [{"q": q, "name": region_name(q.city_code)} for q in selectors.closed_city_quotas()],
+            "apply_form": forms.ApplyForm(auto_id=False, initial={"city_code": "330100"}),
         },
     )
 
@@ -461,17 +462,21 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def staff_quotas(request: HttpRequest) -> HttpResponse:
+    """A bad city or a refused notice comes back on the form (status 400), next to its field."""
     user = current_user(request)
     scope = _scope(request)
-    if request.method == "POST":
+    initial = {"city_code": scope.region_code[:4] + "00"} if scope.level == "city" else {}
+    form = forms.CityQuotaForm(
+        request.POST if request.method == "POST" else None, region_prefix=scope.region_prefix, initial=initial
+    )
+    if request.method == "POST" and form.is_valid():
         try:
-            data = cleaned_data(forms.CityQuotaForm(request.POST), code=Code.FIELD_REQUIRED)
-            services.city_quota_set(**data, user=user)
+            services.city_quota_set(**form.cleaned_data, user=user)
         except DomainError as error:
-            message_domain_error(request, error)
+            add_domain_error(form, error)
         else:
             messages.success(request, _("City quota saved."))
-        return redirect("licensing:staff_quotas")
+            return redirect("licensing:staff_quotas")
     quotas = selectors.city_quotas(scope=scope)
     return render(
         request,
@@ -479,8 +484,9 @@ def staff_quotas(request: HttpRequest) -> HttpResponse:
         {
             "quotas": [{"q": q, "name": region_name(q.city_code)} for q in quotas],
             "scope": scope,
-            "default_city": scope.region_code if scope.level == "city" else "",
+            "form": form,
         },
+        status=400 if form.errors else 200,
     )
 
 

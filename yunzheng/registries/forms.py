@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from yunzheng.core.regions import Region
+from yunzheng.core.regions import Region, RegionChoiceField, cities
 from yunzheng.core.regions import choices as region_choices
 from yunzheng.licensing.models import OperatingLicence
 from yunzheng.practitioners.models import CreditGrade, VerificationRequest
@@ -91,9 +91,16 @@ class LicenceIssueForm(forms.Form):
     )
     scope = forms.CharField(label=_("Business scope"), max_length=200)
     area = forms.CharField(label=_("Operating area"), max_length=200)
-    city_code = forms.CharField(label=_("City (GB/T 2260)"), max_length=6, min_length=6)
+    city_code = RegionChoiceField(label=_("City"), regions=[], blank=_("Choose a city"))
     valid_from = forms.DateField(label=_("Valid from"), widget=DateInput)
     valid_until = forms.DateField(label=_("Valid until"), widget=DateInput)
+
+    def __init__(self, *args: Any, region_prefix: str, **kwargs: Any) -> None:
+        """The cities of the staff member's region (`StaffScope.region_prefix`), from the list."""
+        super().__init__(*args, **kwargs)
+        cast(RegionChoiceField, self.fields["city_code"]).set_regions(
+            cities(region_prefix), blank=_("Choose a city")
+        )
 
 
 class LicenceChangeForm(forms.Form):

@@ -268,7 +268,10 @@ def licence_issue(request: HttpRequest) -> HttpResponse:
     """Enter a licence in the registry (one issued before the platform, or outside the workflow)."""
     user = current_user(request)
     scope = selectors.view_scope(user)
-    form = registry_forms.LicenceIssueForm(request.POST or None, initial={"city_code": scope.region_code})
+    initial = {"city_code": scope.region_code[:4] + "00"} if scope.level == "city" else {}
+    form = registry_forms.LicenceIssueForm(
+        request.POST or None, region_prefix=scope.region_prefix, initial=initial
+    )
     if request.method == "POST" and form.is_valid():
         try:
             issued = _issue(user, form.cleaned_data)

@@ -23,6 +23,7 @@ from yunzheng.core.auth import staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError
 from yunzheng.core.http import file_response
+from yunzheng.core.regions import cities, grouped_choices
 from yunzheng.supervision import bulletin as bulletin_module
 from yunzheng.supervision import exports, selectors, services
 from yunzheng.supervision.models import ActivityDaily, ComplianceRun
@@ -212,6 +213,8 @@ def noncompliant(request: HttpRequest) -> HttpResponse:
             "company": company,
             "city": city,
             "city_name": name_of(city) if city else "",
+            "city_value": f"{city:06d}" if city else "",
+            "city_choices": grouped_choices(cities(scope.region_prefix)),
             "day": day,
             "reason": reason,
             "reasons": [(r, selectors.reason_label(*r.split(":"))) for r in selectors.REASONS],

@@ -300,3 +300,19 @@ def test_company_sees_its_own_alarms_and_answers(uploader: Any) -> None:
         content_type="application/json",
     )
     assert denied.status_code == 403
+
+
+def test_rule_page_offers_named_regions_of_the_author_and_refuses_a_code_not_listed(db: Any) -> None:
+    """#12: a rule's region is chosen from the GB/T 2260 list, never typed."""
+    client = staff_client(clerk())
+    page = client.get("/supervision/alarms/rules/new/").content.decode()
+    assert '<option value="330100" selected>杭州市</option>' in page
+    assert "温州市" not in page
+    refused = client.post(
+        "/supervision/alarms/rules/new/",
+        {"name": "越界", "region_code": "339999", "kind": "warn_status", "severity": "medium",
+         "params": '{"bits": [0]}', "schedule": "{}"},
+    )  # fmt: skip
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["region_code"] == ["请从列表中选择地区。"]
+    assert not AlarmRuleVersion.objects.exists()

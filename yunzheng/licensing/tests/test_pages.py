@@ -142,3 +142,45 @@ def test_demo_loads_twice() -> None:
     steps = dict(LicenceApplication.objects.values_list("company__credit_code", "step"))
     assert sorted(steps.values()) == sorted(step for _code, _city, step in licensing_demo.APPLICATIONS)
     assert steps[accounts_demo.COMPANY_CREDIT_CODE] == Step.CAPABILITY_REVIEW
+
+
+def test_quota_form_offers_named_cities_of_the_staff_region_and_refuses_a_code_not_listed() -> None:
+    """#12: cities are chosen from the GB/T 2260 list, never typed."""
+    from yunzheng.licensing.models import CityQuota
+
+    who = officials()
+    province = staff_client(who.province)
+    page = province.get("/licensing/staff/quotas/").content.decode()
+    assert '<select name="city_code"' in page
+    assert '<option value="330300">温州市</option>' in page
+    assert 'label="浙江省"' in page  # grouped by province
+    assert "南京市" not in page  # another province's city is not offered to Zhejiang's staff
+    city_page = staff_client(who.city).get("/licensing/staff/quotas/").content.decode()
+    assert '<option value="330100" selected>杭州市</option>' in city_page
+    assert "温州市" not in city_page
+    for code in ("330399", "320100", "abc"):  # not a city / another province / not a code
+        refused = province.post(
+            "/licensing/staff/quotas/",
+            {"city_code": code, "accepting": "no", "notice_number": "温交〔2025〕18号"},
+        )
+        assert refused.status_code == 400
+        assert refused.context["form"].errors["city_code"] == ["请从列表中选择城市。"]
+        assert "请从列表中选择城市。" in refused.content.decode()
+    assert not CityQuota.objects.exists()
+    # A service's refusal also comes back on the field it names.
+    no_notice = province.post("/licensing/staff/quotas/", {"city_code": "330300", "accepting": "no"})
+    assert no_notice.status_code == 400
+    assert no_notice.context["form"].errors["notice_number"]
+
+
+def test_company_apply_form_offers_named_cities_and_refuses_a_typed_code() -> None:
+    company, user = company_with_contact()
+    client = _member_client(user)
+    home = client.get("/licensing/").content.decode()
+    assert '<option value="330100" selected>杭州市</option>' in home
+    assert '<option value="110100">北京市</option>' in home
+    response = client.post(
+        f"/licensing/companies/{company.pk}/apply/", {"path": "national", "city_code": "339900"}, follow=True
+    )
+    assert "请从列表中选择城市。" in response.content.decode()
+    assert not LicenceApplication.objects.filter(company=company).exists()

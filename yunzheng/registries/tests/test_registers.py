@@ -225,6 +225,18 @@ def test_operating_licence_entered_decided_and_final_on_the_pages() -> None:
     )  # fmt: skip
     assert unknown.status_code == 200
     assert "credit_code" in unknown.content.decode()
+    # The city is chosen from the list of the clerk's region, never typed (#12).
+    form_page = clerk.get("/registries/registers/licences/new/").content.decode()
+    assert '<option value="330100" selected>杭州市</option>' in form_page
+    assert "温州市" not in form_page
+    typed = clerk.post(
+        "/registries/registers/licences/new/",
+        {"credit_code": company.credit_code, "kind": "national", "scope": "网约车客运", "area": "宁波市",
+         "city_code": "330200", "valid_from": "2025-01-01", "valid_until": "2028-12-31"},
+    )  # fmt: skip
+    assert typed.status_code == 200
+    assert typed.context["form"].errors["city_code"] == ["请从列表中选择城市。"]
+    assert OperatingLicence.objects.filter(company=company).count() == 1
 
     # The province sees it, read-only; the city decides.
     province = staff_client(make_staff("330000"))

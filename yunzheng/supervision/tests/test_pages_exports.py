@@ -108,6 +108,10 @@ def test_noncompliant_page_filters_and_scope(hz: Any) -> None:
     assert "A261025VE" in html
     assert "A261003DX" not in html
     assert hz.get("/supervision/noncompliant/?month=2026-10&city=330200").status_code == 404
+    # The city filter is a list of the staff member's cities by name, never a typed code (#12).
+    filtered = hz.get("/supervision/noncompliant/?month=2026-10&city=330100").content.decode()
+    assert '<option value="330100" selected>杭州市</option>' in filtered
+    assert "宁波市" not in filtered
 
 
 def test_api_rates_ranking_and_drill_down(hz: Any, zj: Any) -> None:
