@@ -188,7 +188,7 @@ def licence_png(licence: ElectronicLicence, signed: SignedPayload, *, qr_text: s
 
 
 def licence_pdf(licence: ElectronicLicence, signed: SignedPayload, *, qr_text: str) -> bytes:
-    """A print-friendly A4 page; the QR is a crisp PNG about 70 mm wide."""
+    """One print-friendly A4 page (even for a long record); the QR is a crisp PNG 62 mm wide."""
     from weasyprint import HTML  # heavy import: only when a PDF is asked for
 
     with translation.override("zh-hans"):
