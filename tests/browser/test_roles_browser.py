@@ -5,7 +5,10 @@ The destinations are read from the role's home itself (every link of its main pa
 links), so a link added to a home is walked without editing this test. Each role's home is
 photographed at 390 px and 1366 px into `var/artifacts/browser/` (git-ignored; override with
 YZ_ARTIFACTS_DIR), and the destinations with their clicks from the home are printed and written to
-`roles.json` there.
+`roles.json` and, as one markdown table per role, `destinations.md` there. The clicks are the
+clicks this test made (counted by `Clicks`), from the role's home: a company's pages are two
+clicks from the company contact's home (the company, then the page), a header link on a phone is
+two (the menu button, then the link).
 """
 
 from __future__ import annotations
@@ -19,7 +22,6 @@ import pytest
 from django.core.management import call_command
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from tests.browser.helpers import open_menu
 from yunzheng.accounts.tests.factories import totp_now
 from yunzheng.core.sms import read_outbox
 
@@ -86,9 +88,37 @@ def _screenshots(page: Any, role: str) -> None:
     assert header_height < 70, header_height
 
 
-def _walk(page: Any, role: str, home_path: str, prefix: list[str] | None = None) -> list[dict[str, Any]]:
+class Clicks:
+    """Every click the test makes goes through here, so each destination's count is real."""
+
+    def __init__(self, page: Any) -> None:
+        self.page = page
+        self.count = 0
+
+    def click(self, locator: Any) -> None:
+        locator.click()
+        self.count += 1
+
+    def open_menu(self) -> None:
+        """On a phone the header's links fold behind the menu button: unfolding them is a click."""
+        toggle = self.page.get_by_test_id("menu-toggle")
+        if toggle.is_visible() and toggle.get_attribute("aria-expanded") != "true":
+            self.click(toggle)
+
+
+def _path(page: Any) -> str:
+    return "/" + page.url.split("//", 1)[-1].split("/", 1)[-1]
+
+
+def _title(page: Any) -> str:
+    """The page's own title, without the site name every title ends with."""
+    return page.title().rsplit(" · ", 1)[0].strip()
+
+
+def _walk(page: Any, role: str, home_path: str, *, clicks: Clicks, before: int = 0) -> list[dict[str, Any]]:
     """Click every link of the home's main part and of the header, one at a time, coming back home
-    by the header's brand and role link (clicks again, never typed)."""
+    by the browser's back button (not a click). `before`: the clicks from the role's home to this
+    page (a company contact first chooses the company)."""
     page.wait_for_url(f"**{home_path}")
     _assert_common_header(page)
     _screenshots(page, role)
@@ -107,22 +137,62 @@ def _walk(page: Any, role: str, home_path: str, prefix: list[str] | None = None)
         if page.url != home_url:
             page.go_back()
             page.wait_for_url(home_url)
+        start = clicks.count
         if where == "header":
-            open_menu(page)
+            clicks.open_menu()
             link = page.locator(".site-nav a[href]").nth(index)
         else:
             link = page.locator("main a[href]").nth(index)
         href = link.get_attribute("href")
         if href.startswith(("tel:", "mailto:")) or href.endswith((".pdf", ".png")):
             continue
-        link.click()
+        clicks.click(link)
         page.wait_for_load_state()
         _assert_common_header(page)
         seen.append(
-            {"link": name, "where": where, "url": page.url.split("//", 1)[-1].split("/", 1)[-1], "clicks": 1}
+            {
+                "link": name,
+                "where": where,
+                "title": _title(page),
+                "url": _path(page),
+                "clicks": before + clicks.count - start,
+            }
         )
     page.go_back()
-    return [{"link": step, "where": "login", "clicks": 0} for step in (prefix or [])] + seen
+    return seen
+
+
+# The roles in the order destinations.md lists them, with their headings.
+ROLE_HEADINGS = {
+    "driver": "Driver (驾驶员)",
+    "company": "Company contact (企业联系人)",
+    "city-transport-clerk": "City transport clerk (市级交通运输主管部门)",
+    "provincial-police": "Provincial police (省级公安)",
+    "ministry-staff": "Ministry staff (交通运输部)",
+    "anonymous": "Anonymous visitor (未登录访客)",
+}
+
+
+def _markdown(data: dict[str, list[dict[str, Any]]]) -> str:
+    lines = [
+        "# Destinations per role",
+        "",
+        "Written by `tests/browser/test_roles_browser.py`: every destination each role reached from its",
+        "home by clicking links only, with the clicks the test made from the home.",
+    ]
+    for role in [*ROLE_HEADINGS, *sorted(set(data) - set(ROLE_HEADINGS))]:
+        if role not in data:
+            continue
+        lines += ["", f"## {ROLE_HEADINGS.get(role, role)}", ""]
+        lines += ["| Destination | URL path | Clicks from the home |", "| --- | --- | ---: |"]
+        listed: set[tuple[str, int]] = set()
+        for item in data[role]:
+            if (item["url"], item["clicks"]) in listed:  # two links of the home to the same page
+                continue
+            listed.add((item["url"], item["clicks"]))
+            title = str(item.get("title") or item["link"]).replace("|", "\\|")
+            lines.append(f"| {title} | `{item['url']}` | {item['clicks']} |")
+    return "\n".join(lines) + "\n"
 
 
 def _record(role: str, destinations: list[dict[str, Any]]) -> None:
@@ -131,9 +201,11 @@ def _record(role: str, destinations: list[dict[str, Any]]) -> None:
     data = json.loads(path.read_text()) if path.exists() else {}
     data[role] = destinations
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1))
-    print(f"\n[roles] {role}: {len(destinations)} destinations, 1 click each from the home")
+    (ARTIFACTS / "destinations.md").write_text(_markdown(data))
+    print(f"\n[roles] {role}: {len(destinations)} destinations")
     for item in destinations:
-        print(f"  {item['where']:6} {item['link']!s:40} -> /{item.get('url', '')}")
+        print(f"  {item['where']:6} {item['link']!s:40} -> {item.get('url', '')} ({item['clicks']} clicks)")
+    assert all(item["clicks"] >= 1 for item in destinations), destinations
 
 
 def test_anonymous_visitor(page: Any, demo: None) -> None:
@@ -144,6 +216,7 @@ def test_anonymous_visitor(page: Any, demo: None) -> None:
     assert "相机" in page.get_by_test_id("scan-note").inner_text()
     page.go_back()
     _screenshots(page, "anonymous")
+    clicks = Clicks(page)
     seen = []
     for testid in (
         "verify-licence",
@@ -153,10 +226,19 @@ def test_anonymous_visitor(page: Any, demo: None) -> None:
         "part-office",
         "part-elicense",
     ):
-        page.get_by_test_id(testid).click()
+        start = clicks.count
+        clicks.click(page.get_by_test_id(testid))
         page.wait_for_load_state()
         assert page.get_by_test_id("site-header").is_visible()
-        seen.append({"link": testid, "where": "main", "url": page.url.split("/", 3)[-1], "clicks": 1})
+        seen.append(
+            {
+                "link": testid,
+                "where": "main",
+                "title": _title(page),
+                "url": _path(page),
+                "clicks": clicks.count - start,
+            }
+        )
         page.go_back()
     _record("anonymous", seen)
 
@@ -167,25 +249,36 @@ def test_driver(page: Any, demo: None) -> None:
     # 联系我们: the provincial business managers kept by staff (Zhejiang's first for her).
     contacts = page.locator("#contact-title + table").inner_text()
     assert contacts.index("浙江") < contacts.index("内蒙古")
-    destinations = _walk(page, "driver", "/home/driver/")
+    destinations = _walk(page, "driver", "/home/driver/", clicks=Clicks(page))
     urls = {d["url"] for d in destinations}
-    assert any(u.startswith("office/services/") for u in urls)
-    assert "office/mine/" in urls
-    assert "elicense/" in urls
-    assert "elicense/passes/" in urls
-    assert any(u.startswith("verify/") for u in urls)
+    assert any(u.startswith("/office/services/") for u in urls)
+    assert "/office/mine/" in urls
+    assert "/elicense/" in urls
+    assert "/elicense/passes/" in urls
+    assert any(u.startswith("/verify/") for u in urls)
     _record("driver", destinations)
 
 
 def test_company_contact(page: Any, demo: None) -> None:
     _sms_login(page, "13800000001", "login-company")
     page.wait_for_url("**/home/company/")
-    page.locator("main a[data-testid^=company-]").first.click()
-    destinations = _walk(page, "company", "/home/company/*/")
+    clicks = Clicks(page)
+    clicks.click(page.locator("main a[data-testid^=company-]").first)  # the company: one click
+    page.wait_for_url("**/home/company/*/")
+    company_home = {
+        "link": "company",
+        "where": "main",
+        "title": _title(page),
+        "url": _path(page),
+        "clicks": clicks.count,
+    }
+    destinations = _walk(page, "company", "/home/company/*/", clicks=clicks, before=clicks.count)
     urls = {d["url"] for d in destinations}
-    assert {"conformance/", "licensing/", "licensing/booking/", "elicense/"} <= urls
-    assert any(u.startswith("accounts/companies/") for u in urls)
-    _record("company", destinations)
+    assert {"/conformance/", "/licensing/", "/licensing/booking/", "/elicense/"} <= urls
+    assert any(u.startswith("/accounts/companies/") for u in urls)
+    # A company's own pages are one click further than the company's home.
+    assert {d["clicks"] for d in destinations if d["where"] == "main"} == {2}
+    _record("company", [company_home, *destinations])
 
 
 @pytest.mark.parametrize(
@@ -208,5 +301,5 @@ def test_staff(page: Any, demo: None, username: str, role: str, expected: set[st
         for i in range(page.locator("[data-queue]").count())
     }
     assert expected <= queues, queues
-    destinations = _walk(page, role, "/workbench/")
+    destinations = _walk(page, role, "/workbench/", clicks=Clicks(page))
     _record(role, destinations)
