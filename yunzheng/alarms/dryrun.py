@@ -27,9 +27,9 @@ from yunzheng.alarms.kinds import (
 )
 from yunzheng.alarms.models import RuleKind
 from yunzheng.alarms.periodic import VehicleSeen, cell_signal, crowded_cells, stale_signal, stale_subjects
+from yunzheng.core.clock import CHINA
 from yunzheng.exchange.models import EventRecord, PositionRecord
 from yunzheng.exchange.spec import get_spec
-from yunzheng.exchange.spec.validation import BEIJING
 
 MAX_RECORDS = 500_000
 
@@ -53,7 +53,7 @@ class DryRunResult:
                     "vehicle_no": s.vehicle_no,
                     "driver": s.driver_display,
                     "order_id": s.order_id,
-                    "at": datetime.fromtimestamp(s.at, BEIJING).isoformat(),
+                    "at": datetime.fromtimestamp(s.at, CHINA).isoformat(),
                     "detail": s.detail,
                 }
                 for s in self.would_open
@@ -62,7 +62,7 @@ class DryRunResult:
 
 
 def _dt14(t: datetime) -> int:
-    b = t.astimezone(BEIJING)
+    b = t.astimezone(CHINA)
     return ((((b.year * 100 + b.month) * 100 + b.day) * 100 + b.hour) * 100 + b.minute) * 100 + b.second
 
 
@@ -83,7 +83,7 @@ def rule_dry_run(
         schedule=compile_schedule(Schedule.model_validate(validate_schedule(schedule))),
         params=validate_params(kind, params),
     )
-    start = datetime.combine(day, time(0), BEIJING)
+    start = datetime.combine(day, time(0), CHINA)
     end = start + timedelta(days=1)
     bounds = _region_range(spec.region_prefix)
     if kind in PERIODIC_KINDS:

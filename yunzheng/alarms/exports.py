@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable
+from datetime import datetime
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.alarms.models import Alarm, RuleKind, Severity
-from yunzheng.exchange.spec.validation import BEIJING
+from yunzheng.core.clock import CHINA
 
 
 def _rows(alarms: Iterable[Alarm]) -> tuple[list[str], list[list[str]]]:
@@ -32,7 +33,11 @@ def _rows(alarms: Iterable[Alarm]) -> tuple[list[str], list[list[str]]]:
     ]
 
     def when(value: object) -> str:
-        return timezone.localtime(value, BEIJING).strftime("%Y-%m-%d %H:%M:%S") if value else ""  # type: ignore[arg-type]
+        return (
+            timezone.localtime(value, CHINA).strftime("%Y-%m-%d %H:%M:%S")
+            if isinstance(value, datetime)
+            else ""
+        )
 
     rows = [
         [

@@ -68,6 +68,19 @@ class ActionForm(forms.Form):
     assignee = forms.IntegerField(required=False)
 
 
+class RuleEnabledForm(forms.Form):
+    """Switch a rule on ("1") or off (anything else); the note is kept to its first 200 characters."""
+
+    enabled = forms.CharField(required=False)
+    note = forms.CharField(required=False)
+
+    def clean_enabled(self) -> bool:
+        return bool(self.cleaned_data["enabled"] == "1")
+
+    def clean_note(self) -> str:
+        return str(self.cleaned_data["note"])[:200]
+
+
 class AnswerForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Answer"), choices=[("explanation", _("Explanation")), ("correction", _("Correction"))]

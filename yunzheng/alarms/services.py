@@ -666,6 +666,17 @@ def duty_set(*, user: User, on_duty: bool, now: datetime | None = None) -> None:
     )
 
 
+def alarms_export_record(*, user: User, fmt: str, state: str, rows: int) -> None:
+    """Record that ``user`` exported ``rows`` alarms (an export of personal-data-bearing lists is
+    audited like any read of a case)."""
+    record_audit(
+        actor=Actor.for_user(user),
+        action="alarms.export",
+        target_type="alarms.alarm",
+        after={"format": fmt, "state": state, "rows": rows},
+    )
+
+
 def notifications_mark_read(*, user: User, now: datetime | None = None) -> int:
     return AlarmNotification.objects.filter(recipient=user, read_at__isnull=True).update(
         read_at=now or timezone.now()

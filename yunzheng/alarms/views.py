@@ -7,6 +7,7 @@ Like api.py: validate (forms), call a selector or a service, render. Visibility 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -20,23 +21,22 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from yunzheng.accounts.models import User
 from yunzheng.alarms import access, exports, selectors, services
 from yunzheng.alarms.dryrun import rule_dry_run
-from yunzheng.alarms.forms import ActionForm, AnswerForm, RuleForm
+from yunzheng.alarms.forms import ActionForm, AnswerForm, RuleEnabledForm, RuleForm
 from yunzheng.alarms.kinds import default_params
 from yunzheng.alarms.models import Alarm, AlarmEvent, RuleKind, Severity
-from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.auth import current_user, staff_required
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import CHINA, today_in_china
 from yunzheng.core.errors import DomainError
-from yunzheng.core.forms import add_domain_error
+from yunzheng.core.forms import add_domain_error, message_domain_error
 from yunzheng.core.http import file_response
-from yunzheng.exchange.spec.validation import BEIJING
 
 
 def _viewer(request: HttpRequest) -> access.AlarmViewer:
     try:
-        return access.viewer_for(request.user)
+        return access.viewer_for(current_user(request))
     except DomainError as exc:
         raise DjangoPermissionDenied(exc.message) from exc
 
@@ -97,6 +97,32 @@ def detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
     )
 
 
+# Each posted action of the alarm page (ActionForm.action): its service and what the page says.
+AlarmAction = tuple[Callable[[User, int, dict[str, Any]], object], Callable[[], str]]
+ALARM_ACTIONS: dict[str, AlarmAction] = {
+    "acknowledge": (
+        lambda user, alarm_id, data: services.alarm_acknowledge(
+            user=user, alarm_id=alarm_id, note=data["note"]
+        ),
+        lambda: _("Acknowledged."),
+    ),
+    "assign": (
+        lambda user, alarm_id, data: services.alarm_assign(
+            user=user, alarm_id=alarm_id, assignee_id=data["assignee"] or 0, note=data["note"]
+        ),
+        lambda: _("Assigned."),
+    ),
+    "close": (
+        lambda user, alarm_id, data: services.alarm_close(user=user, alarm_id=alarm_id, note=data["note"]),
+        lambda: _("Closed."),
+    ),
+    "note": (
+        lambda user, alarm_id, data: services.alarm_note(user=user, alarm_id=alarm_id, note=data["note"]),
+        lambda: _("Note added."),
+    ),
+}
+
+
 @staff_required
 @require_POST
 def act(request: HttpRequest, alarm_id: int) -> HttpResponse:
@@ -106,27 +132,12 @@ def act(request: HttpRequest, alarm_id: int) -> HttpResponse:
         messages.error(request, _("Choose an action."))
         return HttpResponseRedirect(target)
     data = form.cleaned_data
-    user = current_user(request)
+    run, done = ALARM_ACTIONS[data["action"]]
     try:
-        if data["action"] == "acknowledge":
-            services.alarm_acknowledge(user=user, alarm_id=alarm_id, note=data["note"])
-            messages.success(request, _("Acknowledged."))
-        elif data["action"] == "assign":
-            services.alarm_assign(
-                user=user,
-                alarm_id=alarm_id,
-                assignee_id=data["assignee"] or 0,
-                note=data["note"],
-            )
-            messages.success(request, _("Assigned."))
-        elif data["action"] == "close":
-            services.alarm_close(user=user, alarm_id=alarm_id, note=data["note"])
-            messages.success(request, _("Closed."))
-        else:
-            services.alarm_note(user=user, alarm_id=alarm_id, note=data["note"])
-            messages.success(request, _("Note added."))
+        run(current_user(request), alarm_id, data)
+        messages.success(request, done())
     except DomainError as exc:
-        messages.error(request, exc.message)
+        message_domain_error(request, exc)
     return HttpResponseRedirect(target)
 
 
@@ -139,7 +150,7 @@ def duty(request: HttpRequest) -> HttpResponse:
         if request.POST.get("read"):
             services.notifications_mark_read(user=current_user(request))
     except DomainError as exc:
-        messages.error(request, exc.message)
+        message_domain_error(request, exc)
     return HttpResponseRedirect(reverse("alarms:desk"))
 
 
@@ -149,13 +160,8 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
     viewer = _viewer(request)
     state = request.GET.get("state", "open")
     alarms = list(selectors.alarms_for(viewer, state=state)[:20000])
-    record_audit(
-        actor=Actor.for_user(request.user),
-        action="alarms.export",
-        target_type="alarms.alarm",
-        after={"format": fmt, "state": state, "rows": len(alarms)},
-    )
-    stamp = timezone.now().astimezone(BEIJING).strftime("%Y%m%d-%H%M")
+    services.alarms_export_record(user=current_user(request), fmt=fmt, state=state, rows=len(alarms))
+    stamp = timezone.now().astimezone(CHINA).strftime("%Y%m%d-%H%M")
     filename = f"alarms-{stamp}.{fmt}"
     if fmt == "csv":
         return file_response(
@@ -173,7 +179,7 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 def _rules_user(request: HttpRequest) -> None:
     try:
-        access.rule_scope_for(request.user)
+        access.rule_scope_for(current_user(request))
     except DomainError as exc:
         raise DjangoPermissionDenied(exc.message) from exc
 
@@ -214,10 +220,6 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
             try:
                 if request.POST.get("dry_run"):
                     day = today_in_china() - timedelta(days=1)
-                    from yunzheng.alarms.kinds import validate_params, validate_schedule
-
-                    validate_params(fields["kind"], fields["params"])
-                    validate_schedule(fields["schedule"])
                     dry_run = rule_dry_run(
                         kind=fields["kind"],
                         region_code=fields["region_code"],
@@ -278,15 +280,17 @@ def rule_edit(request: HttpRequest, rule_id: int | None = None) -> HttpResponse:
 @staff_required
 @require_POST
 def rule_enabled(request: HttpRequest, rule_id: int) -> HttpResponse:
+    form = RuleEnabledForm(request.POST)
+    form.is_valid()  # every field is optional: the form only normalises them
     try:
         services.rule_set_enabled(
             user=current_user(request),
             rule_id=rule_id,
-            enabled=request.POST.get("enabled") == "1",
-            note=request.POST.get("note", "")[:200],
+            enabled=form.cleaned_data["enabled"],
+            note=form.cleaned_data["note"],
         )
     except DomainError as exc:
-        messages.error(request, exc.message)
+        message_domain_error(request, exc)
     return HttpResponseRedirect(reverse("alarms:rule_edit", args=[rule_id]))
 
 
@@ -325,7 +329,7 @@ def company_detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
             messages.success(request, _("Your answer is on record."))
             return HttpResponseRedirect(reverse("alarms:company_detail", args=[alarm.pk]))
         except DomainError as exc:
-            form.add_error(None, exc.message)
+            add_domain_error(form, exc)
     return render(
         request,
         "alarms/company_detail.html",

@@ -43,7 +43,7 @@ from yunzheng.conformance.grading import (
 )
 from yunzheng.conformance.models import Campaign, Cycle
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from yunzheng.exchange.spec import get_spec
 
@@ -100,10 +100,6 @@ def thresholds_for_campaign(overrides: Mapping[str, Any] | None = None) -> Thres
     return Thresholds.from_dict(base)
 
 
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
-
-
 def _actor(user: User | None) -> Actor:
     return Actor.for_user(user) if user is not None else Actor.system("conformance")
 
@@ -132,7 +128,7 @@ def campaign_start_self_service(
     """
     company = selectors.member_company(user=user, company_id=company_id)
     grading = thresholds_for_campaign(thresholds)
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         campaign = Campaign.objects.create(
             company=company,
@@ -180,7 +176,7 @@ def campaign_start_official(
         if booking is None:
             raise NotFound(Code.BOOKING_NOT_FOUND, _("The company has no such active test appointment."))
         # The official run takes place in the month the company booked, not before or after.
-        this_month = timezone.localdate(_now(now)).replace(day=1)
+        this_month = today_in_china(now).replace(day=1)
         if booking.slot_month.month != this_month:
             raise Conflict(
                 Code.BOOKING_NOT_THIS_MONTH,
@@ -197,7 +193,7 @@ def campaign_start_official(
             message=_("Name the appointment or give a reference for the official test."),
         )
     grading = thresholds_for_campaign(thresholds)
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         campaign = Campaign.objects.create(
             company=company,
@@ -237,7 +233,7 @@ def campaign_end(*, campaign: Campaign, user: User, now: dt.datetime | None = No
     """End a campaign that has not passed: a self-service one is closed; an official one fails.
     An open cycle of it is aborted."""
     _require_runner(user, campaign)
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if not locked.is_open:
@@ -275,7 +271,7 @@ def cycle_open(*, campaign: Campaign, kind: str, user: User, now: dt.datetime | 
     _require_runner(user, campaign)
     if kind not in Cycle.Kind.values:
         raise ValidationFailed.single(field="kind", code=Code.FIELD_INVALID, message=_("Choose a test."))
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = Campaign.objects.select_for_update().get(pk=campaign.pk)
         if not locked.is_open:
@@ -363,7 +359,7 @@ def cycle_close(*, cycle: Cycle, user: User, now: dt.datetime | None = None) -> 
     """
     campaign = cycle.campaign
     _require_runner(user, campaign)
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = Cycle.objects.select_for_update().get(pk=cycle.pk)
         if locked.status != Cycle.Status.OPEN:

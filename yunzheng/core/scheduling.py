@@ -16,15 +16,14 @@ import importlib
 import logging
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from cronsim import CronSim
 from django.apps import apps
 from django.db import IntegrityError, transaction
 
-logger = logging.getLogger(__name__)
+from yunzheng.core.clock import CHINA
 
-BEIJING = ZoneInfo("Asia/Shanghai")
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Periodic:
 
     def latest_slot(self, now: dt.datetime) -> dt.datetime:
         """The latest time at or before `now` when this job was due (aware, Beijing time)."""
-        local = now.astimezone(BEIJING).replace(second=0, microsecond=0)
+        local = now.astimezone(CHINA).replace(second=0, microsecond=0)
         # cronsim iterates forwards: start a period back (at most a week for these schedules).
         previous = None
         for slot in CronSim(self.cron, local - dt.timedelta(days=8)):
@@ -48,7 +47,7 @@ class Periodic:
         return previous
 
     def next_slot(self, now: dt.datetime) -> dt.datetime:
-        return next(CronSim(self.cron, now.astimezone(BEIJING).replace(second=0, microsecond=0)))
+        return next(CronSim(self.cron, now.astimezone(CHINA).replace(second=0, microsecond=0)))
 
 
 def schedule() -> list[Periodic]:

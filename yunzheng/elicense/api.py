@@ -19,13 +19,15 @@ from pydantic import Field
 
 from yunzheng.accounts.auth import client_ip, user_auth
 from yunzheng.accounts.scopes import region_name
-from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_staff, current_user, staff_auth
 from yunzheng.core.crypto import mask_name
+from yunzheng.core.errors import NotFound
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.consistency import sync_check_run
 from yunzheng.elicense.models import (
     ElectronicLicence,
+    MinistryIndexEntry,
     TrafficPassApplication,
     VerificationAttempt,
 )
@@ -122,6 +124,31 @@ class LicenceOut(Schema):
     valid_until: dt.date
     updated_at: dt.datetime
 
+    @staticmethod
+    def resolve_id(licence: ElectronicLicence) -> str:
+        return licence.lid
+
+    @staticmethod
+    def resolve_type(licence: ElectronicLicence) -> str:
+        return licence.licence_type
+
+    @staticmethod
+    def resolve_type_label(licence: ElectronicLicence) -> str:
+        return str(licence.get_licence_type_display())
+
+    @staticmethod
+    def resolve_holder(licence: ElectronicLicence) -> str:
+        return licence.holder_name
+
+
+class StaffLicenceOut(LicenceOut):
+    """A licence after a staff status change: `elicense.licence.status` needs no personal data in
+    full, so the holder's name comes masked."""
+
+    @staticmethod
+    def resolve_holder(licence: ElectronicLicence) -> str:
+        return mask_name(licence.holder_name)
+
 
 class LicenceEventOut(Schema):
     version: int
@@ -136,6 +163,19 @@ class LicenceDetailOut(LicenceOut):
     rows: list[RowOut]
     events: list[LicenceEventOut]
     share_codes: list[ShareCodeOut]
+
+    @staticmethod
+    def resolve_rows(licence: ElectronicLicence) -> list[rendering.Row]:
+        return rendering.licence_rows(licence, full=True)
+
+    @staticmethod
+    def resolve_events(licence: ElectronicLicence) -> Any:
+        return licence.events.all()
+
+    @staticmethod
+    def resolve_share_codes(licence: ElectronicLicence) -> list[ShareCodeOut]:
+        now = timezone.now()
+        return [_share_out(s, now) for s in selectors.share_codes_for_licence(licence=licence)]
 
 
 class QrOut(Schema):
@@ -208,6 +248,14 @@ class IndexEntryOut(Schema):
     valid_until: dt.date
     updated_at: dt.datetime
 
+    @staticmethod
+    def resolve_id(entry: MinistryIndexEntry) -> str:
+        return entry.lid
+
+    @staticmethod
+    def resolve_type(entry: MinistryIndexEntry) -> str:
+        return entry.licence_type
+
 
 class SyncReportOut(Schema):
     run_id: int
@@ -248,21 +296,6 @@ def verify_answer(outcome: services.VerificationOutcome) -> VerifyOut:
         licence=_verified_licence(outcome.claims, outcome.licence) if outcome.claims is not None else None,
         checked_at=timezone.now(),
     )
-
-
-def _licence_out(licence: ElectronicLicence) -> dict[str, Any]:
-    return {
-        "id": licence.lid,
-        "type": licence.licence_type,
-        "type_label": licence.get_licence_type_display(),
-        "status": licence.status,
-        "version": licence.version,
-        "holder": licence.holder_name,
-        "issuer_region": licence.issuer_region,
-        "valid_from": licence.valid_from,
-        "valid_until": licence.valid_until,
-        "updated_at": licence.updated_at,
-    }
 
 
 def _share_out(share: Any, now: dt.datetime) -> ShareCodeOut:
@@ -369,32 +402,16 @@ def trust_list_root(request: HttpRequest) -> dict[str, str]:
 
 
 @router.get("/licences", response=list[LicenceOut], auth=user_auth, summary="My electronic licences")
-def my_licences(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_licence_out(licence) for licence in selectors.licences_for_user(user=current_user(request))]
+def my_licences(request: HttpRequest) -> list[ElectronicLicence]:
+    return list(selectors.licences_for_user(user=current_user(request)))
 
 
 @router.get("/licences/{lid}", response=LicenceDetailOut, auth=user_auth, summary="One of my licences")
-def my_licence(request: HttpRequest, lid: str) -> dict[str, Any]:
+def my_licence(request: HttpRequest, lid: str) -> ElectronicLicence:
     user = current_user(request)
     licence = selectors.licence_for_holder(user=user, lid=lid)
     services.licence_record_activation(licence=licence, user=user)
-    now = timezone.now()
-    return {
-        **_licence_out(licence),
-        "rows": [{"label": r.label, "value": r.value} for r in rendering.licence_rows(licence, full=True)],
-        "events": [
-            {
-                "version": e.version,
-                "kind": e.kind,
-                "from_status": e.from_status,
-                "to_status": e.to_status,
-                "at": e.at,
-                "reason": e.reason,
-            }
-            for e in licence.events.all()
-        ],
-        "share_codes": [_share_out(s, now) for s in selectors.share_codes_for_licence(licence=licence)],
-    }
+    return licence
 
 
 @router.get("/licences/{lid}/qr", response=QrOut, auth=user_auth, summary="A freshly signed QR payload")
@@ -578,19 +595,20 @@ _STATUS_ACTIONS = {
 
 
 @router.post(
-    "/staff/licences/{lid}/{action}", response=LicenceOut, auth=staff_auth, summary="Revoke/suspend/reinstate"
+    "/staff/licences/{lid}/{action}",
+    response=StaffLicenceOut,
+    auth=staff_auth,
+    summary="Revoke/suspend/reinstate",
 )
-def change_licence_status(request: HttpRequest, lid: str, action: str, payload: ReasonIn) -> dict[str, Any]:
+def change_licence_status(
+    request: HttpRequest, lid: str, action: str, payload: ReasonIn
+) -> ElectronicLicence:
     staff = current_staff(request)
     licence = selectors.licence_for_staff(staff_user=staff, lid=lid)
     change = _STATUS_ACTIONS.get(action)
     if change is None:
-        from yunzheng.core.errors import NotFound
-
         raise NotFound("not_found", _("Not found."))
-    changed = change(licence=licence, actor=Actor.for_user(staff), reason=payload.reason, staff_user=staff)
-    # `elicense.licence.status` needs no personal data in full: the holder's name comes masked.
-    return {**_licence_out(changed), "holder": mask_name(changed.holder_name)}
+    return change(licence=licence, actor=Actor.for_user(staff), reason=payload.reason, staff_user=staff)
 
 
 @router.get(
@@ -603,34 +621,17 @@ def index(
     province: str = "",
     type: str = "",
     status: str = "",
-) -> list[dict[str, Any]]:
+) -> list[MinistryIndexEntry]:
     staff = current_staff(request)
     if holder_id_number:
-        record_audit(
-            actor=Actor.for_user(staff),
-            action="elicense.index.search_by_id",
-            target_type="ministry_index",
-        )
+        services.index_record_id_search(staff_user=staff)
     entries = selectors.index_search(
         staff_user=staff,
         query=selectors.IndexQuery(
             lid=lid, holder_id_number=holder_id_number, province=province, licence_type=type, status=status
         ),
     )
-    return [
-        {
-            "id": e.lid,
-            "type": e.licence_type,
-            "issuer_province": e.issuer_province,
-            "issuer_region": e.issuer_region,
-            "status": e.status,
-            "version": e.version,
-            "valid_from": e.valid_from,
-            "valid_until": e.valid_until,
-            "updated_at": e.updated_at,
-        }
-        for e in entries
-    ]
+    return list(entries)
 
 
 def _report_out(report: selectors.ScopedSyncReport) -> SyncReportOut:

@@ -78,7 +78,8 @@ class IndexQuery:
 
 def index_search(*, staff_user: Any, query: IndexQuery, limit: int = 100) -> QuerySet[MinistryIndexEntry]:
     """The ministry-level index, nationwide, for any government staff member (mutual recognition
-    across regions). Searching by ID number is audited by the caller (see api.index)."""
+    across regions). Searching by ID number is audited by the caller
+    (``services.index_record_id_search``)."""
     staff_scope(staff_user)  # staff only
     entries = MinistryIndexEntry.objects.all()
     if query.lid:

@@ -18,7 +18,8 @@ from yunzheng.accounts.auth import user_auth
 from yunzheng.accounts.credentials import authenticate_company_token
 from yunzheng.accounts.models import CompanyCredential
 from yunzheng.core.auth import current_user
-from yunzheng.core.errors import PermissionDenied
+from yunzheng.core.errors import NotFound, PermissionDenied
+from yunzheng.core.pagination import MappedQuerySet, paginate
 from yunzheng.exchange import selectors
 from yunzheng.exchange.error_codes import ExchangeErrorCode
 
@@ -111,38 +112,25 @@ class BaseItemOut(Schema):
     record: dict[str, Any]
 
 
-class PageQuery(Schema):
-    q: str = ""
-    limit: int = 100
-    offset: int = 0
-
-
 @router.get(
     "/companies/{company_id}/{kind}",
     response=list[BaseItemOut],
     auth=read_auth,
     summary="Current base information (vehicles or drivers)",
 )
+@paginate(page_size=100, max_page_size=1000)
 def base_information(
-    request: HttpRequest, company_id: str, kind: str, query: Query[PageQuery]
-) -> list[selectors.BaseItem]:
-    """`kind` is `vehicles` or `drivers`. `q` filters vehicles by plate prefix and finds a driver by
-    the full licence number (stored only as a keyed hash, so no prefix search); ID numbers, phones,
-    names and addresses in the answer are masked."""
+    request: HttpRequest, company_id: str, kind: str, q: str = ""
+) -> MappedQuerySet[Any, selectors.BaseItem]:
+    """`kind` is `vehicles` or `drivers`, by key. `q` filters vehicles by plate prefix and finds a
+    driver by the full licence number (stored only as a keyed hash, so no prefix search); ID
+    numbers, phones, names and addresses in the answer are masked. Pages of 100 (`page`, or
+    `limit` up to 1000 and `offset`): `{count, page, pages, items}`."""
     scope = _staff_scope(request)
     if kind not in selectors.BASE_KINDS:
-        from yunzheng.core.errors import NotFound
-
         raise NotFound(ExchangeErrorCode.NOT_FOUND, "kind must be vehicles or drivers")
     company = selectors.company_for_scope(scope=scope, supervision_company_id=company_id)
-    return selectors.base_current(
-        scope=scope,
-        company=company,
-        kind=kind,
-        q=query.q,
-        limit=max(1, min(query.limit, 1000)),
-        offset=max(0, query.offset),
-    )
+    return selectors.base_current(scope=scope, company=company, kind=kind, q=q)
 
 
 class StoryEventOut(Schema):

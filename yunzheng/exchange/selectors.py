@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.models import Company
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.core.errors import NotFound, PermissionDenied
+from yunzheng.core.pagination import MappedQuerySet
 from yunzheng.exchange import personal_data
 from yunzheng.exchange.error_codes import ExchangeErrorCode
 from yunzheng.exchange.models import (
@@ -251,9 +252,10 @@ class BaseItem:
 
 
 def base_current(
-    *, scope: ReadScope, company: Company, kind: str, q: str = "", limit: int = 100, offset: int = 0
-) -> list[BaseItem]:
-    """Current (not deleted) vehicles or drivers of a company, personal data masked."""
+    *, scope: ReadScope, company: Company, kind: str, q: str = ""
+) -> MappedQuerySet[BaseInfoCurrent, BaseItem]:
+    """Current (not deleted) vehicles or drivers of a company by key, personal data masked; read a
+    slice at a time (the API pages it with ``@paginate``, the staff page takes the first 100)."""
     if not scope.is_staff:
         raise PermissionDenied(ExchangeErrorCode.OUT_OF_SCOPE, _("This is for government staff only."))
     iface = get_spec().interface(BASE_KINDS[kind])
@@ -266,19 +268,23 @@ def base_current(
         qs = qs.filter(natural_key=personal_data.lookup_key(q))
     elif q:
         qs = qs.filter(natural_key__startswith=q)
-    items = []
-    for row in qs.order_by("natural_key")[offset : offset + limit]:
-        record = mask_record(iface.type, row.payload)
-        items.append(
-            BaseItem(
-                key=str(record.get("LicenseId", "")) if kind == "drivers" else row.natural_key,
-                flag=row.flag,
-                update_time=row.update_time,
-                received_at=row.received_at,
-                record=record,
+
+    def items(rows: list[BaseInfoCurrent]) -> list[BaseItem]:
+        out = []
+        for row in rows:
+            record = mask_record(iface.type, row.payload)
+            out.append(
+                BaseItem(
+                    key=str(record.get("LicenseId", "")) if kind == "drivers" else row.natural_key,
+                    flag=row.flag,
+                    update_time=row.update_time,
+                    received_at=row.received_at,
+                    record=record,
+                )
             )
-        )
-    return items
+        return out
+
+    return MappedQuerySet(qs.order_by("natural_key"), items)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -238,8 +238,8 @@ def staff_company(request: HttpRequest, company_id: str) -> HttpResponse:
         "days": days,
         "stats": selectors.upload_stats(scope=scope, days=days, company=company),
         "rejects": selectors.reject_stats(scope=scope, days=days, company=company)[:50],
-        "vehicles": selectors.base_current(scope=scope, company=company, kind="vehicles", limit=100),
-        "drivers": selectors.base_current(scope=scope, company=company, kind="drivers", limit=100),
+        "vehicles": selectors.base_current(scope=scope, company=company, kind="vehicles")[:100],
+        "drivers": selectors.base_current(scope=scope, company=company, kind="drivers")[:100],
         "orders": selectors.recent_orders(scope=scope, company=company, limit=30),
     }
     return render(request, "exchange/company.html", context)

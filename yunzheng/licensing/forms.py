@@ -14,8 +14,8 @@ from typing import Any, cast
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from yunzheng.core.clock import CHINA
 from yunzheng.core.regions import RegionChoiceField, cities
-from yunzheng.licensing.services import SHANGHAI
 
 _DATE_MESSAGE = _("Enter a date as YYYY-MM-DD.")
 _NUMBER_MESSAGE = _("Enter a number.")
@@ -49,7 +49,7 @@ class LocalDateTimeField(forms.Field):
         if not raw:
             return None
         try:
-            return dt.datetime.fromisoformat(raw).replace(tzinfo=SHANGHAI)
+            return dt.datetime.fromisoformat(raw).replace(tzinfo=CHINA)
         except ValueError:
             raise forms.ValidationError(self.error_messages["invalid"], code="invalid") from None
 

@@ -18,12 +18,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import File, Router, Schema, Status
 from ninja.files import UploadedFile
-from ninja.pagination import paginate
 
 from yunzheng.accounts.auth import user_auth
 from yunzheng.core.auth import current_user
 from yunzheng.core.clock import today_in_china
-from yunzheng.core.pagination import PageNumbers
+from yunzheng.core.pagination import paginate
 from yunzheng.practitioners import catalogue, selectors, services
 from yunzheng.practitioners.models import CaseType, MaterialKind, QualificationCertificate, ServiceCase
 from yunzheng.practitioners.workflow import ACTION_LABELS, Action
@@ -318,7 +317,7 @@ def my_certificates(request: HttpRequest) -> list[CertificateOut]:
 @router.get(
     "/cases", response=list[CaseSummaryOut], auth=user_auth, summary="My Office: my cases, newest first"
 )
-@paginate(PageNumbers, page_size=selectors.MY_CASES_PAGE_SIZE)
+@paginate(page_size=selectors.MY_CASES_PAGE_SIZE)
 def my_cases(request: HttpRequest, group: str = "") -> QuerySet[ServiceCase]:
     if group not in ("", "open", "done", "drafts"):
         group = ""

@@ -18,6 +18,7 @@ from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user
 from yunzheng.core.errors import NotFound, PermissionDenied
+from yunzheng.core.pagination import MappedQuerySet, paginate
 from yunzheng.supervision import selectors, services
 from yunzheng.supervision.error_codes import SupervisionErrorCode as Code
 from yunzheng.supervision.selectors import AnalyticsScope
@@ -130,8 +131,6 @@ class NonCompliantQuery(MonthQuery):
     city: int | None = None
     day: date | None = None
     reason: str = ""
-    limit: int = 100
-    offset: int = 0
 
 
 class NonCompliantOut(Schema):
@@ -148,31 +147,35 @@ class NonCompliantOut(Schema):
     vehicle_state: str
     reasons: list[str]
 
+    @staticmethod
+    def resolve_day(row: selectors.NonCompliantOrder) -> str:
+        return row.day.isoformat()
 
-class NonCompliantPageOut(Schema):
-    total: int
-    rows: list[NonCompliantOut]
+    @staticmethod
+    def resolve_served_at(row: selectors.NonCompliantOrder) -> str:
+        return row.served_at.isoformat()
 
 
-@router.get("/noncompliant", response=NonCompliantPageOut, auth=user_auth, summary="Non-compliant orders")
-def noncompliant(request: HttpRequest, query: Query[NonCompliantQuery]) -> dict[str, Any]:
+@router.get("/noncompliant", response=list[NonCompliantOut], auth=user_auth, summary="Non-compliant orders")
+@paginate(page_size=100, max_page_size=1000)
+def noncompliant(
+    request: HttpRequest, query: Query[NonCompliantQuery]
+) -> MappedQuerySet[Any, selectors.NonCompliantOrder]:
     """The drill-down: orders whose driver or vehicle was not licensed at the order time, and why
-    (`reason`: driver:unlicensed, driver:expired, driver:cancelled, vehicle:... ). Licence numbers
-    are masked."""
+    (`reason`: driver:unlicensed, driver:expired, driver:cancelled, vehicle:... ), newest first.
+    Licence numbers are masked. Pages of 100 (`page`, or `limit` up to 1000 and `offset`):
+    `{count, page, pages, items}`."""
     scope = _scope(request)
     if query.city is not None and not scope.covers_city(query.city):
         raise NotFound(Code.OUT_OF_SCOPE, "That city is outside your scope.")
-    page = selectors.noncompliant_orders(
+    return selectors.noncompliant_rows(
         scope=scope,
         month=services.month_start(query.month),
         company_id=_company_pk(query.company),
         city_code=query.city,
         day=query.day,
         reason=query.reason,
-        limit=max(1, min(query.limit, 1000)),
-        offset=max(0, query.offset),
     )
-    return {"total": page.total, "rows": [r.as_dict() for r in page.rows]}
 
 
 class ActivityOut(Schema):

@@ -11,8 +11,9 @@ import pytest
 from django.core.management import call_command
 from django_tasks_db.models import DBTaskResult
 
+from yunzheng.core.clock import CHINA as BEIJING
 from yunzheng.core.models import ScheduledRun
-from yunzheng.core.scheduling import BEIJING, enqueue_due, schedule
+from yunzheng.core.scheduling import enqueue_due, schedule
 
 pytestmark = pytest.mark.django_db
 

@@ -40,6 +40,7 @@ from yunzheng.elicense.services.signing import (
     licence_sign,
 )
 from yunzheng.elicense.services.status import (
+    index_record_id_search,
     licence_expire_due,
     licence_record_activation,
     licence_record_staff_view,
@@ -80,6 +81,7 @@ __all__ = [
     "active_signing_key",
     "client_ip_hash",
     "format_share_code",
+    "index_record_id_search",
     "licence_content_hash",
     "licence_essentials",
     "licence_expire_due",

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from typing import Any
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.core.errors import (
@@ -20,10 +18,6 @@ MAX_ESSENTIAL_TEXT = 40
 MAX_ESSENTIAL_ITEMS = 8
 SHARE_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed
 SHARE_CODE_LENGTH = 10
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
 
 
 def require_staff_covering(*, staff_user: Any, region_code: str) -> None:

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.crypto import (
     generate_sm2_keypair,
     sm2_sign,
@@ -30,7 +30,7 @@ from yunzheng.elicense.models import (
     LicenceStatus,
     SigningKey,
 )
-from yunzheng.elicense.services._common import _REGION, ROOT_PROVINCE, _now
+from yunzheng.elicense.services._common import _REGION, ROOT_PROVINCE
 
 # --------------------------------------------------------------------------------------------
 # Signing keys and the trust list
@@ -99,7 +99,7 @@ def signing_key_create(
 ) -> SigningKey:
     """The first key of a province. A province that has an active key rotates instead."""
     province = _validate_province(province, purpose=purpose)
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         if (
             SigningKey.objects.select_for_update()
@@ -129,7 +129,7 @@ def signing_key_rotate(
     `verify_until`; from now on it signs nothing (a payload it signs later is refused).
     """
     province = _validate_province(province, purpose=purpose)
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         old = (
             SigningKey.objects.select_for_update()
@@ -160,7 +160,7 @@ def signing_key_mark_compromised(
     (offline). If it was the active key, a replacement is created in the same transaction."""
     if not reason.strip():
         raise ValidationFailed.single(field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason."))
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         key = SigningKey.objects.select_for_update().filter(kid=kid).first()
         if key is None:
@@ -212,7 +212,7 @@ def trusted_key(key: SigningKey) -> verifier.TrustedKey:
 def trust_list_issue(*, now: dt.datetime | None = None) -> dict[str, str]:
     """The signed trust list verifiers download: every licence key that still verifies (and every
     compromised one, so verifiers can say why), plus licences revoked or suspended before expiry."""
-    now = _now(now)
+    now = now_or(now)
     signer = root_key()
     keys = SigningKey.objects.filter(purpose=SigningKey.Purpose.LICENCE).filter(
         Q(verify_until__gt=now) | Q(status=SigningKey.Status.COMPROMISED)

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import now_or
 from yunzheng.core.crypto import (
     lookup_hash,
     mask_name,
@@ -29,7 +30,7 @@ from yunzheng.elicense.models import (
     ShareCode,
     VerificationAttempt,
 )
-from yunzheng.elicense.services._common import SHARE_CODE_ALPHABET, SHARE_CODE_LENGTH, _now
+from yunzheng.elicense.services._common import SHARE_CODE_ALPHABET, SHARE_CODE_LENGTH
 from yunzheng.elicense.services.status import user_holds_licence
 from yunzheng.elicense.services.verification import _rate_limited, client_ip_hash
 
@@ -71,7 +72,7 @@ def share_code_create(
         )
     if licence.status in (LicenceStatus.REVOKED,):
         raise Conflict(Code.LICENCE_NOT_USABLE, _("A revoked licence cannot be shared."))
-    now = _now(now)
+    now = now_or(now)
     code = "".join(secrets.choice(SHARE_CODE_ALPHABET) for _i in range(SHARE_CODE_LENGTH))
     with transaction.atomic():
         share = ShareCode.objects.create(
@@ -143,7 +144,7 @@ def share_code_redeem(
 ) -> ShareCode:
     """Show the licence in full to the holder's named recipient: works once, before expiry, then
     never again. Unknown, used and expired codes get the same answer (no probing)."""
-    now = _now(now)
+    now = now_or(now)
     ip_hash = client_ip_hash(client_ip)
     normalised = _normalise_code(code)
     with transaction.atomic():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
 
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.crypto import (
     sm2_sign,
 )
@@ -22,7 +22,6 @@ from yunzheng.elicense.models import (
     SigningKey,
 )
 from yunzheng.elicense.qr_payload import Claims, EssentialValue
-from yunzheng.elicense.services._common import _now
 
 # --------------------------------------------------------------------------------------------
 # Signing QR payloads
@@ -70,7 +69,7 @@ def licence_sign(*, licence: ElectronicLicence, now: dt.datetime | None = None) 
     Works for any licence type (the One-Network Office signs credit vouchers through this after
     `licence_sync`). Only usable licences get a fresh QR: revoked, suspended or expired ones not.
     """
-    now = _now(now)
+    now = now_or(now)
     if licence.status != LicenceStatus.VALID or licence.valid_until < today_in_china(now):
         raise Conflict(
             Code.LICENCE_NOT_USABLE,

@@ -10,7 +10,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import (
     Conflict,
     ValidationFailed,
@@ -21,7 +21,6 @@ from yunzheng.elicense.models import (
     LicenceEvent,
     LicenceStatus,
 )
-from yunzheng.elicense.services._common import _now
 from yunzheng.elicense.services.sync import _save_version
 
 # --------------------------------------------------------------------------------------------
@@ -46,7 +45,7 @@ def _change_status(
         authorize(staff_user, "elicense.licence.status", region_code=licence.issuer_region)
     if not reason.strip():
         raise ValidationFailed.single(field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason."))
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = ElectronicLicence.objects.select_for_update().get(pk=licence.pk)
         if locked.status not in allowed_from:
@@ -136,7 +135,7 @@ def licence_reinstate(
 def licence_expire_due(*, now: dt.datetime | None = None) -> int:
     """Mark valid licences whose last day has passed as expired (run daily; the online check
     already answers "expired" from the dates, so a late run is never unsafe)."""
-    now = _now(now)
+    now = now_or(now)
     today = today_in_china(now)
     count = 0
     for licence_id in ElectronicLicence.objects.filter(
@@ -167,7 +166,7 @@ def licence_record_activation(
     """The holder viewed or downloaded the licence: the first time counts as activation."""
     if licence.activated_at is not None or not user_holds_licence(user=user, licence=licence):
         return
-    now = _now(now)
+    now = now_or(now)
     ElectronicLicence.objects.filter(pk=licence.pk, activated_at__isnull=True).update(activated_at=now)
     licence.activated_at = now
 
@@ -183,6 +182,14 @@ def licence_record_staff_view(*, licence: ElectronicLicence, staff_user: User, w
         action=f"elicense.licence.staff_{what}",
         target_type="electronic_licence",
         target_id=licence.lid,
+    )
+
+
+def index_record_id_search(*, staff_user: User) -> None:
+    """Staff searched the ministry index by a holder's ID number: every such search is audited
+    (the number itself is not written down)."""
+    record_audit(
+        actor=Actor.for_user(staff_user), action="elicense.index.search_by_id", target_type="ministry_index"
     )
 
 

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.crypto import (
     lookup_hash,
     sm3_hex,
@@ -36,12 +36,7 @@ from yunzheng.elicense.models import (
     LicenceType,
     MinistryIndexEntry,
 )
-from yunzheng.elicense.services._common import (
-    _REGION,
-    MAX_ESSENTIAL_ITEMS,
-    MAX_ESSENTIAL_TEXT,
-    _now,
-)
+from yunzheng.elicense.services._common import _REGION, MAX_ESSENTIAL_ITEMS, MAX_ESSENTIAL_TEXT
 
 # --------------------------------------------------------------------------------------------
 # Licences: sync from registries
@@ -304,7 +299,7 @@ def licence_sync(
         event=event,
         status=status,
     )
-    now = _now(now)
+    now = now_or(now)
     today = today_in_china(now)
     holder_id_number = (holder_id_number or "").strip() or None
     fields: dict[str, Any] = {

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.crypto import (
     lookup_hash,
 )
@@ -27,7 +27,6 @@ from yunzheng.elicense.models import (
     VerificationAttempt,
 )
 from yunzheng.elicense.qr_payload import Claims
-from yunzheng.elicense.services._common import _now
 from yunzheng.elicense.services.keys import trusted_key
 
 # --------------------------------------------------------------------------------------------
@@ -129,7 +128,7 @@ def verification_verify(
     """Verify a scanned text: signature, key id and key validity first (the same code as the
     offline verifier), then the live status from the database (never cached). Every attempt is
     logged; more than ELICENSE_VERIFY_RATE_LIMIT per window from one client IP are refused."""
-    now = _now(now)
+    now = now_or(now)
     ip_hash = client_ip_hash(client_ip)
     with transaction.atomic():
         refusal = _rate_limited(ip_hash=ip_hash, channel=channel, now=now)

@@ -10,6 +10,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from yunzheng.core.models import AuditEntry
 from yunzheng.elicense.consistency import sync_check
 from yunzheng.elicense.models import ElectronicLicence, MinistryIndexEntry, VehicleTransportCertificate
 from yunzheng.elicense.tests.conftest import SYSTEM, make_staff, staff_client, today, user_client
@@ -129,8 +130,12 @@ def test_command_and_staff_report(keys, holder, truck):
 
 def test_ministry_index_is_queryable_by_any_province(keys, holder, truck):
     zhejiang = staff_client(make_staff("330000"))
+    searches = AuditEntry.objects.filter(action="elicense.index.search_by_id").count()
     entries = zhejiang.get("/api/v1/elicense/index", {"holder_id_number": holder.id_number}).json()
     assert [e["issuer_province"] for e in entries] == ["120000"]
+    indexed = MinistryIndexEntry.objects.get(issuer_province="120000")
+    assert (entries[0]["id"], entries[0]["type"]) == (indexed.lid, indexed.licence_type)
+    assert AuditEntry.objects.filter(action="elicense.index.search_by_id").count() == searches + 1
     assert json.dumps(entries).find(holder.id_number) == -1
     assert zhejiang.get("/api/v1/elicense/index", {"province": "330000"}).json() == []
     assert user_client(holder).get("/api/v1/elicense/index").status_code == 403

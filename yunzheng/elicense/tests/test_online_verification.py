@@ -11,7 +11,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from yunzheng.core.crypto import sm2_sign
+from yunzheng.core.crypto import mask_name, sm2_sign
 from yunzheng.elicense import qr_payload, services
 from yunzheng.elicense.models import VerificationAttempt
 from yunzheng.elicense.tests.conftest import SYSTEM, make_staff, staff_client, sync_licence
@@ -70,6 +70,10 @@ def test_staff_revocation_through_the_api_then_verification(client, keys, holder
         content_type="application/json",
     )
     assert response.status_code == 200, response.content
+    changed = response.json()
+    assert (changed["id"], changed["status"]) == (licence.lid, "revoked")
+    assert changed["holder"] != licence.holder_name
+    assert changed["holder"] == mask_name(licence.holder_name)
     answer = verify(client, signed.text)
     assert answer["result"] == "revoked"
 

@@ -95,6 +95,14 @@ def test_only_the_holder_sees_and_shares(holder, other_user, licence):
     assert other.get("/api/v1/elicense/licences").json() == []
     mine = user_client(holder).get("/api/v1/elicense/licences").json()
     assert [item["id"] for item in mine] == [licence.lid]
+    assert (mine[0]["type"], mine[0]["holder"]) == (licence.licence_type, licence.holder_name)
+    services.share_code_create(licence=licence, user=holder, recipient_name="王警官")
+    detail = user_client(holder).get(f"/api/v1/elicense/licences/{licence.lid}").json()
+    assert (detail["id"], detail["type_label"]) == (licence.lid, str(licence.get_licence_type_display()))
+    assert detail["rows"]
+    assert all(set(row) == {"label", "value"} for row in detail["rows"])
+    assert [(s["recipient_name"], s["state"]) for s in detail["share_codes"]] == [("王警官", "open")]
+    assert [e["version"] for e in detail["events"]] == [e.version for e in licence.events.all()]
 
 
 def test_share_pages(client, holder, licence):

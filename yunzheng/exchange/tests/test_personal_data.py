@@ -338,8 +338,14 @@ def test_regulators_see_masked_values_and_find_a_driver_by_the_plaintext_licence
     base = f"/api/v1/exchange/companies/{uploader.company_id}/drivers"
 
     drivers = client.get(base).json()
-    assert len(drivers) == 2
-    found = client.get(base, {"q": LICENCE}).json()
+    assert (drivers["count"], drivers["page"], drivers["pages"], len(drivers["items"])) == (2, 1, 1, 2)
+    # Pages by number or, as before @paginate, by limit and offset (the same second driver).
+    second = client.get(base, {"limit": 1, "page": 2}).json()
+    assert (second["count"], second["page"], second["pages"]) == (2, 2, 2)
+    assert second["items"] == [drivers["items"][1]]
+    assert client.get(base, {"limit": 1, "offset": 1}).json() == second
+    assert client.get(base, {"limit": 1, "offset": 0}).json()["items"] == [drivers["items"][0]]
+    found = client.get(base, {"q": LICENCE}).json()["items"]
     assert len(found) == 1
     record = found[0]["record"]
     assert found[0]["key"] == "3301**********1234"
@@ -353,8 +359,8 @@ def test_regulators_see_masked_values_and_find_a_driver_by_the_plaintext_licence
         BaseInfoCurrent.objects.get(natural_key=lookup_hash(LICENCE)).payload["CertificateNo"]
     )
     assert record["CertificateNo"].count("*") >= 8
-    assert client.get(base, {"q": LICENCE.lower()}).json() == found  # normalised like the hash
-    assert client.get(base, {"q": LICENCE[:10]}).json() == []  # no prefix search on a hash
+    assert client.get(base, {"q": LICENCE.lower()}).json()["items"] == found  # normalised like the hash
+    assert client.get(base, {"q": LICENCE[:10]}).json()["items"] == []  # no prefix search on a hash
 
     story = client.get(f"/api/v1/exchange/orders/{uploader.company_id}/{ORDER}").json()
     assert story["status"] == "paid"

@@ -137,7 +137,7 @@ def test_city_staff_see_stats_base_data_and_the_order_story(uploader: Uploader) 
     assert times == sorted(times)
     assert story["events"][1]["record"]["LicenseId"] == "3301**********1234"
 
-    drivers = client.get(f"/api/v1/exchange/companies/{uploader.company_id}/drivers").json()
+    drivers = client.get(f"/api/v1/exchange/companies/{uploader.company_id}/drivers").json()["items"]
     assert [(d["key"], d["record"]["DriverName"]) for d in drivers] == [("3301**********1234", "王**")]
     stats = {s["interface"]: s for s in client.get("/api/v1/exchange/stats").json()}
     assert stats["positionVehicle"]["accepted"] == 8

@@ -14,7 +14,6 @@ Settings and their defaults: licensing/conf.py.
 from __future__ import annotations
 
 from yunzheng.licensing.services._common import (
-    SHANGHAI,
     notify,
 )
 from yunzheng.licensing.services.application import (
@@ -106,7 +105,6 @@ from yunzheng.licensing.services.testing import (
 
 __all__ = [
     "QUOTA_MATERIAL_KINDS",
-    "SHANGHAI",
     "ServiceBusy",
     "active_blacklist_entry",
     "application_create",

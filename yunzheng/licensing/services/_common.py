@@ -5,18 +5,17 @@ stage deadlines and `_move`, the one place that changes an application's step.
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
 from typing import Any
 
 from django.conf import settings
-from django.utils import timezone, translation
+from django.utils import translation
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, StaffProfile, User
 from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import (
     Conflict,
     PermissionDenied,
@@ -44,13 +43,8 @@ from yunzheng.licensing.workflow import (
     find_transition,
 )
 
-SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 #: The transport authorities' parties: their steps are `licensing.step.act` in the permission table.
 TRANSPORT_PARTIES = frozenset({Party.CITY_TRANSPORT, Party.PROVINCE_TRANSPORT, Party.MINISTRY})
-
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
 
 
 def _actor(user: User | None) -> Actor:
@@ -123,7 +117,7 @@ def notify(
 ) -> Notification | None:
     """Put a line on the party's dashboard (and SMS the company's contact person). With a
     dedupe_key, a second call with the same key does nothing (reminders run from cron)."""
-    now = _now(now)
+    now = now_or(now)
     if dedupe_key and Notification.objects.filter(dedupe_key=dedupe_key).exists():
         return None
     fields: dict[str, Any] = {

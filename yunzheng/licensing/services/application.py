@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import (
     Conflict,
     ErrorDetail,
@@ -37,7 +37,6 @@ from yunzheng.licensing.services._common import (
     _lock,
     _move,
     _not_future,
-    _now,
     _open_stage,
     _role,
     _text,
@@ -66,7 +65,7 @@ def application_create(
     *, company: Company, path: str, city_code: str, user: User, now: dt.datetime | None = None
 ) -> LicenceApplication:
     """A company member opens an application in a city that accepts new platforms."""
-    now = _now(now)
+    now = now_or(now)
     ensure_real_name_verified(user)
     selectors.require_member(user=user, company=company)
     if path not in LicencePath.values:
@@ -146,7 +145,7 @@ def material_upload(
     *, application: LicenceApplication, kind: str, upload: Any, user: User, now: dt.datetime | None = None
 ) -> Material:
     """Attach a document (PDF, or an image for proofs) to the application at the right step."""
-    now = _now(now)
+    now = now_or(now)
     if kind not in _UPLOADERS:
         raise ValidationFailed.single(field="kind", code=Code.FIELD_REQUIRED, message=_("Unknown material."))
     party, steps = _UPLOADERS[kind]
@@ -181,7 +180,7 @@ def material_upload(
 def quota_materials_submit(
     *, application: LicenceApplication, user: User, now: dt.datetime | None = None
 ) -> LicenceApplication:
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock(application)
         present = set(locked.materials.values_list("kind", flat=True))
@@ -205,7 +204,7 @@ def quota_materials_submit(
 def quota_return(
     *, application: LicenceApplication, user: User, reason: str, now: dt.datetime | None = None
 ) -> None:
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         _move(_lock(application), action=Action.RETURN_QUOTA, user=user, now=now, reason=reason)
 
@@ -220,7 +219,7 @@ def work_letter_send(
 ) -> LicenceApplication:
     """The city clerk records the work contact letter to the ministry; the ministry's 15 working
     days run from the letter's date."""
-    now = _now(now)
+    now = now_or(now)
     letter_number = _text(letter_number, field="letter_number", limit=100, label=_("Letter number"))
     letter_date = _not_future(letter_date, field="letter_date", today=today_in_china(now))
     with transaction.atomic():
@@ -245,7 +244,7 @@ def ministry_reply_record(
     reply_date: dt.date,
     now: dt.datetime | None = None,
 ) -> LicenceApplication:
-    now = _now(now)
+    now = now_or(now)
     reply_number = _text(reply_number, field="reply_number", limit=100, label=_("Reply number"))
     reply_date = _not_future(reply_date, field="reply_date", today=today_in_china(now))
     with transaction.atomic():
@@ -264,7 +263,7 @@ def ministry_reply_record(
 def ministry_refuse(
     *, application: LicenceApplication, user: User, reason: str, now: dt.datetime | None = None
 ) -> None:
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         _move(_lock(application), action=Action.MINISTRY_REFUSE, user=user, now=now, reason=reason)
 
@@ -278,7 +277,7 @@ def company_info_complete(
     server_location: str,
     now: dt.datetime | None = None,
 ) -> LicenceApplication:
-    now = _now(now)
+    now = now_or(now)
     platform_name = _text(platform_name, field="platform_name", limit=100, label=_("Platform name"))
     app_name = _text(app_name, field="app_name", limit=100, label=_("App name"))
     server_location = _text(server_location, field="server_location", limit=200, label=_("Server location"))
@@ -302,7 +301,7 @@ def company_info_complete(
 def test_account_open(
     *, application: LicenceApplication, user: User, account: str, now: dt.datetime | None = None
 ) -> LicenceApplication:
-    now = _now(now)
+    now = now_or(now)
     account = _text(account, field="account", limit=100, label=_("Account"))
     with transaction.atomic():
         locked = _lock(application)
@@ -314,7 +313,7 @@ def test_account_open(
 def vpn_account_open(
     *, application: LicenceApplication, user: User, account: str, now: dt.datetime | None = None
 ) -> LicenceApplication:
-    now = _now(now)
+    now = now_or(now)
     account = _text(account, field="account", limit=100, label=_("Account"))
     with transaction.atomic():
         locked = _lock(application)
@@ -326,6 +325,6 @@ def vpn_account_open(
 def application_withdraw(
     *, application: LicenceApplication, user: User, reason: str, now: dt.datetime | None = None
 ) -> None:
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         _move(_lock(application), action=Action.WITHDRAW, user=user, now=now, reason=reason)

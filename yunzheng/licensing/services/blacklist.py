@@ -13,12 +13,12 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from yunzheng.licensing import selectors
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import CreditBlacklistEntry, Party
-from yunzheng.licensing.services._common import _actor, _now
+from yunzheng.licensing.services._common import _actor
 
 
 def _require_ministry(user: User) -> None:
@@ -65,7 +65,7 @@ def blacklist_entry_record(
         raise ValidationFailed.single(
             field="ends_on", code=Code.FIELD_REQUIRED, message=_("The end cannot be before the start.")
         )
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         entry = CreditBlacklistEntry.objects.create(
             company=company,
@@ -94,7 +94,7 @@ def blacklist_entry_lift(
     reason = (reason or "").strip()
     if not reason:
         raise ValidationFailed.single(field="reason", code=Code.REASON_REQUIRED, message=_("Give a reason."))
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = CreditBlacklistEntry.objects.select_for_update().filter(pk=entry.pk).first()
         if locked is None or locked.lifted_at is not None:

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import CHINA, now_or, today_in_china
 from yunzheng.core.errors import (
     Conflict,
     DomainError,
@@ -39,7 +39,7 @@ from yunzheng.licensing.models import (
     TestBooking,
     TestSlotMonth,
 )
-from yunzheng.licensing.services._common import SHANGHAI, _actor, _lock, _move, _now
+from yunzheng.licensing.services._common import _actor, _lock, _move
 from yunzheng.licensing.workflow import (
     SYSTEM,
     Action,
@@ -69,7 +69,7 @@ def default_opens_at(month: dt.date) -> dt.datetime:
     """Noon (Asia/Shanghai) on the configured day of the month (the seed: noon on the 1st)."""
     day = int(app_settings.LICENSING_SLOT_OPEN_DAY)
     hour = int(app_settings.LICENSING_SLOT_OPEN_HOUR)
-    return dt.datetime(month.year, month.month, day, hour, 0, tzinfo=SHANGHAI)
+    return dt.datetime(month.year, month.month, day, hour, 0, tzinfo=CHINA)
 
 
 def test_slot_month_create(
@@ -81,7 +81,7 @@ def test_slot_month_create(
     now: dt.datetime | None = None,
 ) -> TestSlotMonth:
     """The ministry opens a month of test appointments (user None: operator scripts, demo)."""
-    now = _now(now)
+    now = now_or(now)
     if user is not None:
         _require_ministry(user)
     month = month.replace(day=1)
@@ -196,7 +196,7 @@ def test_booking_create(
     critical section (`_booking_transaction`). Lock timeouts (PostgreSQL) and SQLite's "locked"
     errors are retried with jitter, then answered 503 `booking.busy`, never 500.
     """
-    now = _now(now)
+    now = now_or(now)
     ensure_real_name_verified(user)
     # SQLite's shared-cache test database answers "table is locked" at once instead of waiting,
     # so it gets more (short) retries; PostgreSQL waits on the row lock up to lock_timeout.
@@ -278,7 +278,7 @@ def _booking_attempt(*, company_id: int, month: dt.date, user: User, now: dt.dat
 
 def test_booking_cancel(*, booking: TestBooking, user: User, now: dt.datetime | None = None) -> TestBooking:
     """The company gives a booked slot back (before the test): the slot is free again."""
-    now = _now(now)
+    now = now_or(now)
     selectors.require_member(user=user, company=booking.company)
     with transaction.atomic():
         locked = TestBooking.objects.select_for_update().get(pk=booking.pk)

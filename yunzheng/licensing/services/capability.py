@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.accounts.permissions import authorize
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import (
     Conflict,
     ErrorDetail,
@@ -33,7 +33,7 @@ from yunzheng.licensing.models import (
     Stage,
     Step,
 )
-from yunzheng.licensing.services._common import _lock, _move, _now, _role, _text, notify
+from yunzheng.licensing.services._common import _lock, _move, _role, _text, notify
 from yunzheng.licensing.workflow import (
     SYSTEM,
     Action,
@@ -45,7 +45,7 @@ from yunzheng.licensing.workflow import (
 
 
 def capability_submit(*, application: LicenceApplication, user: User, now: dt.datetime | None = None) -> None:
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock(application)
         if not locked.materials.filter(kind=Material.Kind.CAPABILITY).exists():
@@ -61,7 +61,7 @@ def capability_forward(
     *, application: LicenceApplication, user: User, now: dt.datetime | None = None
 ) -> None:
     """The city window passes the materials to the province: the 20-working-day clock starts."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         _move(_lock(application), action=Action.FORWARD_TO_PROVINCE, user=user, now=now)
 
@@ -84,7 +84,7 @@ def capability_initial_review(
         raise ValidationFailed.single(
             field="decision", code=Code.DECISION_INVALID, message=_("Accept or return the materials.")
         )
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock(application)
         _move(locked, action=Action.RETURN_CAPABILITY, user=user, now=now, reason=reason)
@@ -108,7 +108,7 @@ def capability_distribute(
     *, application: LicenceApplication, user: User, now: dt.datetime | None = None
 ) -> Stage:
     """The province's transport department sends the materials to the other five departments."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock(application)
         stage = _review_stage(locked)
@@ -153,7 +153,7 @@ def department_review_submit(
     now: dt.datetime | None = None,
 ) -> DepartmentReview:
     """One of the five departments gives its comments and recommendation (each once per round)."""
-    now = _now(now)
+    now = now_or(now)
     if recommendation not in DepartmentReview.Recommendation.values:
         raise ValidationFailed.single(
             field="recommendation", code=Code.RECOMMENDATION_INVALID, message=_("Choose a recommendation.")
@@ -196,7 +196,7 @@ def capability_extend(
     *, application: LicenceApplication, user: User, reason: str, now: dt.datetime | None = None
 ) -> Stage:
     """Extend the review once by 10 working days, with a recorded reason; a second time → Conflict."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock(application)
         stage = _review_stage(locked)
@@ -244,7 +244,7 @@ def capability_decide(
     the clock restarts) or reject. It decides once all five departments have answered; deciding
     without an opinion needs `missing_reason` (recorded, e.g. a department that did not answer
     by its due date)."""
-    now = _now(now)
+    now = now_or(now)
     action = {
         "approve": Action.APPROVE_CAPABILITY,
         "revise": Action.REVISE_CAPABILITY,
@@ -312,7 +312,7 @@ def capability_resubmit(
     """The company resubmits revised materials within the week; the 20-day clock restarts today.
     After the week a resubmission is refused (the application lapses, see
     :func:`capability_revisions_lapse_overdue`)."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock(application)
         stage = selectors.open_stage(locked)
@@ -340,7 +340,7 @@ def capability_revision_lapse(
 ) -> None:
     """Close an application whose company did not resubmit within the week (province staff, or
     the reminders command with ``user`` None)."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock(application)
         stage = selectors.open_stage(locked)
@@ -364,7 +364,7 @@ def capability_revision_lapse(
 def capability_revisions_lapse_overdue(*, now: dt.datetime | None = None) -> int:
     """Every application whose week to resubmit has passed lapses by itself (run by the reminders
     command; no clerk needed). Returns how many lapsed."""
-    now = _now(now)
+    now = now_or(now)
     today = today_in_china(now)
     lapsed = 0
     overdue = Stage.objects.filter(

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import Actor
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import Conflict, ErrorDetail, ValidationFailed
 from yunzheng.licensing import deadlines
 from yunzheng.licensing.conf import app_settings
@@ -30,7 +30,7 @@ from yunzheng.licensing.models import (
     LicencePath,
     Step,
 )
-from yunzheng.licensing.services._common import _actor, _lock, _move, _now
+from yunzheng.licensing.services._common import _actor, _lock, _move
 from yunzheng.licensing.workflow import Action
 
 
@@ -140,7 +140,7 @@ def local_review(
     """The second city's transport authority reviews a local licence application: return it with
     the reasons, or accept it - on to the evaluations where the city requires them, otherwise
     straight to the decision. The determination must still be valid."""
-    now = _now(now)
+    now = now_or(now)
     if decision not in ("accept", "return"):
         raise ValidationFailed.single(
             field="decision", code=Code.FIELD_REQUIRED, message=_("Choose a decision.")

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import (
     Conflict,
     ErrorDetail,
@@ -26,7 +26,7 @@ from yunzheng.licensing.models import (
     Party,
     SecurityEvaluation,
 )
-from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _now, _text
+from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _text
 from yunzheng.licensing.services.compliance import compliance_flags_clear_for
 from yunzheng.licensing.workflow import (
     Action,
@@ -53,7 +53,7 @@ def security_evaluation_record(
     """A company member records an evaluation with its agency and PDF report. Level-3 protection is
     valid 12 months from issue (the report may state an earlier end); the two assessments are done
     once and have no end unless the report states one (then `valid_until`)."""
-    now = _now(now)
+    now = now_or(now)
     ensure_real_name_verified(user)
     selectors.require_member(user=user, company=company)
     if kind not in SecurityEvaluation.Kind.values:
@@ -173,7 +173,7 @@ def evaluations_require_valid(*, company: Company, on: dt.date) -> None:
 def evaluations_submit(
     *, application: LicenceApplication, user: User, now: dt.datetime | None = None
 ) -> None:
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock(application)
         evaluations_require_valid(company=locked.company, on=today_in_china(now))
@@ -200,7 +200,7 @@ def evaluation_agency_register(
             code=Code.EVALUATION_INVALID,
             message=_("The end cannot be before the start."),
         )
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         agency, _created = EvaluationAgency.objects.update_or_create(
             name=name,

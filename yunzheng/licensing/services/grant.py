@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import (
     ValidationFailed,
 )
@@ -20,7 +20,7 @@ from yunzheng.licensing.models import (
     LicencePath,
     OperatingLicence,
 )
-from yunzheng.licensing.services._common import _lock, _move, _now, _text
+from yunzheng.licensing.services._common import _lock, _move, _text
 from yunzheng.licensing.services.blacklist import blacklist_require_clear
 from yunzheng.licensing.services.determination import determination_require_valid, local_evaluations_required
 from yunzheng.licensing.services.evaluations import evaluations_require_valid
@@ -47,7 +47,7 @@ def licence_grant(
     licence (地牌). Refused while an evaluation is missing or expired, or the test-passed document
     has expired. The licence enters the operating-licence registry (`operating_licence_issue`),
     which creates the electronic licence in the same transaction."""
-    now = _now(now)
+    now = now_or(now)
     today = today_in_china(now)
     scope = _text(scope, field="scope", limit=200, label=_("Business scope"))
     area = _text(area, field="area", limit=200, label=_("Operating area"))
@@ -95,6 +95,6 @@ def licence_grant(
 def licence_refuse(
     *, application: LicenceApplication, user: User, reason: str, now: dt.datetime | None = None
 ) -> None:
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         _move(_lock(application), action=Action.REFUSE, user=user, now=now, reason=reason)

@@ -19,11 +19,12 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company, User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import now_or
 from yunzheng.core.errors import Conflict, NotFound, ValidationFailed
 from yunzheng.core.ids import region_code_exists
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import LicenceApplication, OperatingLicence, OperatingLicenceEvent
-from yunzheng.licensing.services._common import _now, _text
+from yunzheng.licensing.services._common import _text
 
 SOURCE_TYPE = "licensing.operating_licence"
 MAINTAIN = "registry.operating_licence.maintain"
@@ -182,7 +183,7 @@ def operating_licence_issue(
 ) -> OperatingLicence:
     """Enter a licence in the registry: granted by the licensing workflow (`application`), or an
     existing licence of the city entered by its authority (`number` given)."""
-    now = _now(now)
+    now = now_or(now)
     scope = _text(scope, field="scope", limit=200, label=_("Business scope"))
     area = _text(area, field="area", limit=200, label=_("Operating area"))
     if kind not in OperatingLicence.Kind.values:
@@ -248,7 +249,7 @@ def operating_licence_change(
     now: dt.datetime | None = None,
 ) -> OperatingLicence:
     """Change the business scope or operating area. A change that changes nothing is a no-op."""
-    now = _now(now)
+    now = now_or(now)
     reason = _reason(reason, required=True)
     wanted: dict[str, str] = {}
     if scope is not None:
@@ -286,7 +287,7 @@ def operating_licence_renew(
 ) -> OperatingLicence:
     """Extend the validity. Refused for a revoked or cancelled licence (revocation is final); a
     suspended licence stays suspended."""
-    now = _now(now)
+    now = now_or(now)
     reason = _reason(reason, required=False)
     with transaction.atomic():
         licence = _locked(number)
@@ -321,7 +322,7 @@ def operating_licence_decide(
     *, number: str, decision: str, staff: User, reason: str, now: dt.datetime | None = None
 ) -> OperatingLicence:
     """An authority's decision: suspend, reinstate (after a suspension), revoke or cancel."""
-    now = _now(now)
+    now = now_or(now)
     if decision not in _DECISIONS:
         raise ValidationFailed.single(
             field="decision",

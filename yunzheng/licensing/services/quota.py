@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.models import StaffProfile, User
 from yunzheng.accounts.scopes import region_name
 from yunzheng.core.audit import record_audit
+from yunzheng.core.clock import now_or
 from yunzheng.core.errors import (
     Conflict,
     ErrorDetail,
@@ -22,7 +23,7 @@ from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     CityQuota,
 )
-from yunzheng.licensing.services._common import _actor, _now
+from yunzheng.licensing.services._common import _actor
 
 # --------------------------------------------------------------------------------------------
 # City quotas
@@ -60,7 +61,7 @@ def city_quota_set(
     """The city (or its province's) transport authority records whether the city accepts new
     platforms; stopping needs the notice that stopped it. `local_evaluations_required` (None:
     unchanged) says whether a local licence (地牌) here needs the three evaluations."""
-    now = _now(now)
+    now = now_or(now)
     city_code = _require_city_code(city_code)
     scope = selectors.scope_of(user)
     if (

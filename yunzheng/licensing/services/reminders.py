@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import (
     NotFound,
 )
@@ -35,7 +35,7 @@ from yunzheng.licensing.models import (
     Step,
     TestPassedDocument,
 )
-from yunzheng.licensing.services._common import _now, notify
+from yunzheng.licensing.services._common import notify
 from yunzheng.licensing.services.capability import capability_revisions_lapse_overdue
 from yunzheng.licensing.services.compliance import compliance_flags_raise
 from yunzheng.licensing.services.testing import application_retest
@@ -48,7 +48,7 @@ def notification_mark_read(*, user: User, notification_id: int, now: dt.datetime
     visible = {n.pk for n in selectors.notifications_for_user(user, limit=500)}
     if notification_id not in visible:
         raise NotFound(Code.FILE_NOT_FOUND, _("No such notification."))
-    Notification.objects.filter(pk=notification_id, read_at__isnull=True).update(read_at=_now(now))
+    Notification.objects.filter(pk=notification_id, read_at__isnull=True).update(read_at=now_or(now))
 
 
 def stage_deadlines_refresh() -> int:
@@ -191,7 +191,7 @@ def reminders_send(*, now: dt.datetime | None = None, within_days: int = 30) -> 
     whose test-passed document expired sent back to the test, and applications whose week to
     resubmit revised capability materials has passed closed as lapsed; licensed companies whose
     level-3 evaluation lapsed get a compliance flag (services.compliance)."""
-    now = _now(now)
+    now = now_or(now)
     today = today_in_china(now)
     with translation.override(settings.LANGUAGE_CODE):
         filled = stage_deadlines_refresh()

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.models import Company, User
 from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import (
     Conflict,
     PermissionDenied,
@@ -30,7 +30,7 @@ from yunzheng.licensing.models import (
     TestBooking,
     TestPassedDocument,
 )
-from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _now, _role, notify
+from yunzheng.licensing.services._common import _actor, _lock, _move, _not_future, _role, notify
 from yunzheng.licensing.services.blacklist import blacklist_require_clear
 from yunzheng.licensing.workflow import (
     SYSTEM,
@@ -62,7 +62,7 @@ def test_passed_document_record(
     """Record a test-passed document (valid 6 months). Called by ministry staff (source "manual",
     from the official result) and later by the conformance app (source "conformance", its run id).
     Applications of the company waiting at the test move on; the active booking becomes "passed"."""
-    now = _now(now)
+    now = now_or(now)
     if recorded_by is not None:  # a person issues it: the ministry only (conformance passes as system)
         authorize(recorded_by, "licensing.test_document.issue")
     if source not in TestPassedDocument.Source.values:
@@ -129,7 +129,7 @@ def test_result_record(
     """Ministry staff record the official result of the tests of an application at the test step.
     Passed: the test-passed document is recorded. Failed: the booking stays used (it frees no slot)
     and the company must book again, in a later month."""
-    now = _now(now)
+    now = now_or(now)
     authorize(user, "licensing.test.record_result")
     application = LicenceApplication.objects.select_related("company").get(pk=application.pk)  # fresh step
     if _role(user, application) != Party.MINISTRY or application.step != Step.TEST_RUN:
@@ -161,7 +161,7 @@ def application_retest(
 ) -> LicenceApplication:
     """Send an application back to the test after its test-passed document expired (the company,
     or the reminders command with user None)."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock(application)
         document = selectors.current_test_document(locked.company)
@@ -185,7 +185,7 @@ def test_booking_failed_by_official_run(
     regulator): the booking is closed as failed (its slot stays used), the application returns to
     booking by itself and the company is told to book a later month. Called by the conformance
     app; a booking no longer active is left alone (returns None)."""
-    now = _now(now)
+    now = now_or(now)
     reason = (reason or "").strip() or _("Tests failed")
     with transaction.atomic():
         booking = TestBooking.objects.select_for_update().filter(pk=booking_id).first()

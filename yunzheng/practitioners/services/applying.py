@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from yunzheng.core.ids import validate_mobile
 from yunzheng.core.private_files import private_storage, read_private, store_private
@@ -40,7 +40,6 @@ from yunzheng.practitioners.services._common import (
     _lock_own_case,
     _lock_own_draft,
     _notify,
-    _now,
     _service_label,
     _submitted_text,
     _transition,
@@ -126,7 +125,7 @@ def case_draft_create(
     """Start (or resume) an application once the applicant has read and agreed to the instructions
     and chosen a certificate. The same draft is returned for the same service and certificate."""
     ensure_real_name_verified(applicant)
-    now = _now(now)
+    now = now_or(now)
     if case_type not in CaseType.values:
         raise NotFound(Code.SERVICE_NOT_FOUND, _("No such service."))
     if not agreed:
@@ -210,7 +209,7 @@ def case_form_save(
 ) -> ServiceCase:
     """Save the personal-information form (the name always comes from the verified account) and
     the service's own fields; every problem is reported at once, field by field."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock_own_draft(case, applicant)
         phone, errors = _personal_errors(phone=phone, address=address, contact_name=contact_name)
@@ -265,7 +264,7 @@ def case_delivery_save(
     now: dt.datetime | None = None,
 ) -> ServiceCase:
     """Choose how a new certificate reaches the applicant: collected in person, or mailed."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock_own_draft(case, applicant)
         if not catalogue.service(locked.case_type).issues_new_certificate:
@@ -356,7 +355,7 @@ def case_material_upload(
     """Accept one material (a PNG or JPEG checked by content, at most 10 MB), replacing an earlier
     upload of the same kind. Allowed while drafting and while the case waits for a supplement."""
     ensure_real_name_verified(applicant)
-    now = _now(now)
+    now = now_or(now)
     # Validate (decode, re-encode) before taking any lock: it is the slow part.
     clean = validate_image_upload(upload, field="file")
     storage = private_storage()
@@ -489,7 +488,7 @@ def _submission_problems(case: ServiceCase, info: PersonalInfo, today: dt.date) 
 
 def case_submit(*, case: ServiceCase, applicant: User, now: dt.datetime | None = None) -> ServiceCase:
     """Submit a complete draft: it gets its number and its acceptance (or answer) deadline."""
-    now = _now(now)
+    now = now_or(now)
     today = today_in_china(now)
     try:
         with transaction.atomic():
@@ -540,7 +539,7 @@ def case_withdraw(
     *, case: ServiceCase, applicant: User, reason: str = "", now: dt.datetime | None = None
 ) -> ServiceCase:
     """The applicant takes the application back; only until the authority has accepted it."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock_own_case(case, applicant)
         if locked.accepted_at is not None:
@@ -573,7 +572,7 @@ def case_supplement(
 ) -> ServiceCase:
     """The applicant has re-uploaded what was asked for: the decision clock resumes, extended by
     the working days it stood still."""
-    now = _now(now)
+    now = now_or(now)
     today = today_in_china(now)
     with transaction.atomic():
         locked = _lock_own_case(case, applicant)

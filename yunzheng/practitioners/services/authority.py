@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.models import User
 from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import now_or
 from yunzheng.core.errors import Conflict, NotFound, ValidationFailed
 from yunzheng.practitioners import licences
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import QualificationCertificate
-from yunzheng.practitioners.services._common import _now
 
 Status = QualificationCertificate.Status
 # decision -> (allowed current statuses, licence event)
@@ -34,7 +34,7 @@ def certificate_status_decide(
     *, number: str, status: str, reason: str, staff: User, now: dt.datetime | None = None
 ) -> QualificationCertificate:
     """Suspend, revoke or reinstate (after a suspension) a certificate of the staff's region."""
-    now = _now(now)
+    now = now_or(now)
     reason = reason.strip()[:500]
     if status not in _DECISIONS:
         raise ValidationFailed.single(

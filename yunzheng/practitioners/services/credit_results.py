@@ -15,12 +15,11 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import Conflict, NotFound, ValidationFailed
 from yunzheng.practitioners import licences
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import CreditAssessment, CreditGrade, QualificationCertificate
-from yunzheng.practitioners.services._common import _now
 
 Status = QualificationCertificate.Status
 
@@ -131,7 +130,7 @@ def credit_result_record(
     """The authority records (or corrects) one certificate's credit result for one cycle."""
     from yunzheng.accounts.permissions import authorize
 
-    now = _now(now)
+    now = now_or(now)
     authority = credit_result_validate(
         cycle_year=cycle_year,
         grade=grade,

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from yunzheng.accounts.models import User
 from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.errors import Conflict, ErrorDetail, ValidationFailed
 from yunzheng.core.workdays import counted_due
 from yunzheng.practitioners import catalogue, deadlines
@@ -32,7 +32,6 @@ from yunzheng.practitioners.services._common import (
     _due_text,
     _lock_case,
     _notify,
-    _now,
     _require_staff_covers,
     _service_label,
     _transition,
@@ -52,7 +51,7 @@ def _lock_for_staff(case: ServiceCase | int, staff: User) -> ServiceCase:
 
 def case_accept(*, case: ServiceCase, staff: User, now: dt.datetime | None = None) -> ServiceCase:
     """Accept a submitted case (受理): the 3-working-day decision clock starts."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock_for_staff(case, staff)
         accepted_on = today_in_china(now)
@@ -88,7 +87,7 @@ def case_return_for_supplement(
     *, case: ServiceCase, staff: User, reason: str, now: dt.datetime | None = None
 ) -> ServiceCase:
     """Ask the applicant for corrected or further materials (补正): the decision clock pauses."""
-    now = _now(now)
+    now = now_or(now)
     reason = reason.strip()[:500]
     with transaction.atomic():
         locked = _lock_for_staff(case, staff)
@@ -121,7 +120,7 @@ def case_reject(
     *, case: ServiceCase, staff: User, reason: str, now: dt.datetime | None = None
 ) -> ServiceCase:
     """Refuse the application (before acceptance: 不予受理; after: 不予批准), with a reason."""
-    now = _now(now)
+    now = now_or(now)
     reason = reason.strip()[:500]
     with transaction.atomic():
         locked = _lock_for_staff(case, staff)
@@ -155,7 +154,7 @@ def case_approve(
 ) -> ServiceCase:
     """Approve an accepted case and apply it to the registry in the same transaction. Services that
     issue no new certificate are completed at once; the others wait for `case_complete`."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _lock_for_staff(case, staff)
         if locked.case_type == CaseType.CREDIT_ASSESSMENT and grade not in CreditGrade.values:
@@ -200,7 +199,7 @@ def case_complete(
     *, case: ServiceCase, staff: User, note: str = "", now: dt.datetime | None = None
 ) -> ServiceCase:
     """The new certificate was handed over or posted (the note says which, e.g. the tracking number)."""
-    now = _now(now)
+    now = now_or(now)
     note = note.strip()[:200]
     with transaction.atomic():
         locked = _lock_for_staff(case, staff)
@@ -241,7 +240,7 @@ def case_answer_verification(
 ) -> ServiceCase:
     """The issuing authority answers an information-verification request: corrections (if any)
     update the registry (audited with before and after), and the answer is recorded on the case."""
-    now = _now(now)
+    now = now_or(now)
     answer = answer.strip()[:500]
     if not answer:
         raise ValidationFailed.single(

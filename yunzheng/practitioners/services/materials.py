@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import StaffProfile, User
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import now_or
 from yunzheng.core.errors import PermissionDenied, ValidationFailed
 from yunzheng.practitioners import catalogue
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import CaseType, MaterialKind, ProvinceMaterialList
-from yunzheng.practitioners.services._common import _now, office_scope
+from yunzheng.practitioners.services._common import office_scope
 
 
 def _require_provincial_staff(staff_user: User, province_code: str) -> None:
@@ -69,7 +70,7 @@ def province_material_list_set(
         )
     required_kinds = _kinds(list(required), field="required")
     optional_kinds = [k for k in _kinds(list(optional or []), field="optional") if k not in required_kinds]
-    now = _now(now)
+    now = now_or(now)
     before_required, before_optional, source = catalogue.material_lists(case_type, province)
     with transaction.atomic():
         material_list, _created = ProvinceMaterialList.objects.update_or_create(

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import User
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.crypto import decrypt_field, lookup_hash, mask_name, mask_phone
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.core.ids import region_code_exists, validate_resident_id
@@ -25,7 +25,7 @@ from yunzheng.practitioners.models import (
     QualificationCertificate,
     ServiceCase,
 )
-from yunzheng.practitioners.services._common import CERTIFICATE_VALIDITY_YEARS, _now
+from yunzheng.practitioners.services._common import CERTIFICATE_VALIDITY_YEARS
 
 # --------------------------------------------------------------------------------------------
 # The registry
@@ -246,7 +246,7 @@ def certificate_register(
     now: dt.datetime | None = None,
 ) -> QualificationCertificate:
     """Enter a certificate into the registry (data migration from the issuing authority, demo data)."""
-    now = _now(now)
+    now = now_or(now)
     resident = validate_resident_id(holder_id_number, field="holder_id_number")
     if valid_until < valid_from:
         raise ValidationFailed.single(

@@ -27,7 +27,7 @@ from yunzheng.accounts.guards import ensure_real_name_verified
 from yunzheng.accounts.models import User
 from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import now_or, today_in_china
 from yunzheng.core.crypto import mask_id_number
 from yunzheng.core.errors import Conflict, ErrorDetail, NotFound, ValidationFailed
 from yunzheng.core.ids import region_code_exists
@@ -35,7 +35,6 @@ from yunzheng.core.workdays import WorkingCalendar
 from yunzheng.practitioners import licences
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.models import QualificationCertificate, VerificationRequest
-from yunzheng.practitioners.services._common import _now
 
 ANSWER_WORKING_DAYS = 2
 #: Answering a verification request changes (or confirms) the registry: a registry decision.
@@ -55,7 +54,7 @@ def verification_request_file(
 ) -> VerificationRequest:
     """A verified driver asks the issuing authority to look for a certificate."""
     ensure_real_name_verified(applicant)
-    now = _now(now)
+    now = now_or(now)
     number = certificate_number.strip()
     authority = issuing_authority.strip()
     problems: list[ErrorDetail] = []
@@ -117,7 +116,7 @@ def verification_request_accept(
     *, request: VerificationRequest | int, staff: User, now: dt.datetime | None = None
 ) -> VerificationRequest:
     """Accept a request: the 2-working-day answer clock starts."""
-    now = _now(now)
+    now = now_or(now)
     with transaction.atomic():
         locked = _locked_for_staff(request, staff)
         if locked.state != State.SUBMITTED:
@@ -146,7 +145,7 @@ def verification_request_answer(
     now: dt.datetime | None = None,
 ) -> VerificationRequest:
     """Answer an accepted request (see the module docstring for the three answers)."""
-    now = _now(now)
+    now = now_or(now)
     note = note.strip()[:500]
     if answer not in Answer.values:
         raise ValidationFailed.single(

@@ -42,6 +42,7 @@ from yunzheng.supervision.selectors.noncompliant import (
     activity_series,
     company_by_supervision_id,
     noncompliant_orders,
+    noncompliant_rows,
     reason_label,
 )
 from yunzheng.supervision.selectors.quality import (
@@ -97,6 +98,7 @@ __all__ = [
     "movers_min_orders",
     "national_scope",
     "noncompliant_orders",
+    "noncompliant_rows",
     "platform_ranking",
     "quality_report",
     "reason_label",

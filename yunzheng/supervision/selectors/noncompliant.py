@@ -10,6 +10,7 @@ from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company
+from yunzheng.core.pagination import MappedQuerySet
 from yunzheng.supervision import sql
 from yunzheng.supervision.models import (
     ActivityDaily,
@@ -69,6 +70,10 @@ class NonCompliantOrder:
     vehicle_state: str
 
     @property
+    def city(self) -> str:
+        return name_of(self.city_code)
+
+    @property
     def reasons(self) -> list[str]:
         out = []
         if self.driver_state != VALID:
@@ -83,7 +88,7 @@ class NonCompliantOrder:
             "company_name": self.company_name,
             "order_id": self.order_id,
             "city_code": self.city_code,
-            "city": name_of(self.city_code),
+            "city": self.city,
             "day": self.day.isoformat(),
             "served_at": self.served_at.isoformat(),
             "driver": self.driver,
@@ -100,6 +105,31 @@ class NonCompliantPage:
     rows: list[NonCompliantOrder]
 
 
+def noncompliant_rows(
+    *,
+    scope: AnalyticsScope,
+    month: date,
+    company_id: int | None = None,
+    city_code: int | None = None,
+    day: date | None = None,
+    reason: str = "",
+) -> MappedQuerySet[OrderFact, NonCompliantOrder]:
+    """The month's orders whose driver or vehicle was not licensed at the order time, newest
+    first, with the reasons (the licence states stored on each fact, see ``sql.py``); read a slice
+    at a time (companies and masked drivers looked up per slice)."""
+    qs = _month_rows(scope, month, OrderFact).exclude(driver_state=VALID, vehicle_state=VALID)
+    if company_id is not None:
+        qs = qs.filter(company_id=company_id)
+    if city_code is not None:
+        qs = qs.filter(city_code=city_code)
+    if day is not None:
+        qs = qs.filter(day=day)
+    if reason in REASONS:
+        party, state = reason.split(":")
+        qs = qs.filter(**{f"{party}_state": state})
+    return MappedQuerySet(qs.order_by("-day", "-served_at", "order_id"), _noncompliant_orders)
+
+
 def noncompliant_orders(
     *,
     scope: AnalyticsScope,
@@ -111,24 +141,18 @@ def noncompliant_orders(
     limit: int = 100,
     offset: int = 0,
 ) -> NonCompliantPage:
-    """The month's orders whose driver or vehicle was not licensed at the order time, newest
-    first, with the reasons (the licence states stored on each fact, see ``sql.py``)."""
-    qs = _month_rows(scope, month, OrderFact).exclude(driver_state=VALID, vehicle_state=VALID)
-    if company_id is not None:
-        qs = qs.filter(company_id=company_id)
-    if city_code is not None:
-        qs = qs.filter(city_code=city_code)
-    if day is not None:
-        qs = qs.filter(day=day)
-    if reason in REASONS:
-        party, state = reason.split(":")
-        qs = qs.filter(**{f"{party}_state": state})
-    total = qs.count()
+    """One page of :func:`noncompliant_rows` with the total (the staff page and the exports)."""
+    found = noncompliant_rows(
+        scope=scope, month=month, company_id=company_id, city_code=city_code, day=day, reason=reason
+    )
     start = max(0, offset)
-    facts = list(qs.order_by("-day", "-served_at", "order_id")[start : start + max(1, min(limit, 10_000))])
+    return NonCompliantPage(total=found.count(), rows=found[start : start + max(1, min(limit, 10_000))])
+
+
+def _noncompliant_orders(facts: list[OrderFact]) -> list[NonCompliantOrder]:
     companies = {c.pk: c for c in Company.objects.filter(pk__in={f.company_id for f in facts})}
     drivers = _masked_drivers(facts)
-    rows = [
+    return [
         NonCompliantOrder(
             company_id=companies[f.company_id].supervision_company_id if f.company_id in companies else "",
             company_name=companies[f.company_id].name if f.company_id in companies else "",
@@ -143,7 +167,6 @@ def noncompliant_orders(
         )
         for f in facts
     ]
-    return NonCompliantPage(total=total, rows=rows)
 
 
 def _masked_drivers(facts: list[OrderFact]) -> dict[tuple[int, str], str]:

@@ -123,8 +123,17 @@ def test_api_rates_ranking_and_drill_down(hz: Any, zj: Any) -> None:
     assert movers["risers"][0]["label"] == "乙出行"
     assert movers["risers"][0]["change_points"] == 30.0
     page = hz.get("/api/v1/supervision/noncompliant?month=2026-10&reason=driver:cancelled").json()
-    assert page["total"] == 2
-    assert {r["order_id"] for r in page["rows"]} == {"A261012DC", "A261020DC"}
+    assert (page["count"], page["page"], page["pages"]) == (2, 1, 1)
+    assert {r["order_id"] for r in page["items"]} == {"A261012DC", "A261020DC"}
+    assert all(len(r["reasons"]) == 1 and r["day"].startswith("2026-10-") for r in page["items"])
+    # Pages by number or, as before @paginate, by limit and offset: the same newest-first order.
+    everything = hz.get("/api/v1/supervision/noncompliant?month=2026-10").json()
+    newest = [r["order_id"] for r in everything["items"]]
+    assert everything["count"] == len(newest) > 3
+    second = hz.get("/api/v1/supervision/noncompliant?month=2026-10&limit=2&page=2").json()
+    assert (second["count"], second["page"], second["pages"]) == (len(newest), 2, (len(newest) + 1) // 2)
+    assert [r["order_id"] for r in second["items"]] == newest[2:4]
+    assert hz.get("/api/v1/supervision/noncompliant?month=2026-10&limit=2&offset=2").json() == second
     assert hz.get("/api/v1/supervision/noncompliant?month=2026-10&city=330200").status_code == 404
     assert (
         hz.get("/api/v1/supervision/rates?month=2026-13").json()["error"]["code"]
