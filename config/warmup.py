@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 
-from django.conf import settings
+from yunzheng.core.conf import app_settings as core_settings
 
 logger = logging.getLogger("yunzheng.warmup")
 
@@ -21,7 +21,7 @@ def warm_up() -> dict[str, float]:
     """Run every warm-up step; returns seconds per step. A failing step is logged, not raised:
     the worker still serves (that step then happens on first use, as before)."""
     timings: dict[str, float] = {}
-    if not getattr(settings, "WARM_UP_ON_START", True):
+    if not core_settings.WARM_UP_ON_START:
         return timings
     from yunzheng.accounts import ocr
 

@@ -294,3 +294,14 @@ def calendar_years_overview(today: dt.date) -> list[dict[str, Any]]:
             state = "missing"
         rows.append({"year": year, "state": state, "entry": entry})
     return rows
+
+
+def calendar_year_entry(year: int) -> StatutoryCalendarYear | None:
+    """The staff-entered calendar of ``year`` (confirmed or not) with its days and who entered and
+    confirmed it, or None."""
+    return (
+        StatutoryCalendarYear.objects.filter(year=year)
+        .select_related("entered_by", "confirmed_by")
+        .prefetch_related("days")
+        .first()
+    )

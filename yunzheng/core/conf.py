@@ -9,6 +9,7 @@ AUDIT_CHECKPOINT_PUBLIC_KEY / _PRIVATE_KEY  SM2 keys signing the audit chain's c
 AUDIT_CHECKPOINT_EXPORT             where signed checkpoints are written outside the database
 STATUTORY_CALENDAR_RECOMPUTERS      dotted paths called when a statutory calendar year changes
 SMS_BACKEND                         the SMS backend (the console one is refused in production)
+WARM_UP_ON_START                    load the OCR models etc. when a worker starts (config/warmup.py)
 """
 
 from __future__ import annotations
@@ -27,4 +28,5 @@ app_settings = AppSettings(
     AUDIT_CHECKPOINT_EXPORT="",
     STATUTORY_CALENDAR_RECOMPUTERS=[],
     SMS_BACKEND="",
+    WARM_UP_ON_START=True,
 )

@@ -19,8 +19,9 @@ from django.http import HttpRequest
 from yunzheng.core.errors import DomainError, ValidationFailed
 
 
-def add_domain_error(form: forms.Form, error: DomainError) -> None:
-    """Show a service's error on the fields it names (or above the form)."""
+def add_domain_error(form: forms.Form, error: DomainError, *, field: str | None = None) -> None:
+    """Show a service's error on the fields it names, else on ``field`` (a page whose form has
+    one input the error can only be about), else above the form."""
     placed = False
     for detail in error.details:
         target = detail.field.split("[", 1)[0]
@@ -28,7 +29,7 @@ def add_domain_error(form: forms.Form, error: DomainError) -> None:
             form.add_error(target, detail.message)
             placed = True
     if not placed:
-        form.add_error(None, error.message)
+        form.add_error(field, error.message)
 
 
 def error_text(error: DomainError) -> str:

@@ -26,7 +26,7 @@ from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
-from yunzheng.core.forms import add_domain_error
+from yunzheng.core.forms import add_domain_error, message_domain_error
 from yunzheng.core.http import file_response
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.consistency import KINDS, sync_check_run
@@ -160,7 +160,7 @@ def share_redeem_page(request: HttpRequest, code: str = "") -> HttpResponse:
                 channel=VerificationAttempt.Channel.SHARE,
             )
         except (NotFound, RateLimited) as error:
-            form.add_error("code", error.message)
+            add_domain_error(form, error, field="code")
         else:
             rows = rendering.licence_rows(share.licence, full=True, full_id=True)
             response = render(request, "elicense/share_view.html", {"share": share, "rows": rows})
@@ -244,7 +244,7 @@ def share_create(request: HttpRequest, lid: str) -> HttpResponse:
                 licence=licence, user=user, recipient_name=form.cleaned_data["recipient_name"]
             )
         except DomainError as error:
-            messages.error(request, error.message)
+            message_domain_error(request, error)
         else:
             messages.success(
                 request,
@@ -270,7 +270,7 @@ def licence_download(request: HttpRequest, lid: str, kind: str) -> HttpResponse:
     except NotFound as error:
         raise _not_found(error) from None
     except DomainError as error:
-        messages.error(request, error.message)
+        message_domain_error(request, error)
         return redirect("elicense:licence", lid=lid)
     services.licence_record_activation(licence=licence, user=user)
     return rendering.licence_download(licence, signed, base_url=public_base_url(request), kind=kind)
@@ -453,7 +453,7 @@ def pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
         try:
             traffic_pass_withdraw(application=application, user=user, reason=request.POST.get("reason", ""))
         except DomainError as error:
-            messages.error(request, error.message)
+            message_domain_error(request, error)
         return redirect("elicense:pass", application_id=application.pk)
     if request.method == "POST" and request.POST.get("action") == "material":
         upload = request.FILES.get("file")
@@ -466,7 +466,7 @@ def pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
                 application=application, user=user, title=request.POST.get("title", ""), upload=upload
             )
         except DomainError as error:
-            messages.error(request, error.message)
+            message_domain_error(request, error)
         else:
             messages.success(request, _("Material added."))
         return redirect("elicense:pass", application_id=application.pk)
@@ -492,7 +492,7 @@ def staff_pass_queue(request: HttpRequest) -> HttpResponse:
     if status not in TrafficPassApplication.Status.values:
         status = ""
     overdue = request.GET.get("overdue") == "1"
-    queue = selectors.application_queue(staff_user=request.user, status=status, overdue_only=overdue)
+    queue = selectors.application_queue(staff_user=current_user(request), status=status, overdue_only=overdue)
     rows = [(a, selectors.is_overdue(a)) for a in queue.select_related("applicant_user")[:200]]
     return render(
         request,
@@ -528,7 +528,7 @@ def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse
             try:
                 decide(application=application, staff_user=staff, reason=reason)
             except DomainError as error:
-                messages.error(request, error.message)
+                message_domain_error(request, error)
             else:
                 messages.success(request, _("Saved."))
         return HttpResponseRedirect(reverse("elicense:staff_pass", args=[application.pk]))
@@ -636,7 +636,7 @@ def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
                     staff_user=staff,
                 )
             except DomainError as error:
-                messages.error(request, error.message)
+                message_domain_error(request, error)
             else:
                 messages.success(request, _("Saved."))
         return redirect("elicense:staff_licence", lid=licence.lid)
@@ -664,6 +664,6 @@ def staff_licence_download(request: HttpRequest, lid: str, kind: str) -> HttpRes
     try:
         signed = services.licence_sign(licence=licence)
     except DomainError as error:
-        messages.error(request, error.message)
+        message_domain_error(request, error)
         return redirect("elicense:staff_licence", lid=lid)
     return rendering.licence_download(licence, signed, base_url=public_base_url(request), kind=kind)

@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from yunzheng.accounts.credentials import authenticate_company_token
 from yunzheng.core.api import error_body
-from yunzheng.core.auth import staff_required
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError, ErrorDetail
 from yunzheng.core.middleware import current_request_id
 from yunzheng.exchange import selectors
@@ -204,7 +204,7 @@ def feed(request: HttpRequest) -> HttpResponse:
 
 def _scope_or_403(request: HttpRequest) -> selectors.ReadScope:
     try:
-        return selectors.read_scope_for_user(request.user)
+        return selectors.read_scope_for_user(current_user(request))
     except DomainError as exc:
         raise DjangoPermissionDenied(exc.message) from exc
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from yunzheng.accounts.permissions import allowed
 from yunzheng.core.audit import Actor
-from yunzheng.core.auth import staff_required
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError
 from yunzheng.core.http import file_response
@@ -33,7 +34,7 @@ from yunzheng.supervision.selectors import AnalyticsScope
 
 def _scope(request: HttpRequest) -> AnalyticsScope:
     try:
-        return selectors.scope_for_user(request.user)
+        return selectors.scope_for_user(current_user(request))
     except DomainError as exc:
         raise DjangoPermissionDenied(exc.message) from exc
 
@@ -266,7 +267,7 @@ def export(request: HttpRequest, dataset: str, fmt: str) -> HttpResponse:
     )
     table = exports.build(dataset, scope, params)
     services.export_record(
-        actor=Actor.for_user(request.user),
+        actor=Actor.for_user(current_user(request)),
         dataset=dataset,
         fmt=fmt,
         rows=len(table.rows),
@@ -312,7 +313,7 @@ def bulletin(request: HttpRequest, month: str) -> HttpResponse:
 def bulletin_pdf(request: HttpRequest, month: str) -> HttpResponse:
     scope, data = _bulletin(request, month)
     services.export_record(
-        actor=Actor.for_user(request.user),
+        actor=Actor.for_user(current_user(request)),
         dataset="bulletin",
         fmt="pdf",
         rows=len(data.platforms),
@@ -327,7 +328,7 @@ def bulletin_pdf(request: HttpRequest, month: str) -> HttpResponse:
 
 
 def _can_compute(request: HttpRequest) -> bool:
-    return allowed(request.user, "supervision.compute")
+    return allowed(current_user(request), "supervision.compute")
 
 
 @staff_required
@@ -339,10 +340,8 @@ def compute(request: HttpRequest) -> HttpResponse:
         raise DjangoPermissionDenied(_("Only transport authorities recompute compliance."))
     month = _month(request.POST.get("month"))
     result = services.compliance_compute(
-        month=month, region_prefix=scope.region_prefix, actor=Actor.for_user(request.user)
+        month=month, region_prefix=scope.region_prefix, actor=Actor.for_user(current_user(request))
     )
-    from django.contrib import messages
-
     messages.success(
         request,
         _("Compliance of %(month)s recomputed: %(orders)s orders.")

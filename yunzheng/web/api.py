@@ -118,9 +118,9 @@ def _calendar_staff(request: HttpRequest) -> Any:
 
 
 def _calendar_out(year: int, state: str) -> CalendarYearOut:
-    from yunzheng.core.models import StatutoryCalendarYear
+    from yunzheng.core.calendar_years import calendar_year_entry
 
-    entry = StatutoryCalendarYear.objects.filter(year=year).prefetch_related("days").first()
+    entry = calendar_year_entry(year)
     return CalendarYearOut(
         year=year,
         state=state,

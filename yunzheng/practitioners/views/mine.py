@@ -19,6 +19,7 @@ from yunzheng.core.auth import current_user
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import decrypt_field, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound
+from yunzheng.core.forms import message_domain_error
 from yunzheng.core.http import file_response
 from yunzheng.elicense.rendering import public_base_url
 from yunzheng.practitioners import catalogue, licences, selectors, services
@@ -162,7 +163,7 @@ def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
             case=case, applicant=current_user(request), reason=request.POST.get("reason", "")
         )
     except DomainError as error:
-        messages.error(request, error.message)
+        message_domain_error(request, error)
     else:
         messages.success(request, _("The application was withdrawn."))
     return redirect("practitioners:case_detail", pk=case.pk)
@@ -177,7 +178,7 @@ def case_supplement(request: HttpRequest, pk: int) -> HttpResponse:
             case=case, applicant=current_user(request), note=request.POST.get("note", "")
         )
     except DomainError as error:
-        messages.error(request, error.message)
+        message_domain_error(request, error)
         return redirect("practitioners:case_materials", pk=case.pk)
     messages.success(request, _("The supplement was sent; the decision clock runs again."))
     return redirect("practitioners:case_detail", pk=case.pk)
@@ -238,7 +239,7 @@ def _voucher_download(request: HttpRequest, pk: int, kind: str) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except DomainError as error:  # no longer valid, or the province cannot sign yet
-        messages.error(request, error.message)
+        message_domain_error(request, error)
         return redirect("practitioners:case_detail", pk=case.pk)
     return file_response(
         content, content_type=content_type, filename=f"credit-voucher-{assessment.cycle_year}.{kind}"
