@@ -112,9 +112,22 @@ class ShareCodeOut(Schema):
     state: str
 
 
-class LicenceOut(Schema):
+class _LicenceKeyOut(Schema):
+    """A licence's id and type, from an ElectronicLicence or its ministry index entry."""
+
     id: str
     type: str
+
+    @staticmethod
+    def resolve_id(licence: ElectronicLicence | MinistryIndexEntry) -> str:
+        return licence.lid
+
+    @staticmethod
+    def resolve_type(licence: ElectronicLicence | MinistryIndexEntry) -> str:
+        return licence.licence_type
+
+
+class LicenceOut(_LicenceKeyOut):
     type_label: str
     status: str
     version: int
@@ -123,14 +136,6 @@ class LicenceOut(Schema):
     valid_from: dt.date
     valid_until: dt.date
     updated_at: dt.datetime
-
-    @staticmethod
-    def resolve_id(licence: ElectronicLicence) -> str:
-        return licence.lid
-
-    @staticmethod
-    def resolve_type(licence: ElectronicLicence) -> str:
-        return licence.licence_type
 
     @staticmethod
     def resolve_type_label(licence: ElectronicLicence) -> str:
@@ -237,9 +242,7 @@ class PassOut(Schema):
     transitions: list[TransitionOut]
 
 
-class IndexEntryOut(Schema):
-    id: str
-    type: str
+class IndexEntryOut(_LicenceKeyOut):
     issuer_province: str
     issuer_region: str
     status: str
@@ -247,14 +250,6 @@ class IndexEntryOut(Schema):
     valid_from: dt.date
     valid_until: dt.date
     updated_at: dt.datetime
-
-    @staticmethod
-    def resolve_id(entry: MinistryIndexEntry) -> str:
-        return entry.lid
-
-    @staticmethod
-    def resolve_type(entry: MinistryIndexEntry) -> str:
-        return entry.licence_type
 
 
 class SyncReportOut(Schema):

@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import math
-
-from django.utils import timezone
 
 from yunzheng.core.ratelimit import seconds_until, window_limit
 
 __all__ = [
     "minutes_from_seconds",
-    "now_or_current",
     "seconds_until",
     "window_limit",
 ]
-
-
-def now_or_current(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
 
 
 def minutes_from_seconds(seconds: int) -> int:

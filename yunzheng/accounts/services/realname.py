@@ -25,11 +25,11 @@ from yunzheng.accounts.ocr import IdCardFields, OcrBusy, read_id_card_front
 from yunzheng.accounts.permissions import authorize
 from yunzheng.accounts.services._common import (
     minutes_from_seconds,
-    now_or_current,
     seconds_until,
     window_limit,
 )
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import now_or
 from yunzheng.core.crypto import lookup_hash, mask_id_number, mask_name
 from yunzheng.core.errors import (
     Conflict,
@@ -89,7 +89,7 @@ def realname_photo_upload(
     A user keeps at most ACCOUNTS_REALNAME_OPEN_DRAFTS (3) unsubmitted photos: a new upload
     discards the oldest beyond that (photos deleted, audited).
     """
-    now = now_or_current(now)
+    now = now_or(now)
     _require_can_start_verification(user)
     per_hour = int(app_settings.ACCOUNTS_REALNAME_UPLOADS_PER_HOUR)
     free_at = window_limit(
@@ -286,7 +286,7 @@ def realname_verification_submit(
     now: dt.datetime | None = None,
 ) -> RealNameVerification:
     """Submit checked fields for a draft; then the identity backend decides, or staff review it."""
-    now = now_or_current(now)
+    now = now_or(now)
     checked = realname_submission_check(submission)
     id_number_hash = lookup_hash(checked.id_number)
     with transaction.atomic():
@@ -374,7 +374,7 @@ def _decide(
     reviewer: User | None = None,
     now: dt.datetime | None = None,
 ) -> RealNameVerification:
-    now = now_or_current(now)
+    now = now_or(now)
     with transaction.atomic():
         verification = RealNameVerification.objects.select_for_update().get(pk=verification_id)
         if reviewer is not None:
@@ -522,7 +522,7 @@ def realname_draft_purge(
     *, now: dt.datetime | None = None, older_than: dt.timedelta = dt.timedelta(days=1)
 ) -> int:
     """Delete drafts (and their photos) that were never submitted."""
-    now = now_or_current(now)
+    now = now_or(now)
     storage = private_storage()
     drafts = list(
         RealNameVerification.objects.filter(

@@ -17,11 +17,11 @@ from yunzheng.accounts.models import PolicyAcceptance, SmsCode, User
 from yunzheng.accounts.policies import CURRENT_VERSIONS
 from yunzheng.accounts.services._common import (
     minutes_from_seconds,
-    now_or_current,
     seconds_until,
     window_limit,
 )
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import now_or
 from yunzheng.core.crypto import lookup_hash, mask_phone
 from yunzheng.core.errors import DomainError, PermissionDenied, RateLimited, ValidationFailed
 from yunzheng.core.ids import validate_mobile
@@ -105,7 +105,7 @@ def sms_code_request(
     now: dt.datetime | None = None,
 ) -> SmsCodeIssued:
     """Issue a login code by SMS, after every limit has been checked. The code leaves only by SMS."""
-    now = now_or_current(now)
+    now = now_or(now)
     phone = validate_mobile(phone, field="phone")
     _require_agreement(agreed)
     limits = sms_limits()
@@ -287,7 +287,7 @@ def sms_login(
     and locks the phone. The code row is locked (SELECT ... FOR UPDATE), so two concurrent requests
     with the right code cannot both log in.
     """
-    now = now_or_current(now)
+    now = now_or(now)
     phone = validate_mobile(phone, field="phone")
     _require_agreement(agreed)
     code = code.strip()
@@ -362,7 +362,7 @@ def _login_or_register(
 
 def sms_code_purge(*, now: dt.datetime | None = None, older_than: dt.timedelta = dt.timedelta(days=2)) -> int:
     """Delete code rows (with their IP addresses) once no limit looks back that far."""
-    now = now_or_current(now)
+    now = now_or(now)
     with transaction.atomic():
         deleted, _details = (
             SmsCode.objects.filter(created_at__lt=now - older_than).exclude(locked_until__gt=now).delete()

@@ -10,8 +10,8 @@ from django.db import transaction
 
 from yunzheng.accounts.conf import app_settings
 from yunzheng.accounts.models import User, UserToken
-from yunzheng.accounts.services._common import now_or_current
 from yunzheng.core.audit import Actor, record_audit
+from yunzheng.core.clock import now_or
 from yunzheng.core.crypto import sm3_hex
 
 USER_TOKEN_PREFIX = "yzu"  # noqa: S105  (a public prefix, not a secret)
@@ -30,7 +30,7 @@ def _hash_token(token: str) -> str:
 def user_token_create(
     *, user: User, client_name: str = "", now: dt.datetime | None = None
 ) -> IssuedUserToken:
-    now = now_or_current(now)
+    now = now_or(now)
     token = f"{USER_TOKEN_PREFIX}_{secrets.token_urlsafe(32)}"
     days = int(app_settings.ACCOUNTS_USER_TOKEN_TTL_DAYS)
     with transaction.atomic():
@@ -52,7 +52,7 @@ def user_token_create(
 
 
 def user_token_revoke(*, token: UserToken, now: dt.datetime | None = None) -> None:
-    now = now_or_current(now)
+    now = now_or(now)
     with transaction.atomic():
         updated = UserToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(revoked_at=now)
         if updated:
@@ -68,7 +68,7 @@ def user_token_revoke(*, token: UserToken, now: dt.datetime | None = None) -> No
 def authenticate_user_token(token: str, *, now: dt.datetime | None = None) -> UserToken | None:
     """The live token record (user loaded) for a bearer token, or None. Touches last_used_at at most
     once a minute, so authenticated reads don't each become a write."""
-    now = now_or_current(now)
+    now = now_or(now)
     if not token.startswith(f"{USER_TOKEN_PREFIX}_") or len(token) > 100 or not token.isascii():
         return None
     record = (
