@@ -34,10 +34,8 @@ def add_domain_error(form: forms.Form, error: DomainError, *, field: str | None 
 
 def error_text(error: DomainError) -> str:
     """The error and its details in one line (for pages that answer with a message)."""
-    text = error.message
-    if error.details:
-        text += " " + "；".join(d.message for d in error.details if d.message)
-    return text
+    extra = [d.message for d in error.details if d.message and d.message != error.message]
+    return f"{error.message} {'；'.join(extra)}" if extra else error.message
 
 
 def message_domain_error(request: HttpRequest, error: DomainError) -> None:

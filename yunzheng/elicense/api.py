@@ -582,13 +582,6 @@ def revoke_pass(request: HttpRequest, application_id: int, payload: ReasonIn) ->
     return _pass_out(traffic_pass_revoke(application=application, staff_user=staff, reason=payload.reason))
 
 
-_STATUS_ACTIONS = {
-    "revoke": services.licence_revoke,
-    "suspend": services.licence_suspend,
-    "reinstate": services.licence_reinstate,
-}
-
-
 @router.post(
     "/staff/licences/{lid}/{action}",
     response=StaffLicenceOut,
@@ -600,7 +593,7 @@ def change_licence_status(
 ) -> ElectronicLicence:
     staff = current_staff(request)
     licence = selectors.licence_for_staff(staff_user=staff, lid=lid)
-    change = _STATUS_ACTIONS.get(action)
+    change = services.LICENCE_STATUS_CHANGES.get(action)
     if change is None:
         raise NotFound("not_found", _("Not found."))
     return change(licence=licence, actor=Actor.for_user(staff), reason=payload.reason, staff_user=staff)

@@ -5,6 +5,7 @@ render. Phone-sized, Chinese by default."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any, cast
 
 from django import forms
@@ -26,7 +27,7 @@ from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
-from yunzheng.core.forms import add_domain_error, message_domain_error
+from yunzheng.core.forms import add_domain_error, cleaned_data, message_domain_error
 from yunzheng.core.http import file_response
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.consistency import KINDS, sync_check_run
@@ -442,6 +443,37 @@ def pass_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+class ReasonForm(forms.Form):
+    """A posted decision and its reason (the services decide whether a reason is required)."""
+
+    reason = forms.CharField(required=False, strip=False)
+
+
+class PassMaterialForm(forms.Form):
+    title = forms.CharField(required=False, strip=False)
+    # An empty file is the service's to refuse (core.documents), with its own code.
+    file = forms.FileField(allow_empty_file=True, error_messages={"required": gettext_lazy("Choose a file.")})
+
+
+def _pass_withdraw(request: HttpRequest, application: TrafficPassApplication, user: User) -> str | None:
+    data = cleaned_data(ReasonForm(request.POST), code="reason.invalid")
+    traffic_pass_withdraw(application=application, user=user, reason=data["reason"])
+    return None
+
+
+def _pass_material_add(request: HttpRequest, application: TrafficPassApplication, user: User) -> str | None:
+    data = cleaned_data(PassMaterialForm(request.POST, request.FILES), code="upload.missing")
+    traffic_pass_material_add(application=application, user=user, title=data["title"], upload=data["file"])
+    return _("Material added.")
+
+
+# The applicant's posted actions on their pass application: the page's message on success, if any.
+HOLDER_PASS_ACTIONS: dict[str, Callable[[HttpRequest, TrafficPassApplication, User], str | None]] = {
+    "withdraw": _pass_withdraw,
+    "material": _pass_material_add,
+}
+
+
 @login_required
 def pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
     user = current_user(request)
@@ -449,26 +481,15 @@ def pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
         application = selectors.application_for_user(user=user, application_id=application_id)
     except NotFound as error:
         raise _not_found(error) from None
-    if request.method == "POST" and request.POST.get("action") == "withdraw":
+    act = HOLDER_PASS_ACTIONS.get(request.POST.get("action", "")) if request.method == "POST" else None
+    if act is not None:
         try:
-            traffic_pass_withdraw(application=application, user=user, reason=request.POST.get("reason", ""))
-        except DomainError as error:
-            message_domain_error(request, error)
-        return redirect("elicense:pass", application_id=application.pk)
-    if request.method == "POST" and request.POST.get("action") == "material":
-        upload = request.FILES.get("file")
-        try:
-            if upload is None:
-                raise ValidationFailed.single(
-                    field="file", code="upload.missing", message=_("Choose a file.")
-                )
-            traffic_pass_material_add(
-                application=application, user=user, title=request.POST.get("title", ""), upload=upload
-            )
+            done = act(request, application, user)
         except DomainError as error:
             message_domain_error(request, error)
         else:
-            messages.success(request, _("Material added."))
+            if done:
+                messages.success(request, done)
         return redirect("elicense:pass", application_id=application.pk)
     return render(
         request,
@@ -506,6 +527,15 @@ def staff_pass_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
+# Staff decisions on a pass application (each a traffic_passes service taking the reason).
+STAFF_PASS_DECISIONS: dict[str, Callable[..., Any]] = {
+    "data_review": traffic_pass_data_review,
+    "approve": traffic_pass_approve,
+    "reject": traffic_pass_reject,
+    "revoke": traffic_pass_revoke,
+}
+
+
 @staff_required
 def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
     staff = current_user(request)
@@ -514,18 +544,12 @@ def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse
     except NotFound as error:
         raise _not_found(error) from None
     if request.method == "POST":
-        action, reason = request.POST.get("action", ""), request.POST.get("reason", "")
-        decisions = {
-            "data_review": traffic_pass_data_review,
-            "approve": traffic_pass_approve,
-            "reject": traffic_pass_reject,
-            "revoke": traffic_pass_revoke,
-        }
-        decide = decisions.get(action)
+        decide = STAFF_PASS_DECISIONS.get(request.POST.get("action", ""))
         if decide is None:
             messages.error(request, _("Unknown action."))
         else:
             try:
+                reason = cleaned_data(ReasonForm(request.POST), code="reason.invalid")["reason"]
                 decide(application=application, staff_user=staff, reason=reason)
             except DomainError as error:
                 message_domain_error(request, error)
@@ -619,12 +643,7 @@ def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
     except NotFound as error:
         raise _not_found(error) from None
     if request.method == "POST":
-        changes = {
-            "revoke": services.licence_revoke,
-            "suspend": services.licence_suspend,
-            "reinstate": services.licence_reinstate,
-        }
-        change = changes.get(request.POST.get("action", ""))
+        change = services.LICENCE_STATUS_CHANGES.get(request.POST.get("action", ""))
         if change is None:
             messages.error(request, _("Unknown action."))
         else:
@@ -632,7 +651,7 @@ def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
                 change(
                     licence=licence,
                     actor=Actor.for_user(staff),
-                    reason=request.POST.get("reason", ""),
+                    reason=cleaned_data(ReasonForm(request.POST), code="reason.invalid")["reason"],
                     staff_user=staff,
                 )
             except DomainError as error:

@@ -51,6 +51,17 @@ def test_domain_error_goes_on_the_fields_it_names_else_above_the_form() -> None:
     )
     assert other.non_field_errors() == ["Bad input."]
     assert error_text(error) == "Bad input. Not a date."
+    # A single-field error whose message is its detail's is said once.
+    assert (
+        error_text(ValidationFailed.single(field="file", code="x", message="Choose a file."))
+        == "Choose a file."
+    )
+
+    # An error that names no field of the form goes on the one input the page names, if any.
+    coded = _Form(data={})
+    assert coded.is_valid()
+    add_domain_error(coded, ValidationFailed("gone", "No such code."), field="name")
+    assert coded.errors == {"name": ["No such code."]}
 
 
 def test_workflow_table_finds_by_variant_and_refuses_duplicates() -> None:

@@ -40,6 +40,7 @@ from yunzheng.elicense.services.signing import (
     licence_sign,
 )
 from yunzheng.elicense.services.status import (
+    LICENCE_STATUS_CHANGES,
     index_record_id_search,
     licence_expire_due,
     licence_record_activation,
@@ -69,6 +70,7 @@ from yunzheng.elicense.services.verification import (
 )
 
 __all__ = [
+    "LICENCE_STATUS_CHANGES",
     "MAX_ESSENTIAL_ITEMS",
     "MAX_ESSENTIAL_TEXT",
     "ROOT_PROVINCE",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from django.db import transaction
@@ -130,6 +131,14 @@ def licence_reinstate(
         now=now,
         staff_user=staff_user,
     )
+
+
+#: The staff status changes by their action name (the staff page and the API post these names).
+LICENCE_STATUS_CHANGES: dict[str, Callable[..., ElectronicLicence]] = {
+    "revoke": licence_revoke,
+    "suspend": licence_suspend,
+    "reinstate": licence_reinstate,
+}
 
 
 def licence_expire_due(*, now: dt.datetime | None = None) -> int:

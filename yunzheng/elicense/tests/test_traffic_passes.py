@@ -356,3 +356,27 @@ def test_pages(keys, holder, truck, tianjin_staff):
     assert 'data-testid="licence-qr"' in pass_page.content.decode()
     assert applicant.get("/elicense/").status_code == 200
     assert applicant.get("/elicense/passes/").status_code == 200
+
+
+def test_applicant_adds_a_material_and_withdraws_on_the_pass_page(keys, holder, truck):
+    import io
+
+    from django.core.files.uploadedfile import SimpleUploadedFile
+    from PIL import Image
+
+    application = traffic_pass_apply(user=holder, request=request())
+    applicant = user_client(holder)
+    page = f"/elicense/passes/{application.pk}/"
+    missing = applicant.post(page, {"action": "material", "title": "行驶证"}, follow=True)
+    assert [str(m) for m in missing.context["messages"]] == [
+        "请选择文件。"
+    ]  # said once (not again as its detail)
+    buffer = io.BytesIO()
+    Image.new("RGB", (200, 120), "white").save(buffer, format="PNG")
+    photo = SimpleUploadedFile("licence.png", buffer.getvalue(), content_type="image/png")
+    added = applicant.post(page, {"action": "material", "title": "行驶证", "file": photo}, follow=True)
+    assert [str(m) for m in added.context["messages"]] == ["材料已添加。"]
+    assert [m.title for m in application.materials.all()] == ["行驶证"]
+    assert applicant.post(page, {"action": "withdraw", "reason": "不再需要"}).status_code == 302
+    application.refresh_from_db()
+    assert application.status == "withdrawn"
