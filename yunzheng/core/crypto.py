@@ -394,6 +394,11 @@ def is_field_token(value: str) -> bool:
     return value.startswith(ENCRYPTED_FIELD_SCHEME + ":")
 
 
+def is_active_field_token(value: str) -> bool:
+    """Whether `value` is a token written under the active key (a bulk insert stores it as is)."""
+    return value.startswith(_token_header(_field_keys().active_key_id) + ":")
+
+
 def needs_reencryption(token: str) -> bool:
     """True when a token was written under a key other than the active one (key rotation)."""
     key_id, _sealed = _split_token(token)

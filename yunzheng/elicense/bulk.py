@@ -53,6 +53,10 @@ class NewLicence:
     holder_id_number: str | None = None
     holder_id_hash: str = ""  # pass it when the caller has computed it already
     status: str | None = None  # e.g. "revoked" for a record imported as revoked
+    # `encrypt_field` tokens of holder_name.strip() and holder_id_number.strip(), when the caller
+    # has encrypted them for its own record already: the licence stores the same tokens.
+    sealed_holder_name: str = ""
+    sealed_holder_id_number: str = ""
 
 
 def _allocate_numbers(prefixes: Counter[str]) -> dict[str, int]:
@@ -123,7 +127,11 @@ def licences_issue_bulk(
                 "issued_at": now,
                 "updated_at": now,
             }
-            row["content_hash"] = content_hash_of(row)
+            row["content_hash"] = content_hash_of(row)  # over the plaintext name
+            if item.sealed_holder_name:
+                row["holder_name"] = item.sealed_holder_name
+            if item.sealed_holder_id_number and id_number:
+                row["holder_id_number"] = item.sealed_holder_id_number
             licences.append(row)
         ids = insert_rows(ElectronicLicence, licences)
         for licence, pk in zip(licences, ids, strict=True):

@@ -136,8 +136,9 @@ class ElectronicLicence(models.Model):
         PERSON = "person", pgettext_lazy("elicense", "Person")
         COMPANY = "company", pgettext_lazy("elicense", "Company")
 
-    lid = models.CharField(pgettext_lazy("elicense", "licence number"), max_length=32, unique=True)
-    licence_type = models.CharField(_("type"), max_length=40, choices=LicenceType.choices, db_index=True)
+    # Unique (Meta.constraints): a constraint rather than unique=True, which adds a LIKE index.
+    lid = models.CharField(pgettext_lazy("elicense", "licence number"), max_length=32)
+    licence_type = models.CharField(_("type"), max_length=40, choices=LicenceType.choices)
     holder_kind = models.CharField(_("holder kind"), max_length=16, choices=HolderKind.choices)
     holder_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -146,6 +147,7 @@ class ElectronicLicence(models.Model):
         blank=True,
         related_name="electronic_licences",
         verbose_name=_("holder (user)"),
+        db_index=False,  # partial index in Meta
     )
     holder_company = models.ForeignKey(
         "accounts.Company",
@@ -154,16 +156,17 @@ class ElectronicLicence(models.Model):
         blank=True,
         related_name="electronic_licences",
         verbose_name=_("holder (company)"),
+        db_index=False,  # partial index in Meta
     )
     holder_name = EncryptedCharField(_("holder"))
     # Resident ID number (persons) or unified social credit code (companies).
     holder_id_number = EncryptedCharField(_("holder ID number"), null=True, blank=True)
-    holder_id_hash = models.CharField(max_length=64, blank=True, default="", db_index=True)
+    holder_id_hash = models.CharField(max_length=64, blank=True, default="")
     issuer_region = models.CharField(_("issuing region"), max_length=6)
-    issuer_province = models.CharField(_("issuing province"), max_length=6, db_index=True)
+    issuer_province = models.CharField(_("issuing province"), max_length=6)
     valid_from = models.DateField(_("valid from"))
     valid_until = models.DateField(_("valid until"))
-    status = models.CharField(_("status"), max_length=16, choices=LicenceStatus.choices, db_index=True)
+    status = models.CharField(_("status"), max_length=16, choices=LicenceStatus.choices)
     version = models.PositiveIntegerField(_("version"), default=1)
     source_type = models.CharField(_("registry"), max_length=64)
     source_id = models.CharField(_("registry record"), max_length=64)
@@ -185,7 +188,28 @@ class ElectronicLicence(models.Model):
         verbose_name = _("electronic licence")
         verbose_name_plural = _("electronic licences")
         ordering = ["-updated_at"]
+        # Plain b-tree indexes here rather than db_index=True, which on PostgreSQL adds a second,
+        # varchar_pattern_ops index (LIKE 'x%') no query needs; holders' indexes are partial
+        # (most registry licences have no account yet, and no person licence has a company).
+        # Every index is written on each row of the bulk registry imports.
+        indexes = [
+            models.Index(fields=["licence_type"], name="elicense_licence_type"),
+            models.Index(fields=["holder_id_hash"], name="elicense_licence_id_hash"),
+            models.Index(fields=["issuer_province"], name="elicense_licence_province"),
+            models.Index(fields=["status"], name="elicense_licence_status"),
+            models.Index(
+                fields=["holder_user"],
+                condition=models.Q(holder_user__isnull=False),
+                name="elicense_licence_holder_user",
+            ),
+            models.Index(
+                fields=["holder_company"],
+                condition=models.Q(holder_company__isnull=False),
+                name="elicense_licence_company",
+            ),
+        ]
         constraints = [
+            models.UniqueConstraint(fields=["lid"], name="elicense_licence_lid"),
             models.UniqueConstraint(
                 fields=["source_type", "source_id"], name="elicense_one_licence_per_record"
             ),
@@ -220,7 +244,12 @@ class LicenceEvent(models.Model):
         REVOKE = "revoke", pgettext_lazy("elicense", "Revoked")
         EXPIRE = "expire", pgettext_lazy("elicense", "Expired")
 
-    licence = models.ForeignKey(ElectronicLicence, on_delete=models.CASCADE, related_name="events")
+    licence = models.ForeignKey(
+        ElectronicLicence,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # elicense_one_event_per_version (licence, version) serves it
+    )
     version = models.PositiveIntegerField(_("version"))
     kind = models.CharField(_("event"), max_length=32, choices=Kind.choices)
     from_status = models.CharField(
@@ -256,15 +285,15 @@ class MinistryIndexEntry(models.Model):
     province for cross-region recognition."""
 
     licence = models.OneToOneField(ElectronicLicence, on_delete=models.CASCADE, related_name="index_entry")
-    lid = models.CharField(max_length=32, unique=True)
+    lid = models.CharField(max_length=32)  # unique: Meta.constraints
     licence_type = models.CharField(max_length=40, choices=LicenceType.choices)
-    issuer_province = models.CharField(max_length=6, db_index=True)
+    issuer_province = models.CharField(max_length=6)
     issuer_region = models.CharField(max_length=6)
     status = models.CharField(max_length=16, choices=LicenceStatus.choices)
     version = models.PositiveIntegerField()
     valid_from = models.DateField()
     valid_until = models.DateField()
-    holder_id_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    holder_id_hash = models.CharField(max_length=64, blank=True)
     content_hash = models.CharField(max_length=64)
     updated_at = models.DateTimeField(db_index=True)
 
@@ -272,6 +301,12 @@ class MinistryIndexEntry(models.Model):
         verbose_name = _("ministry index entry")
         verbose_name_plural = _("ministry index")
         ordering = ["-updated_at"]
+        constraints = [models.UniqueConstraint(fields=["lid"], name="elicense_index_lid")]
+        # Plain b-tree indexes (see ElectronicLicence.Meta).
+        indexes = [
+            models.Index(fields=["issuer_province"], name="elicense_index_province"),
+            models.Index(fields=["holder_id_hash"], name="elicense_index_id_hash"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.lid} v{self.version} {self.status}"

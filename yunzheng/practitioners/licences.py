@@ -50,7 +50,8 @@ def certificate_data_for(
     """The licence details of a certificate (valid category codes in any order)."""
     return {
         "certificate_number": number,
-        "categories": [_CATEGORY_NAMES[CertificateCategory(code)] for code in sorted(categories)],
+        # Keyed by the enum's members, which are their str values: a code finds its name directly.
+        "categories": [_CATEGORY_NAMES[code] for code in sorted(categories)],  # type: ignore[index]
         "issuing_authority": issuing_authority,
         "first_issued_on": first_issued_on.isoformat(),
         "service_unit": service_unit,
@@ -71,14 +72,16 @@ def _certificate_data(certificate: QualificationCertificate) -> dict[str, Any]:
     )
 
 
+_IMPOSED_STATUS: dict[str, str] = {
+    QualificationCertificate.Status.SUSPENDED: "suspended",
+    QualificationCertificate.Status.REVOKED: "revoked",
+    QualificationCertificate.Status.CANCELLED: "revoked",
+}
+
+
 def licence_status_for(certificate_status: str) -> str | None:
     """The licence status a certificate's registry status imposes (None: follow the event)."""
-    imposed: dict[str, str] = {
-        QualificationCertificate.Status.SUSPENDED: "suspended",
-        QualificationCertificate.Status.REVOKED: "revoked",
-        QualificationCertificate.Status.CANCELLED: "revoked",
-    }
-    return imposed.get(certificate_status)
+    return _IMPOSED_STATUS.get(certificate_status)
 
 
 def certificate_licence_sync(

@@ -93,11 +93,11 @@ class QualificationCertificate(models.Model):
         # Revoked by the authority (吊销): final, never revived by a renewal, replacement or import.
         REVOKED = "revoked", pgettext_lazy("certificate status", "Revoked")
 
-    number = models.CharField(_("certificate number"), max_length=32, unique=True)
+    number = models.CharField(_("certificate number"), max_length=32)  # unique: Meta.constraints
     holder_name = EncryptedCharField(_("holder"))
     holder_id_number = EncryptedCharField(_("holder's ID number"))
     # lookup_hash of the holder's ID number: how a verified user finds their certificates.
-    holder_id_hash = models.CharField(max_length=64, db_index=True, editable=False)
+    holder_id_hash = models.CharField(max_length=64, editable=False)  # indexed in Meta
     holder_address = EncryptedCharField(_("holder's address"), null=True, blank=True)
     holder = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -106,6 +106,7 @@ class QualificationCertificate(models.Model):
         blank=True,
         related_name="qualification_certificates",
         verbose_name=_("associated account"),
+        db_index=False,  # a partial index in Meta: most imported certificates have no account yet
     )
     issuing_authority = models.CharField(_("issuing authority"), max_length=100)
     region_code = models.CharField(_("issuing region (GB/T 2260)"), max_length=6)
@@ -128,11 +129,23 @@ class QualificationCertificate(models.Model):
         verbose_name = _("qualification certificate")
         verbose_name_plural = _("qualification certificates")
         ordering = ["number"]
+        # Plain b-tree indexes declared here rather than with db_index=True, which on PostgreSQL
+        # adds a second, varchar_pattern_ops index for LIKE 'x%' that no query here needs
+        # (searches are icontains, which no b-tree serves): every index is written on each of
+        # the registry imports' rows.
+        indexes = [
+            models.Index(fields=["holder_id_hash"], name="practitioners_cert_id_hash"),
+            models.Index(
+                fields=["holder"], condition=models.Q(holder__isnull=False), name="practitioners_cert_holder"
+            ),
+        ]
         constraints = [
+            # A constraint, not unique=True, which on PostgreSQL adds a LIKE index besides.
+            models.UniqueConstraint(fields=["number"], name="practitioners_certificate_number"),
             models.CheckConstraint(
                 condition=models.Q(valid_until__gte=models.F("valid_from")),
                 name="practitioners_certificate_validity_order",
-            )
+            ),
         ]
 
     def __str__(self) -> str:
@@ -155,7 +168,12 @@ class CertificateCategoryGrant(models.Model):
         VALID = "valid", pgettext_lazy("certificate status", "Valid")
         CANCELLED = "cancelled", pgettext_lazy("certificate status", "Cancelled")
 
-    certificate = models.ForeignKey(QualificationCertificate, on_delete=models.CASCADE, related_name="grants")
+    certificate = models.ForeignKey(
+        QualificationCertificate,
+        on_delete=models.CASCADE,
+        related_name="grants",
+        db_index=False,  # practitioners_grant_once_per_category (certificate, category) serves it
+    )
     category = models.CharField(_("category"), max_length=32, choices=CertificateCategory.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.VALID)
     granted_on = models.DateField(_("granted on"))

@@ -31,7 +31,7 @@ from yunzheng.core import bulk_import
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.bulk_import import ImportReport, RowInvalid
 from yunzheng.core.bulk_insert import insert_rows
-from yunzheng.core.crypto import lookup_hash
+from yunzheng.core.crypto import encrypt_field, lookup_hash
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.core.ids import _EARLIEST_BIRTH_DATE as EARLIEST_BIRTH_DATE
 from yunzheng.core.ids import region_code_exists, validate_resident_id
@@ -59,6 +59,8 @@ COLUMNS = (
     "status",
 )
 STATUSES = ("valid", "suspended", "revoked", "cancelled")
+# The enum's `.values` builds a new list on every access; a row checks against this set.
+CATEGORIES = frozenset(CertificateCategory.values)
 BATCH_SIZE = 2000
 Status = QualificationCertificate.Status
 
@@ -155,7 +157,7 @@ def _parse(row_number: int, row: Mapping[str, str], hashes: dict[str, str]) -> C
     )
     if not categories:
         raise RowInvalid("categories", "import.required", _("This column is required."))
-    unknown = [c for c in categories if c not in CertificateCategory.values]
+    unknown = [c for c in categories if c not in CATEGORIES]
     if unknown:
         raise RowInvalid(
             "categories",
@@ -296,7 +298,7 @@ def _write_batch(
     batch: list[CertificateRow], *, report: ImportReport, actor: Actor, dry_run: bool, now: dt.datetime
 ) -> None:
     with transaction.atomic():
-        existing_query = QualificationCertificate.objects.filter(number__in=[p.number for p in batch])
+        existing_query = QualificationCertificate.objects.filter(number__any=[p.number for p in batch])
         if not dry_run:
             existing_query = existing_query.select_for_update()
         existing = {certificate.number: certificate for certificate in existing_query}
@@ -307,7 +309,7 @@ def _write_batch(
             grants.setdefault(grant[0], []).append(grant[1])
         holders = dict(
             User.objects.filter(
-                id_number_hash__in={p.id_hash for p in batch}, real_name_verified_at__isnull=False
+                id_number_hash__any=list({p.id_hash for p in batch}), real_name_verified_at__isnull=False
             ).values_list("id_number_hash", "pk")
         )
         new_rows: list[CertificateRow] = []
@@ -344,13 +346,16 @@ def _write_batch(
 
 
 def _create(rows: list[CertificateRow], holders: dict[str, int], *, actor: Actor, now: dt.datetime) -> None:
+    # The holder's name and ID number are encrypted once; the certificate and its electronic
+    # licence store the same tokens.
+    sealed = [(encrypt_field(parsed.name), encrypt_field(parsed.id_number)) for parsed in rows]
     ids = insert_rows(
         QualificationCertificate,
         [
             {
                 "number": parsed.number,
-                "holder_name": parsed.name,
-                "holder_id_number": parsed.id_number,
+                "holder_name": name,
+                "holder_id_number": id_number,
                 "holder_id_hash": parsed.id_hash,
                 "holder_address": None,
                 "holder_id": holders.get(parsed.id_hash),
@@ -366,7 +371,7 @@ def _create(rows: list[CertificateRow], holders: dict[str, int], *, actor: Actor
                 "created_at": now,
                 "updated_at": now,
             }
-            for parsed in rows
+            for parsed, (name, id_number) in zip(rows, sealed, strict=True)
         ],
     )
     insert_rows(
@@ -405,8 +410,10 @@ def _create(rows: list[CertificateRow], holders: dict[str, int], *, actor: Actor
                 holder_id_number=parsed.id_number,
                 holder_id_hash=parsed.id_hash,
                 status=licences.licence_status_for(parsed.status),
+                sealed_holder_name=name,
+                sealed_holder_id_number=id_number,
             )
-            for certificate_id, parsed in zip(ids, rows, strict=True)
+            for certificate_id, parsed, (name, id_number) in zip(ids, rows, sealed, strict=True)
         ],
         actor=actor,
         reason="registry import",

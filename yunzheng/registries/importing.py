@@ -133,10 +133,15 @@ def _csv_rows(content: bytes, kind: ImportKind) -> Iterator[dict[str, str]]:
     if header is None:
         raise _file_error("import.empty", _("The file is empty."))
     names = _check_header(header, kind)
+    width = len(names)
     for values in reader:
-        if not any(value.strip() for value in values):
+        if not "".join(values).strip():  # an empty row
             continue
-        yield {name: (values[i] if i < len(values) else "")[:MAX_CELL] for i, name in enumerate(names)}
+        if len(values) < width:
+            values += [""] * (width - len(values))
+        if max(map(len, values)) > MAX_CELL:
+            values = [value[:MAX_CELL] for value in values]
+        yield dict(zip(names, values, strict=False))  # cells beyond the header are left out
 
 
 def _xlsx_rows(content: bytes, kind: ImportKind) -> Iterator[dict[str, str]]:

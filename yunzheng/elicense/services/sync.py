@@ -55,6 +55,9 @@ SYNC_EVENTS = frozenset(
         LicenceEvent.Kind.EXPIRE,
     }
 )
+# The enums' `.values` build a new list on every access; bulk issues check each licence.
+_LICENCE_TYPES = frozenset(LicenceType.values)
+_LICENCE_STATUSES = frozenset(LicenceStatus.values)
 _ENDING_EVENTS: dict[str, str] = {
     LicenceEvent.Kind.CANCEL: LicenceStatus.REVOKED,
     LicenceEvent.Kind.REVOKE: LicenceStatus.REVOKED,
@@ -105,7 +108,7 @@ def _validate_sync(
         problems.append(
             _invalid("source_id", _("Name the registry and its record (at most 64 characters each)."))
         )
-    if licence_type not in LicenceType.values:
+    if licence_type not in _LICENCE_TYPES:
         problems.append(_invalid("licence_type", _("Unknown licence type.")))
     if not holder_name or not holder_name.strip():
         problems.append(_invalid("holder_name", _("The holder's name is required.")))
@@ -115,7 +118,7 @@ def _validate_sync(
         problems.append(_invalid("valid_until", _("A licence cannot end before it starts.")))
     if event not in SYNC_EVENTS:
         problems.append(_invalid("event", _("Unknown licence event.")))
-    if status is not None and status not in LicenceStatus.values:
+    if status is not None and status not in _LICENCE_STATUSES:
         problems.append(_invalid("status", _("Unknown licence status.")))
     try:
         json.dumps(dict(data))
@@ -167,6 +170,11 @@ _HASHED_FIELDS = (
 )
 
 
+# json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str),
+# with the encoder built once (bulk issues hash every licence).
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
 def licence_content_hash(licence: ElectronicLicence) -> str:
     """Keyed hash (HMAC-SM3 with FIELD_HASH_KEY) of the licence's canonical content: a database
     user without the key cannot change a row and recompute it (the authenticity check)."""
@@ -176,7 +184,7 @@ def licence_content_hash(licence: ElectronicLicence) -> str:
 def content_hash_of(values: Mapping[str, Any]) -> str:
     """licence_content_hash of a licence given as its field values (bulk writes build rows)."""
     content = {name: values[name] for name in _HASHED_FIELDS}
-    canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
+    canonical = _CANONICAL_JSON.encode(content)
     return lookup_hash(sm3_hex(canonical.encode("utf-8")))
 
 
