@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('accounts', '0005_registry_credentials'),
-        ('elicense', '0005_capability_determination_local_path'),
+        ('elicense', '0006_pass_type_default_time_windows'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
