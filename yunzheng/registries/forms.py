@@ -9,7 +9,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from yunzheng.core.regions import Region, RegionChoiceField, cities
-from yunzheng.core.regions import choices as region_choices
 from yunzheng.licensing.models import OperatingLicence
 from yunzheng.practitioners.models import CreditGrade, VerificationRequest
 
@@ -137,11 +136,18 @@ class CredentialIssueForm(forms.Form):
     from the GB/T 2260 list of the staff member's region (never a typed code)."""
 
     name = forms.CharField(label=_("System"), max_length=100)
-    region_code = forms.ChoiceField(label=_("Region"), choices=[])
+    region_code = RegionChoiceField(
+        label=_("Region"),
+        regions=[],
+        error_messages={
+            "invalid_choice": _("Choose a region of your own from the list."),
+            "required": _("Choose a region."),
+        },
+    )
 
     def __init__(self, *args: Any, regions: list[Region], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["region_code"].choices = region_choices(regions)  # type: ignore[attr-defined]
+        cast(RegionChoiceField, self.fields["region_code"]).set_regions(regions, blank=_("Choose a region"))
 
 
 class CredentialRevokeForm(forms.Form):
