@@ -304,6 +304,10 @@ class _FieldKeys:
     active_key_id: str
     hash_key: bytes
 
+    @functools.cached_property
+    def active_token_prefix(self) -> str:
+        return f"{ENCRYPTED_FIELD_SCHEME}:{self.active_key_id}:"
+
 
 def _hex_setting(name: str, value: Any, *, min_bytes: int, max_bytes: int | None = None) -> bytes:
     try:
@@ -396,7 +400,7 @@ def is_field_token(value: str) -> bool:
 
 def is_active_field_token(value: str) -> bool:
     """Whether `value` is a token written under the active key (a bulk insert stores it as is)."""
-    return value.startswith(_token_header(_field_keys().active_key_id) + ":")
+    return value.startswith(_field_keys().active_token_prefix)
 
 
 def needs_reencryption(token: str) -> bool:
