@@ -46,8 +46,10 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "csp.middleware.CSPMiddleware",
     "yunzheng.core.middleware.RequestIdMiddleware",
+    # Machine interfaces (core.middleware.machine_api views) stop here: no page middleware.
+    "yunzheng.core.middleware.MachineApiMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "yunzheng.web.middleware.ChineseFirstLocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -59,6 +61,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+# The exchange's upload interface and feed (bearer credentials, JSON answers): see MIDDLEWARE.
+MACHINE_API_PATH_PREFIXES = ("/exchange/v1/",)
 
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -11,6 +11,7 @@ recompiled when the rule table changes (one small query per batch).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -20,6 +21,7 @@ from django.db import transaction
 from django.db.models import Count, Max
 from django.utils import timezone
 
+from yunzheng.alarms.conf import app_settings
 from yunzheng.alarms.context import RegistryContext
 from yunzheng.alarms.engine import (
     KIND_INTERFACES,
@@ -47,6 +49,7 @@ class _Compiled:
     stamp: tuple[Any, ...]
     engine: Engine
     interfaces: frozenset[str]
+    checked_at: float  # time.monotonic() of the last stamp query
 
 
 _COMPILED: _Compiled | None = None
@@ -69,20 +72,31 @@ def rule_specs(rules: Iterable[AlarmRule]) -> list[RuleSpec]:
 
 
 def current_engine() -> _Compiled:
-    """The engine of the enabled rules; recompiled when any rule changed (one aggregate query)."""
+    """The engine of the enabled rules; recompiled when any rule changed (one aggregate query,
+    at most every ``ALARMS_RULES_RECHECK_SECONDS``)."""
     global _COMPILED
+    compiled = _COMPILED
+    now = time.monotonic()
+    if compiled is not None and now - compiled.checked_at < float(app_settings.ALARMS_RULES_RECHECK_SECONDS):
+        return compiled
     agg = AlarmRule.objects.aggregate(changed=Max("updated_at"), count=Count("id"))
     stamp = (agg["changed"], agg["count"])
-    if _COMPILED is None or _COMPILED.stamp != stamp:
+    if compiled is None or compiled.stamp != stamp:
         specs = rule_specs(AlarmRule.objects.filter(enabled=True))
         interfaces = set(STATE_INTERFACES) if specs else set()
         for spec in specs:
             interfaces |= KIND_INTERFACES.get(spec.kind, frozenset())
-        _COMPILED = _Compiled(stamp=stamp, engine=Engine(specs), interfaces=frozenset(interfaces))
-    return _COMPILED
+        compiled = _Compiled(
+            stamp=stamp, engine=Engine(specs), interfaces=frozenset(interfaces), checked_at=now
+        )
+    else:
+        compiled.checked_at = now
+    _COMPILED = compiled
+    return compiled
 
 
 def forget_compiled_rules() -> None:
+    """Recompile (after the stamp query) at the next batch: called by this process's rule writes."""
     global _COMPILED
     _COMPILED = None
 

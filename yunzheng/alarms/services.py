@@ -26,6 +26,7 @@ from yunzheng.alarms.conf import app_settings
 from yunzheng.alarms.engine import CLOSE, ENDED, EVIDENCE, OPEN, Signal
 from yunzheng.alarms.error_codes import AlarmErrorCode as Code
 from yunzheng.alarms.kinds import validate_params, validate_schedule
+from yunzheng.alarms.live import forget_compiled_rules
 from yunzheng.alarms.models import (
     Alarm,
     AlarmEvent,
@@ -100,6 +101,10 @@ def _clean_rule_fields(
 
 
 def _write_version(rule: AlarmRule, *, user: User | None, note: str, now: datetime) -> None:
+    # Every rule write passes here: this process's engine recompiles at its next batch (now and
+    # after the commit, so a batch in between cannot keep the old rules for the recheck period).
+    forget_compiled_rules()
+    transaction.on_commit(forget_compiled_rules)
     AlarmRuleVersion.objects.create(
         rule=rule,
         version=rule.version,

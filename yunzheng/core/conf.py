@@ -10,6 +10,7 @@ AUDIT_CHECKPOINT_EXPORT             where signed checkpoints are written outside
 STATUTORY_CALENDAR_RECOMPUTERS      dotted paths called when a statutory calendar year changes
 SMS_BACKEND                         the SMS backend (the console one is refused in production)
 WARM_UP_ON_START                    load the OCR models etc. when a worker starts (config/warmup.py)
+MACHINE_API_PATH_PREFIXES           paths whose `machine_api` views skip the page middleware
 """
 
 from __future__ import annotations
@@ -29,4 +30,5 @@ app_settings = AppSettings(
     STATUTORY_CALENDAR_RECOMPUTERS=[],
     SMS_BACKEND="",
     WARM_UP_ON_START=True,
+    MACHINE_API_PATH_PREFIXES=(),
 )

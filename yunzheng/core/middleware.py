@@ -7,6 +7,7 @@ import logging
 import re
 import uuid
 from collections.abc import Callable
+from typing import TypeVar
 
 from django.http import HttpRequest, HttpResponse
 
@@ -77,3 +78,45 @@ class DomainErrorPageMiddleware:
         if isinstance(exception, NotFound):
             raise Http404(exception.message) from exception
         return None
+
+
+_View = TypeVar("_View", bound=Callable[..., HttpResponse])
+
+
+def machine_api(view: _View) -> _View:
+    """Mark a view as a machine interface (bearer credential, raw bodies, JSON answers): under a
+    ``MACHINE_API_PATH_PREFIXES`` path, :class:`MachineApiMiddleware` calls it directly, without
+    the page middleware after it (sessions, CSRF, locale, authentication, OTP, messages, CSP),
+    which a machine request never uses and which cost every upload a fixed share (issue #16).
+    The view must authenticate the caller itself and answer every error as JSON."""
+    view.machine_api = True  # type: ignore[attr-defined]
+    return view
+
+
+class MachineApiMiddleware:
+    """Short-circuits requests of :func:`machine_api` views past the page middleware.
+
+    Placed after the security, static-file and request-id middleware (HTTPS redirect, security
+    headers and the request id still apply). Only paths under ``MACHINE_API_PATH_PREFIXES`` are
+    resolved here; a path there whose view is not marked goes through the whole chain.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from django.urls import Resolver404, resolve
+
+        from yunzheng.core.conf import app_settings
+
+        path = request.path_info
+        if path.startswith(tuple(app_settings.MACHINE_API_PATH_PREFIXES)):
+            try:
+                match = resolve(path)
+            except Resolver404:
+                return self.get_response(request)
+            if getattr(match.func, "machine_api", False):
+                request.resolver_match = match
+                response: HttpResponse = match.func(request, *match.args, **match.kwargs)
+                return response
+        return self.get_response(request)

@@ -19,8 +19,9 @@ from django.views.decorators.http import require_GET
 from yunzheng.accounts.credentials import authenticate_company_token
 from yunzheng.core.api import error_body
 from yunzheng.core.auth import current_user, staff_required
+from yunzheng.core.db import read_checking_connection
 from yunzheng.core.errors import DomainError, ErrorDetail
-from yunzheng.core.middleware import current_request_id
+from yunzheng.core.middleware import current_request_id, machine_api
 from yunzheng.exchange import selectors
 from yunzheng.exchange.conf import app_settings
 from yunzheng.exchange.error_codes import ExchangeErrorCode
@@ -48,6 +49,7 @@ def _error(status: int, code: str, message: str, details: list[dict[str, str]] |
     return _json(body, status)
 
 
+@machine_api
 @csrf_exempt
 def upload(request: HttpRequest, path: str) -> HttpResponse:
     """``POST /exchange/v1/<category>/<name>``: one batch of one interface."""
@@ -118,7 +120,12 @@ def _upload(request: HttpRequest, path: str) -> HttpResponse:
 
     auth = request.headers.get("Authorization", "")
     scheme, _, token = auth.partition(" ")
-    credential = authenticate_company_token(token.strip()) if scheme.lower() == "bearer" else None
+    # The credential lookup is also the persistent connection's health check (no SELECT 1 first).
+    credential = (
+        read_checking_connection(lambda: authenticate_company_token(token.strip()))
+        if scheme.lower() == "bearer"
+        else None
+    )
     if credential is None:
         response = _error(
             401,
@@ -160,6 +167,7 @@ def _upload(request: HttpRequest, path: str) -> HttpResponse:
     return _json(result.to_dict(), status)
 
 
+@machine_api
 @require_GET
 def feed(request: HttpRequest) -> HttpResponse:
     """``GET /exchange/v1/feed?cursor=now|<sequence>|time:<ISO 8601>&limit=N`` (log mode): the

@@ -319,3 +319,25 @@ def test_command_with_a_given_company_id_and_bad_input() -> None:
     assert result["company_id"] == "MOT-ZJ-000123"
     with pytest.raises(CommandError, match=r"credit_code\.checksum"):
         _command(CREDIT_CODE[:-1] + ("0" if CREDIT_CODE[-1] != "0" else "1"))
+
+
+def test_token_authentication_loads_what_the_orm_loads_in_one_query(
+    django_assert_num_queries: object,
+) -> None:
+    """The upload path's lookup is written as SQL (issue #16): same instances, company included."""
+    from yunzheng.accounts.credentials import company_credential_create
+
+    company = _register()
+    issued = company_credential_create(company=company, name="upload")
+    with django_assert_num_queries(1):  # type: ignore[operator]
+        credential = authenticate_company_token(issued.token)
+        assert credential is not None
+        loaded_company = credential.company  # already loaded: no second query
+    stored = CompanyCredential.objects.select_related("company").get(pk=issued.credential.pk)
+    for field in CompanyCredential._meta.concrete_fields:
+        assert getattr(credential, field.attname) == getattr(stored, field.attname), field.name
+    for field in Company._meta.concrete_fields:
+        assert getattr(loaded_company, field.attname) == getattr(stored.company, field.attname), field.name
+    assert credential.created_at.tzinfo is not None
+    assert not credential._state.adding
+    assert authenticate_company_token(issued.token[:-1] + ("x" if issued.token[-1] != "x" else "y")) is None

@@ -212,3 +212,19 @@ def test_garbage_never_causes_a_500(uploader: Uploader) -> None:
         assert r["Content-Type"].startswith("application/json")
         if r.status_code >= 400 and r.status_code != 422:
             assert "error" in r.json()
+
+
+@pytest.mark.django_db
+def test_the_upload_interface_skips_the_page_middleware(uploader: Uploader) -> None:
+    """Machine requests (core.middleware.machine_api) pass the security and request-id middleware
+    only: no session, locale, CSP or frame headers (issue #16: a fixed cost of every batch)."""
+    uploader.client.cookies["sessionid"] = "not-a-session"
+    response = uploader.post_json("positionVehicle", _positions(uploader, 1))
+    assert response.status_code == 200
+    assert response["X-Request-ID"]
+    assert response["X-Content-Type-Options"] == "nosniff"
+    for header in ("Content-Security-Policy", "Content-Language", "Vary", "X-Frame-Options", "Set-Cookie"):
+        assert header not in response, header
+    page = Client().get("/")  # a page still gets the whole chain
+    assert "Content-Security-Policy" in page
+    assert "Content-Language" in page
