@@ -22,8 +22,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import msgspec
 import psycopg
 from django.db import connection, models
+from psycopg.types.json import set_json_dumps
 
 from yunzheng.core.crypto import decrypt_field, encrypt_field, is_active_field_token, is_field_token
 from yunzheng.core.fields import EncryptedCharField
@@ -66,9 +68,14 @@ def _sealed(value: Any) -> str | None:
 
 
 def _json(value: Any) -> Any:
-    # JSONField.get_db_prep_save: None is SQL NULL; anything else goes to the jsonb dumper,
-    # which encodes it with json.dumps as Django's adapter does (field without an encoder).
+    # JSONField.get_db_prep_save: None is SQL NULL; anything else goes to the jsonb dumper.
     return value
+
+
+# The jsonb dumper's encoder on the COPY's cursor: msgspec, several times faster than json.dumps.
+# PostgreSQL stores the parsed value (jsonb), so spacing and escaping do not matter; the values
+# must be plain JSON as Django's JSONField needs them.
+_encode_json = msgspec.json.Encoder().encode
 
 
 def _preparer(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
@@ -152,6 +159,7 @@ def insert_rows(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> li
         )
         ids = [int(row[0]) for row in cursor.fetchall()]
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
+        set_json_dumps(_encode_json, context=raw)
         with raw.copy(plan.copy_sql) as copy:
             if plan.types is not None:
                 copy.set_types(plan.types)
