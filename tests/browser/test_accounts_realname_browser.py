@@ -4,6 +4,7 @@ a photo of an ID card, sees the OCR prefill in the form, and ends up real-name v
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from pathlib import Path
@@ -89,3 +90,79 @@ def test_new_user_from_sms_login_to_verified_account(page: Any, settings: Any, t
     page.wait_for_url("**/")
     page.goto("/accounts/")
     page.wait_for_url("**/accounts/login/**")
+
+
+def _signed_in(page: Any, live_server: Any) -> User:
+    from django.test import Client
+
+    from yunzheng.accounts.tests.factories import login
+
+    user = login("13712340000")  # a new, unverified user (through the SMS login service)
+    client = Client()
+    client.force_login(user)
+    page.context.add_cookies(
+        [{"name": "sessionid", "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
+    return user
+
+
+def test_ocr_shows_progress_and_leaving_the_confirm_step_keeps_its_result(
+    page: Any, live_server: Any, settings: Any, tmp_path: Path
+) -> None:
+    """#12: while the photo is read the page says so (and the button cannot be pressed twice);
+    leaving the confirm step and coming back finds the recognised fields kept."""
+    settings.ACCOUNTS_PRIVATE_MEDIA_ROOT = tmp_path / "private"
+    number = id_number(region="330106", birth="19900307", sequence="456")
+    _signed_in(page, live_server)
+    page.goto("/accounts/real-name/")
+    page.get_by_label("身份证人像面照片").set_input_files(
+        {
+            "name": "身份证.jpg",
+            "mimeType": "image/jpeg",
+            "buffer": id_card_image(name="王晓明", number=number),
+        }
+    )
+    # What the page shows while it waits for the OCR is recorded as it happens (into localStorage,
+    # which outlives the navigation), so the check never races the OCR's speed.
+    page.evaluate(
+        """() => {
+            const record = () => {
+                const busy = document.querySelector("[data-testid=busy]");
+                const button = document.querySelector("[data-testid=upload-photo]");
+                if (busy) {
+                    localStorage.setItem("yz-busy", JSON.stringify({role: busy.getAttribute("role"),
+                        text: busy.textContent, visible: busy.offsetParent !== null,
+                        disabled: button.disabled}));
+                }
+            };
+            new MutationObserver(record).observe(document.body,
+                {childList: true, subtree: true, attributes: true});
+        }"""
+    )
+    page.get_by_test_id("upload-photo").click(timeout=120_000)
+    page.wait_for_url(re.compile(r"/accounts/real-name/\d+/confirm/"), timeout=120_000)
+    form = page.get_by_test_id("realname-form")
+    assert form.get_by_label("姓名").input_value() == "王晓明"
+    seen = json.loads(page.evaluate("() => localStorage.getItem('yz-busy')") or "null")
+    assert seen is not None, "no progress indicator while the photo was read"
+    assert seen["role"] == "status"
+    assert "几秒" in seen["text"]
+    assert seen["visible"]
+    assert seen["disabled"]  # the photo cannot be sent twice
+    confirm_url = page.url
+    labels = ("姓名", "性别", "民族", "出生日期", "住址", "公民身份号码")
+    read = {label: form.get_by_label(label).input_value() for label in labels}
+    assert read["公民身份号码"] == number
+
+    # Leave the confirm step (the page's own link, then the browser's back button too).
+    page.get_by_role("link", name="重新上传照片").click()
+    page.get_by_test_id("realname-draft").wait_for()
+    page.get_by_test_id("realname-draft-continue").click()
+    page.wait_for_url(confirm_url)
+    form = page.get_by_test_id("realname-form")
+    assert {label: form.get_by_label(label).input_value() for label in labels} == read
+    page.go_back()
+    page.get_by_test_id("realname-draft").wait_for()
+    page.go_forward()
+    assert page.get_by_test_id("realname-form").get_by_label("公民身份号码").input_value() == number
+    assert RealNameVerification.objects.count() == 1  # one photo, read once

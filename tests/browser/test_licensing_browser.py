@@ -236,3 +236,41 @@ def test_one_company_from_quota_to_licence(open_context: Any, tmp_path: Path, se
     assert len(sms) >= 12
     assert Notification.objects.filter(recipient_company=company).count() == len(sms)
     assert (tmp_path / "licensing-granted.png").stat().st_size > 10_000
+
+
+def test_a_disabled_booking_button_looks_disabled_says_why_and_does_nothing(open_context: Any) -> None:
+    """#12: a month that is not open yet (or full) shows its button disabled — attribute, ARIA and
+    style — with the reason beside it, and clicking it books nothing."""
+    from yunzheng.licensing.models import TestBooking
+    from yunzheng.licensing.tests.factories import advance_to
+
+    company, contact = company_with_contact()
+    who = officials()
+    now = timezone.now()
+    services.city_quota_set(city_code="330100", accepting=True, user=who.city)
+    application = services.application_create(
+        company=company, path="national", city_code="330100", user=contact
+    )
+    advance_to(application, Step.TEST_BOOKING, user=contact, who=who, now=now)
+    month = (timezone.localdate(now).replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+    services.test_slot_month_create(
+        month=month, user=who.ministry, capacity=20, opens_at=now + dt.timedelta(days=3)
+    )
+
+    page = company_login(open_context(), contact.phone or "")
+    page.goto("/licensing/booking/")
+    button = page.get_by_test_id(f"book-{month:%Y-%m}")
+    assert button.is_disabled()
+    assert button.get_attribute("aria-disabled") == "true"
+    style = button.evaluate("b => { const s = getComputedStyle(b); return [s.opacity, s.cursor, s.filter]; }")
+    assert float(style[0]) < 0.6, style
+    assert style[1] == "not-allowed", style
+    assert "grayscale" in style[2], style
+    reason_id = button.get_attribute("aria-describedby")
+    assert page.locator(f"#{reason_id}").inner_text() == "尚未开放"
+    url = page.url
+    button.click(force=True)  # a click a person could make: nothing is sent
+    page.wait_for_load_state()
+    assert page.url == url
+    assert not page.locator(".message").count()
+    assert not TestBooking.objects.filter(company=company).exists()

@@ -48,7 +48,7 @@ COMPANY_CREDIT_CODE = _CREDIT_CODE_BASE + uscc.calc_check_digit(_CREDIT_CODE_BAS
 COMPANY_NAME = "杭州云途出行科技有限公司"
 COMPANY_ID = "330106YUNTU0001"
 # Contact persons of the other demo platforms (17 digits; the check digit is computed).
-_ID_BASES = ("33010219920402101", "33020319930917201", "33010619910125302")
+_ID_BASES = ("33010219920402101", "33020319930917201", "33010619910125302", "33010619900815402")
 
 
 @dataclass(frozen=True)
@@ -123,6 +123,21 @@ PLATFORMS = (
 STAFF_PASSWORD = "yunzheng-staff-demo"  # noqa: S105  (demo only; `make run` prints it)
 PROVINCE_CODE, CITY_CODE = "330000", "330100"
 # department: (username slug, provincial unit, city unit)
+# A platform that has been through the whole licensing procedure (licensing's demo grants its
+# licence); it uploads nothing, so it is not one of PLATFORMS, whose traffic the exchange demo sends.
+LICENSED_PLATFORM = DemoPlatform(
+    _uscc("91330110MA2N5GF8X"),
+    "杭州余杭快行网络科技有限公司",
+    "330110YHKX0001",
+    "吴静",
+    "13800000204",
+    "吴静",
+    _ID_BASES[3] + ric.calc_check_digit(_ID_BASES[3] + "0"),
+    "浙江省杭州市余杭区文一西路1000号",
+    "余杭快行",
+)
+
+
 _DEPARTMENT_UNITS = {
     StaffProfile.Department.TRANSPORT: ("transport", "浙江省交通运输厅", "杭州市交通运输局"),
     StaffProfile.Department.PUBLIC_SECURITY: ("police", "浙江省公安厅", "杭州市公安局"),
@@ -250,7 +265,7 @@ def load_demo() -> list[DemoLogin]:
             supervision_company_id=COMPANY_ID,
         )
     token = _demo_company_token(company)
-    for platform in PLATFORMS[1:]:
+    for platform in (*PLATFORMS[1:], LICENSED_PLATFORM):
         _platform_company(platform)
 
     outbox = settings.SMS_OUTBOX_PATH
@@ -277,7 +292,7 @@ def load_demo() -> list[DemoLogin]:
     logins.append(
         DemoLogin(
             role="Contact persons of the other demo platforms ("
-            + ", ".join(f"{p.display_name} {p.contact_phone}" for p in PLATFORMS[1:])
+            + ", ".join(f"{p.display_name} {p.contact_phone}" for p in (*PLATFORMS[1:], LICENSED_PLATFORM))
             + ")",
             how=f"phone, SMS code from {outbox}",
             where="/accounts/login/",

@@ -49,6 +49,22 @@ def _track(alarm: Alarm) -> dict[str, Any]:
     return {"points": points, "label": alarm.vehicle_no or alarm.subject}
 
 
+def _evidence(alarm: Alarm) -> list[dict[str, Any]]:
+    """The evidence records as shown: coordinates (the interface's integer micro-degrees) in
+    degrees, e.g. 120.153576°; other fields as they came."""
+    rows = []
+    for item in alarm.evidence:
+        fields = []
+        for key, value in item.items():
+            if key == "interface":
+                continue
+            if key.endswith(("Longitude", "Latitude")) and isinstance(value, int):
+                value = f"{value / 1e6:.6f}°"
+            fields.append((key, value))
+        rows.append({"interface": item.get("interface", ""), "fields": fields})
+    return rows
+
+
 @staff_required
 @require_GET
 def desk(request: HttpRequest) -> HttpResponse:
@@ -91,6 +107,7 @@ def detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
             "viewer": viewer,
             "events": alarm.events.select_related("actor"),
             "track": _track(alarm),
+            "evidence": _evidence(alarm),
             "staff": selectors.assignable_staff(alarm) if viewer.is_transport else [],
             "may_handle": viewer.may_handle(alarm),
         },
@@ -338,6 +355,7 @@ def company_detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
             "events": alarm.events.select_related("actor"),
             "form": form,
             "track": _track(alarm),
+            "evidence": _evidence(alarm),
             "answer_actions": (AlarmEvent.Action.EXPLANATION, AlarmEvent.Action.CORRECTION),
         },
     )

@@ -3,8 +3,11 @@
 - city quotas: 杭州市 (330100) accepts new platforms; 温州市 (330300) stopped, with a (fictitious,
   demo) notice;
 - a ministry transport official (accounts' demo has province and city staff only);
-- the demo company's national application, walked through the real services up to the online
-  service capability review, distributed, with two department opinions in;
+- the demo platforms' national applications, walked through the real services to different steps:
+  the demo company's up to the online service capability review, distributed, with two department
+  opinions in; 余杭快行's all the way to "granted" (five opinions, the province's capability
+  determination, the three security evaluations, and the city's licence entered in the
+  operating-licence registry with its electronic licence);
 - test appointment months: this month and the next, 20 slots each, opening at noon on the 1st.
 """
 
@@ -23,7 +26,14 @@ from yunzheng.core.audit import Actor
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.demodata import DemoLogin
 from yunzheng.licensing import services
-from yunzheng.licensing.models import CityQuota, LicenceApplication, Step, TestSlotMonth
+from yunzheng.licensing.models import (
+    CityQuota,
+    EvaluationAgency,
+    LicenceApplication,
+    SecurityEvaluation,
+    Step,
+    TestSlotMonth,
+)
 
 MINISTRY_USERNAME = "mot-transport"
 STAFF_PASSWORD = "yunzheng-staff-demo"  # noqa: S105  (demo only, same as accounts' demo staff)
@@ -109,7 +119,10 @@ APPLICATIONS = (
     ("91330108MA2L9WL2D", "330100", Step.TEST_BOOKING),  # 浙里打车: must book a test
     ("91330104MA2J7QX3K", "330100", Step.QUOTA_REVIEW),  # 钱江约车: the city writes to the ministry
     ("91330203MA2K8RT6P", "330200", Step.QUOTA_MATERIALS),  # 甬城出行: still gathering annexes
+    ("91330110MA2N5GF8X", "330100", Step.GRANTED),  # 余杭快行: licensed
 )
+# The evaluating agency of the demo's security evaluations (the ministry's register lists it).
+DEMO_AGENCY = "浙江省信息安全测评中心（演示）"
 
 
 def _walk(application: LicenceApplication, ministry: User, until: str) -> None:
@@ -148,9 +161,9 @@ def _walk(application: LicenceApplication, ministry: User, until: str) -> None:
     )
     if at(Step.COMPANY_INFO):
         return
-    from yunzheng.accounts.demo import PLATFORMS
+    from yunzheng.accounts.demo import LICENSED_PLATFORM, PLATFORMS
 
-    names = {p.credit_code: p.display_name.split("（")[0] for p in PLATFORMS}
+    names = {p.credit_code: p.display_name.split("（")[0] for p in (*PLATFORMS, LICENSED_PLATFORM)}
     name = names.get(company.credit_code, company.name)
     services.company_info_complete(
         application=application,
@@ -178,15 +191,55 @@ def _walk(application: LicenceApplication, ministry: User, until: str) -> None:
     services.capability_submit(application=application, user=user)
     services.capability_forward(application=application, user=city)
     services.capability_distribute(application=application, user=province)
-    for username, comments in (
+    opinions = (
         ("zj-police", "数据安全措施符合要求（演示）"),
         ("zj-tax", "税务登记正常（演示）"),
-    ):
+        ("zj-pboc", "支付结算合规（演示）"),
+        ("zj-telecom", "增值电信业务许可有效（演示）"),
+        ("zj-cac", "网络安全管理制度健全（演示）"),
+    )
+    for username, comments in opinions[: 5 if until == Step.GRANTED else 2]:
         official = _staff(username)
         if official is not None:
             services.department_review_submit(
                 application=application, user=official, recommendation="approve", comments=comments
             )
+    if at(Step.CAPABILITY_REVIEW):
+        return
+    _grant(application, ministry=ministry, city=city, province=province, number=number)
+
+
+def _grant(
+    application: LicenceApplication, *, ministry: User, city: User, province: User, number: int
+) -> None:
+    """From the capability review to the granted licence, through the real services."""
+    company, user = application.company, application.company.contact_user
+    if user is None:
+        raise RuntimeError("the demo needs the company's contact person")
+    today = today_in_china()
+    services.capability_decide(
+        application=application,
+        user=province,
+        decision="approve",
+        decision_number=f"浙交认〔2026〕{number}号（演示）",
+    )
+    if not EvaluationAgency.objects.filter(name=DEMO_AGENCY).exists():
+        services.evaluation_agency_register(
+            user=ministry, name=DEMO_AGENCY, authorised_from=today - dt.timedelta(days=365)
+        )
+    for kind in SecurityEvaluation.Kind.values:
+        services.security_evaluation_record(
+            company=company,
+            kind=kind,
+            agency=DEMO_AGENCY,
+            report_number=f"ZJCP-2026-{number:03d}-{kind}（演示）",
+            issued_on=today - dt.timedelta(days=30),
+            upload=_pdf(f"{kind}.pdf"),
+            user=user,
+            filing_number=f"33010013001-26{number:03d}" if kind == SecurityEvaluation.Kind.LEVEL3 else "",
+        )
+    services.evaluations_submit(application=application, user=user)
+    services.licence_grant(application=application, user=city, scope="网络预约出租汽车客运", area="杭州市")
 
 
 def _applications(ministry: User) -> None:

@@ -197,6 +197,10 @@ def test_desk_acknowledge_assign_close_and_export(uploader: Any) -> None:
     detail = client.get(f"/supervision/alarms/{alarm.pk}/").content.decode()
     assert "alarm-track" in detail
     assert "evidence-table" in detail
+    # Coordinates read as degrees, never the interface's micro-degrees (#12 item 4).
+    assert "Longitude=120.150000°" in detail
+    assert "Latitude=30.270000°" in detail
+    assert "120150000" not in detail
 
     client.post(f"/supervision/alarms/{alarm.pk}/act/", {"action": "acknowledge", "note": "已联系司机"})
     client.post(f"/supervision/alarms/{alarm.pk}/act/", {"action": "assign", "assignee": colleague.pk})

@@ -10,8 +10,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from yunzheng.accounts.tests.factories import staff_client
+from yunzheng.core.models import AuditEntry
 from yunzheng.licensing import services
-from yunzheng.licensing.models import LicenceApplication, Step
+from yunzheng.licensing.models import LicenceApplication, OperatingLicence, Step
 from yunzheng.licensing.tests.factories import advance_to, company_with_contact, officials, pdf_upload
 
 pytestmark = pytest.mark.django_db
@@ -136,12 +137,33 @@ def test_demo_loads_twice() -> None:
 
     accounts_demo.load_demo()
     licensing_demo.load_demo()
-    first = LicenceApplication.objects.count()
+    first = (LicenceApplication.objects.count(), OperatingLicence.objects.count(), AuditEntry.objects.count())
     licensing_demo.load_demo()
-    assert LicenceApplication.objects.count() == first == 4
+    assert (
+        LicenceApplication.objects.count(),
+        OperatingLicence.objects.count(),
+        AuditEntry.objects.count(),
+    ) == first
+    assert first[0] == 5
     steps = dict(LicenceApplication.objects.values_list("company__credit_code", "step"))
     assert sorted(steps.values()) == sorted(step for _code, _city, step in licensing_demo.APPLICATIONS)
     assert steps[accounts_demo.COMPANY_CREDIT_CODE] == Step.CAPABILITY_REVIEW
+    # One platform went the whole way: its licence is granted and entered in the registry, with the
+    # five departments' opinions, the determination and the evaluations behind it.
+    granted = LicenceApplication.objects.get(step=Step.GRANTED)
+    assert granted.company.credit_code == accounts_demo.LICENSED_PLATFORM.credit_code
+    licence = OperatingLicence.objects.get(application=granted)
+    assert (licence.kind, licence.status, licence.city_code) == ("national", "valid", "330100")
+    assert granted.capability_decided_on is not None
+    assert granted.company.security_evaluations.count() == 3
+    actions = list(granted.transitions.values_list("action", flat=True))
+    assert actions[-3:] == ["approve_capability", "submit_evaluations", "grant"]
+    from yunzheng.elicense.models import ElectronicLicence
+
+    electronic = ElectronicLicence.objects.get(
+        source_type="licensing.operating_licence", source_id=str(licence.pk)
+    )
+    assert electronic.status == "valid"
 
 
 def test_quota_form_offers_named_cities_of_the_staff_region_and_refuses_a_code_not_listed() -> None:
