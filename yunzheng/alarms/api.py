@@ -15,11 +15,12 @@ from ninja import Query, Router, Schema, Status
 
 from yunzheng.accounts.auth import user_auth
 from yunzheng.alarms import access, selectors, services
-from yunzheng.alarms.dryrun import rule_dry_run
+from yunzheng.alarms.dryrun import DryRunResult, rule_dry_run
+from yunzheng.alarms.engine import Signal
 from yunzheng.alarms.error_codes import AlarmErrorCode as Code
-from yunzheng.alarms.models import Alarm, AlarmRule
+from yunzheng.alarms.models import Alarm, AlarmEvent, AlarmRule
 from yunzheng.core.auth import current_user
-from yunzheng.core.clock import today_in_china
+from yunzheng.core.clock import CHINA, today_in_china
 from yunzheng.core.errors import NotFound, ValidationFailed
 
 router = Router(tags=["alarms"])
@@ -55,32 +56,32 @@ class AlarmOut(Schema):
     closed_at: datetime | None
     evidence_url: str
 
+    @staticmethod
+    def resolve_rule(alarm: Alarm) -> str:
+        return alarm.rule.name
 
-def _out(alarm: Alarm, *, company_view: bool) -> dict[str, Any]:
-    name = "alarms:company_detail" if company_view else "alarms:detail"
-    return {
-        "id": alarm.pk,
-        "kind": alarm.kind,
-        "rule": alarm.rule.name,
-        "severity": alarm.severity,
-        "is_sos": alarm.is_sos,
-        "state": alarm.state,
-        "company": alarm.company.name if alarm.company else None,
-        "company_id": alarm.company.supervision_company_id if alarm.company else None,
-        "region_code": alarm.region_code,
-        "vehicle_no": alarm.vehicle_no,
-        "driver": alarm.driver_display,
-        "order_id": alarm.order_id,
-        "detail": alarm.detail,
-        "opened_at": alarm.opened_at,
-        "acknowledged_at": alarm.acknowledged_at,
-        "closed_at": alarm.closed_at,
-        "evidence_url": reverse(name, args=[alarm.pk]),
-    }
+    @staticmethod
+    def resolve_company(alarm: Alarm) -> str | None:
+        return alarm.company.name if alarm.company else None
+
+    @staticmethod
+    def resolve_company_id(alarm: Alarm) -> str | None:
+        return alarm.company.supervision_company_id if alarm.company else None
+
+    @staticmethod
+    def resolve_driver(alarm: Alarm) -> str:
+        return alarm.driver_display
+
+    @staticmethod
+    def resolve_evidence_url(alarm: Alarm, context: dict[str, Any]) -> str:
+        # Staff see the evidence on the desk's alarm page, a company's members on theirs
+        # (`access.viewer_for` tells them apart by the staff profile in the same way).
+        staff = access.staff_profile_of(current_user(context["request"])) is not None
+        return reverse("alarms:detail" if staff else "alarms:company_detail", args=[alarm.pk])
 
 
 @router.get("", response=list[AlarmOut], auth=user_auth, summary="Alarms the caller may see")
-def list_alarms(request: HttpRequest, query: Query[AlarmQuery]) -> list[dict[str, Any]]:
+def list_alarms(request: HttpRequest, query: Query[AlarmQuery]) -> list[Alarm]:
     """`state` = open (not closed), unacknowledged, acknowledged, closed or all."""
     viewer = _viewer(request)
     if query.state not in selectors.STATE_FILTERS:
@@ -90,7 +91,7 @@ def list_alarms(request: HttpRequest, query: Query[AlarmQuery]) -> list[dict[str
             message=f"state is one of {', '.join(selectors.STATE_FILTERS)}",
         )
     qs = selectors.alarms_for(viewer, state=query.state, severity=query.severity, kind=query.kind)
-    return [_out(a, company_view=viewer.is_company) for a in qs[: max(1, min(query.limit, 1000))]]
+    return list(qs[: max(1, min(query.limit, 1000))])
 
 
 class CountsOut(Schema):
@@ -98,6 +99,10 @@ class CountsOut(Schema):
     unacknowledged: int
     sos: int
     by_severity: dict[str, int]
+
+    @staticmethod
+    def resolve_by_severity(counts: selectors.DeskCounts) -> dict[str, int]:
+        return {value: count for value, _label, count in counts.by_severity}
 
 
 @router.get(
@@ -107,8 +112,8 @@ class CountsOut(Schema):
     url_name="alarm_counts",
     summary="Open alarms by severity (the desk polls it)",
 )
-def counts(request: HttpRequest) -> dict[str, Any]:
-    return selectors.desk_counts(_viewer(request)).as_dict()
+def counts(request: HttpRequest) -> selectors.DeskCounts:
+    return selectors.desk_counts(_viewer(request))
 
 
 class NoteIn(Schema):
@@ -126,37 +131,45 @@ class AnswerIn(Schema):
 
 
 @router.post("/{alarm_id}/acknowledge", response=AlarmOut, auth=user_auth)
-def acknowledge(request: HttpRequest, alarm_id: int, payload: NoteIn) -> dict[str, Any]:
-    alarm = services.alarm_acknowledge(user=current_user(request), alarm_id=alarm_id, note=payload.note)
-    return _out(alarm, company_view=False)
+def acknowledge(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
+    return services.alarm_acknowledge(user=current_user(request), alarm_id=alarm_id, note=payload.note)
 
 
 @router.post("/{alarm_id}/assign", response=AlarmOut, auth=user_auth)
-def assign(request: HttpRequest, alarm_id: int, payload: AssignIn) -> dict[str, Any]:
-    alarm = services.alarm_assign(
+def assign(request: HttpRequest, alarm_id: int, payload: AssignIn) -> Alarm:
+    return services.alarm_assign(
         user=current_user(request),
         alarm_id=alarm_id,
         assignee_id=payload.assignee,
         note=payload.note,
     )
-    return _out(alarm, company_view=False)
 
 
 @router.post("/{alarm_id}/close", response=AlarmOut, auth=user_auth)
-def close(request: HttpRequest, alarm_id: int, payload: NoteIn) -> dict[str, Any]:
-    alarm = services.alarm_close(user=current_user(request), alarm_id=alarm_id, note=payload.note)
-    return _out(alarm, company_view=False)
+def close(request: HttpRequest, alarm_id: int, payload: NoteIn) -> Alarm:
+    return services.alarm_close(user=current_user(request), alarm_id=alarm_id, note=payload.note)
 
 
-@router.post("/{alarm_id}/answer", auth=user_auth, summary="A company's explanation or correction")
-def answer(request: HttpRequest, alarm_id: int, payload: AnswerIn) -> dict[str, Any]:
-    event = services.alarm_company_answer(
+class AnswerOut(Schema):
+    id: int
+    kind: str
+    created_at: datetime
+
+    @staticmethod
+    def resolve_kind(event: AlarmEvent) -> str:
+        return event.action
+
+
+@router.post(
+    "/{alarm_id}/answer", response=AnswerOut, auth=user_auth, summary="A company's explanation or correction"
+)
+def answer(request: HttpRequest, alarm_id: int, payload: AnswerIn) -> AlarmEvent:
+    return services.alarm_company_answer(
         user=current_user(request),
         alarm_id=alarm_id,
         kind=payload.kind,
         text=payload.text,
     )
-    return {"id": event.pk, "kind": event.action, "created_at": event.created_at}
 
 
 # --- rules ------------------------------------------------------------------------------------
@@ -195,24 +208,9 @@ class DryRunIn(Schema):
     day: date | None = None
 
 
-def _rule_out(rule: AlarmRule) -> dict[str, Any]:
-    return {
-        "id": rule.pk,
-        "name": rule.name,
-        "region_code": rule.region_code,
-        "kind": rule.kind,
-        "severity": rule.severity,
-        "schedule": rule.schedule,
-        "params": rule.params,
-        "enabled": rule.enabled,
-        "version": rule.version,
-        "updated_at": rule.updated_at,
-    }
-
-
 @router.get("/rules", response=list[RuleOut], auth=user_auth, summary="Alarm rules of the caller's region")
-def list_rules(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_rule_out(r) for r in selectors.rules_for(current_user(request))]
+def list_rules(request: HttpRequest) -> list[AlarmRule]:
+    return list(selectors.rules_for(current_user(request)))
 
 
 @router.post("/rules", response={201: RuleOut}, auth=user_auth, summary="Create a rule (version 1)")
@@ -220,34 +218,66 @@ def create_rule(request: HttpRequest, payload: RuleIn) -> Status:
     fields = payload.dict()
     fields["enabled"] = bool(fields["enabled"])
     rule = services.rule_create(user=current_user(request), **fields)
-    return Status(201, _rule_out(rule))
+    return Status(201, rule)
 
 
 @router.put("/rules/{rule_id}", response=RuleOut, auth=user_auth, summary="Change a rule (a new version)")
-def update_rule(request: HttpRequest, rule_id: int, payload: RuleIn) -> dict[str, Any]:
-    rule = services.rule_update(user=current_user(request), rule_id=rule_id, **payload.dict())
-    return _rule_out(rule)
+def update_rule(request: HttpRequest, rule_id: int, payload: RuleIn) -> AlarmRule:
+    return services.rule_update(user=current_user(request), rule_id=rule_id, **payload.dict())
 
 
 @router.post("/rules/{rule_id}/enabled", response=RuleOut, auth=user_auth, summary="Switch a rule on or off")
-def enable_rule(request: HttpRequest, rule_id: int, payload: EnableIn) -> dict[str, Any]:
-    rule = services.rule_set_enabled(
+def enable_rule(request: HttpRequest, rule_id: int, payload: EnableIn) -> AlarmRule:
+    return services.rule_set_enabled(
         user=current_user(request),
         rule_id=rule_id,
         enabled=payload.enabled,
         note=payload.note,
     )
-    return _rule_out(rule)
 
 
-@router.post("/rules/{rule_id}/dry-run", auth=user_auth, summary="What the rule would have raised on a day")
-def dry_run(request: HttpRequest, rule_id: int, payload: DryRunIn) -> dict[str, Any]:
+class WouldOpenOut(Schema):
+    subject: str
+    company: int
+    vehicle_no: str
+    driver: str
+    order_id: str
+    at: str
+    detail: str
+
+    @staticmethod
+    def resolve_company(signal: Signal) -> int:
+        return signal.company_pk
+
+    @staticmethod
+    def resolve_driver(signal: Signal) -> str:
+        return signal.driver_display
+
+    @staticmethod
+    def resolve_at(signal: Signal) -> str:
+        return datetime.fromtimestamp(signal.at, CHINA).isoformat()
+
+
+class DryRunOut(Schema):
+    day: date
+    records: int
+    truncated: bool
+    would_open: list[WouldOpenOut]
+
+
+@router.post(
+    "/rules/{rule_id}/dry-run",
+    response=DryRunOut,
+    auth=user_auth,
+    summary="What the rule would have raised on a day",
+)
+def dry_run(request: HttpRequest, rule_id: int, payload: DryRunIn) -> DryRunResult:
     """Default day: yesterday (Beijing)."""
     rule = selectors.rule_for(current_user(request), rule_id)
     if rule is None:
         raise NotFound(Code.NOT_FOUND, "No such rule in your region.")
     day = payload.day or (today_in_china() - timedelta(days=1))
-    result = rule_dry_run(
+    return rule_dry_run(
         kind=rule.kind,
         region_code=rule.region_code,
         params=rule.params,
@@ -255,4 +285,3 @@ def dry_run(request: HttpRequest, rule_id: int, payload: DryRunIn) -> dict[str, 
         severity=rule.severity,
         day=day,
     )
-    return result.as_dict()

@@ -41,25 +41,6 @@ class DryRunResult:
     truncated: bool = False
     would_open: list[Signal] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "day": self.day.isoformat(),
-            "records": self.records,
-            "truncated": self.truncated,
-            "would_open": [
-                {
-                    "subject": s.subject,
-                    "company": s.company_pk,
-                    "vehicle_no": s.vehicle_no,
-                    "driver": s.driver_display,
-                    "order_id": s.order_id,
-                    "at": datetime.fromtimestamp(s.at, CHINA).isoformat(),
-                    "detail": s.detail,
-                }
-                for s in self.would_open
-            ],
-        }
-
 
 def _dt14(t: datetime) -> int:
     b = t.astimezone(CHINA)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 from django.db.models import Count, QuerySet
 
@@ -52,14 +51,6 @@ class DeskCounts:
     unacknowledged: int
     sos: int
     by_severity: list[tuple[str, str, int]]  # (value, label, count), most severe first
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "total": self.total,
-            "unacknowledged": self.unacknowledged,
-            "sos": self.sos,
-            "by_severity": {value: count for value, _label, count in self.by_severity},
-        }
 
 
 def desk_counts(viewer: access.AlarmViewer) -> DeskCounts:

@@ -30,7 +30,7 @@ from yunzheng.accounts.auth import user_auth
 from yunzheng.conformance import selectors, services
 from yunzheng.conformance.error_codes import ConformanceErrorCode as Code
 from yunzheng.conformance.models import Campaign, Cycle
-from yunzheng.conformance.specversions import load_version, spec_diff, spec_versions
+from yunzheng.conformance.specversions import SpecVersion, load_version, spec_diff, spec_versions
 from yunzheng.core.auth import current_user
 from yunzheng.core.errors import NotFound
 
@@ -64,6 +64,18 @@ class CampaignOut(Schema):
     certificate_valid_until: dt.date | None
     cycles: list[CycleOut]
 
+    @staticmethod
+    def resolve_company_name(campaign: Campaign) -> str:
+        return campaign.company.name
+
+    @staticmethod
+    def resolve_supervision_company_id(campaign: Campaign) -> str:
+        return campaign.company.supervision_company_id
+
+    @staticmethod
+    def resolve_cycles(campaign: Campaign) -> Any:
+        return campaign.cycles.order_by("number")
+
 
 class SelfServiceIn(Schema):
     company_id: int
@@ -86,41 +98,9 @@ class SpecVersionOut(Schema):
     current: bool
 
 
-def _cycle_out(cycle: Cycle) -> dict[str, Any]:
-    return {
-        "id": cycle.pk,
-        "number": cycle.number,
-        "kind": cycle.kind,
-        "status": cycle.status,
-        "opened_at": cycle.opened_at,
-        "closed_at": cycle.closed_at,
-    }
-
-
-def _campaign_out(campaign: Campaign) -> dict[str, Any]:
-    return {
-        "id": campaign.pk,
-        "company_id": campaign.company_id,
-        "company_name": campaign.company.name,
-        "supervision_company_id": campaign.company.supervision_company_id,
-        "kind": campaign.kind,
-        "status": campaign.status,
-        "spec_version": campaign.spec_version,
-        "required_passes": campaign.required_passes,
-        "max_cycles": campaign.max_cycles,
-        "replay": campaign.replay,
-        "reference": campaign.reference,
-        "created_at": campaign.created_at,
-        "closed_at": campaign.closed_at,
-        "certificate_number": campaign.certificate_number,
-        "certificate_valid_until": campaign.certificate_valid_until,
-        "cycles": [_cycle_out(c) for c in campaign.cycles.order_by("number")],
-    }
-
-
 @router.get("/campaigns", response=list[CampaignOut], auth=user_auth)
-def campaigns(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_campaign_out(c) for c in selectors.visible_campaigns(current_user(request))[:200]]
+def campaigns(request: HttpRequest) -> list[Campaign]:
+    return list(selectors.visible_campaigns(current_user(request))[:200])
 
 
 @router.post("/campaigns", response={201: CampaignOut}, auth=user_auth)
@@ -128,7 +108,7 @@ def campaign_start(request: HttpRequest, payload: SelfServiceIn) -> Status:
     campaign = services.campaign_start_self_service(
         company_id=payload.company_id, user=current_user(request), replay=payload.replay
     )
-    return Status(201, _campaign_out(campaign))
+    return Status(201, campaign)
 
 
 @router.post("/official-campaigns", response={201: CampaignOut}, auth=user_auth)
@@ -139,33 +119,33 @@ def official_start(request: HttpRequest, payload: OfficialIn) -> Status:
         booking_id=payload.booking_id,
         reference=payload.reference,
     )
-    return Status(201, _campaign_out(campaign))
+    return Status(201, campaign)
 
 
 @router.get("/campaigns/{campaign_id}", response=CampaignOut, auth=user_auth)
-def campaign_detail(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
-    return _campaign_out(selectors.campaign_for_user(user=current_user(request), campaign_id=campaign_id))
+def campaign_detail(request: HttpRequest, campaign_id: int) -> Campaign:
+    return selectors.campaign_for_user(user=current_user(request), campaign_id=campaign_id)
 
 
 @router.post("/campaigns/{campaign_id}/cycles", response={201: CycleOut}, auth=user_auth)
 def cycle_open(request: HttpRequest, campaign_id: int, payload: CycleIn) -> Status:
     user = current_user(request)
     campaign = selectors.campaign_for_user(user=user, campaign_id=campaign_id)
-    return Status(201, _cycle_out(services.cycle_open(campaign=campaign, kind=payload.kind, user=user)))
+    return Status(201, services.cycle_open(campaign=campaign, kind=payload.kind, user=user))
 
 
 @router.post("/campaigns/{campaign_id}/end", response=CampaignOut, auth=user_auth)
-def campaign_end(request: HttpRequest, campaign_id: int) -> dict[str, Any]:
+def campaign_end(request: HttpRequest, campaign_id: int) -> Campaign:
     user = current_user(request)
     campaign = selectors.campaign_for_user(user=user, campaign_id=campaign_id)
-    return _campaign_out(services.campaign_end(campaign=campaign, user=user))
+    return services.campaign_end(campaign=campaign, user=user)
 
 
 @router.post("/cycles/{cycle_id}/close", response=CycleOut, auth=user_auth)
-def cycle_close(request: HttpRequest, cycle_id: int) -> dict[str, Any]:
+def cycle_close(request: HttpRequest, cycle_id: int) -> Cycle:
     user = current_user(request)
     cycle = selectors.cycle_for_user(user=user, cycle_id=cycle_id)
-    return _cycle_out(services.cycle_close(cycle=cycle, user=user))
+    return services.cycle_close(cycle=cycle, user=user)
 
 
 @router.get("/cycles/{cycle_id}/report", auth=user_auth)
@@ -178,8 +158,8 @@ def cycle_report(request: HttpRequest, cycle_id: int) -> dict[str, Any]:
 
 
 @router.get("/spec/versions", response=list[SpecVersionOut], auth=user_auth)
-def versions(request: HttpRequest) -> list[dict[str, Any]]:
-    return [{"version": v.version, "title": v.title, "current": v.current} for v in spec_versions()]
+def versions(request: HttpRequest) -> list[SpecVersion]:
+    return list(spec_versions())
 
 
 @router.get("/spec/diff", auth=user_auth)

@@ -14,6 +14,7 @@ Companies authenticate as people (accounts.auth.user_auth: a bearer token from
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from typing import Any
@@ -29,7 +30,16 @@ from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.licensing import selectors, services
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
-from yunzheng.licensing.models import REVIEW_DEPARTMENTS, LicenceApplication, Party, Step
+from yunzheng.licensing.models import (
+    REVIEW_DEPARTMENTS,
+    Notification,
+    Party,
+    Stage,
+    StageTransition,
+    Step,
+    TestBooking,
+    TestSlotMonth,
+)
 
 router = Router(tags=["licensing"])
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -44,6 +54,14 @@ class SlotOut(Schema):
     opens_at: dt.datetime
     is_open: bool
 
+    @staticmethod
+    def resolve_month(slot: TestSlotMonth) -> str:
+        return f"{slot.month:%Y-%m}"
+
+    @staticmethod
+    def resolve_is_open(slot: TestSlotMonth) -> bool:
+        return slot.opens_at <= timezone.now()
+
 
 class BookingIn(Schema):
     company_id: int
@@ -56,6 +74,10 @@ class BookingOut(Schema):
     month: str
     status: str
     created_at: dt.datetime
+
+    @staticmethod
+    def resolve_month(booking: TestBooking) -> str:
+        return f"{booking.slot_month.month:%Y-%m}"
 
 
 class StageOut(Schema):
@@ -71,6 +93,18 @@ class StageOut(Schema):
     extension_reason: str
     completed_at: dt.datetime | None
 
+    @staticmethod
+    def resolve_step(stage: Stage) -> str:
+        return stage.kind
+
+    @staticmethod
+    def resolve_step_label(stage: Stage) -> str:
+        return str(Step(stage.kind).label)
+
+    @staticmethod
+    def resolve_responsible_label(stage: Stage) -> str:
+        return str(Party(stage.responsible).label)
+
 
 class TransitionOut(Schema):
     from_step: str
@@ -80,8 +114,14 @@ class TransitionOut(Schema):
     reason: str
     at: dt.datetime
 
+    @staticmethod
+    def resolve_actor(transition: StageTransition) -> str:
+        return transition.actor_label
+
 
 class ApplicationOut(Schema):
+    """An application as its task list shows it, resolved from ``selectors.TaskView``."""
+
     id: int
     company_id: int
     path: str
@@ -96,6 +136,50 @@ class ApplicationOut(Schema):
     stages: list[StageOut] = []
     history: list[TransitionOut] = []
 
+    @staticmethod
+    def resolve_id(view: selectors.TaskView) -> int:
+        return view.application.pk
+
+    @staticmethod
+    def resolve_company_id(view: selectors.TaskView) -> int:
+        return view.application.company_id
+
+    @staticmethod
+    def resolve_path(view: selectors.TaskView) -> str:
+        return view.application.path
+
+    @staticmethod
+    def resolve_city_code(view: selectors.TaskView) -> str:
+        return view.application.city_code
+
+    @staticmethod
+    def resolve_step(view: selectors.TaskView) -> str:
+        return view.application.step
+
+    @staticmethod
+    def resolve_step_label(view: selectors.TaskView) -> str:
+        return str(Step(view.application.step).label)
+
+    @staticmethod
+    def resolve_waiting_on(view: selectors.TaskView) -> str:
+        return view.stage.responsible if view.stage else ""
+
+    @staticmethod
+    def resolve_test_document_valid_until(view: selectors.TaskView) -> dt.date | None:
+        return view.test_document.valid_until if view.test_document else None
+
+
+class ApplicationDetailOut(ApplicationOut):
+    """One application with its stages and history."""
+
+    @staticmethod
+    def resolve_stages(view: selectors.TaskView) -> Any:
+        return view.application.stages.all()
+
+    @staticmethod
+    def resolve_history(view: selectors.TaskView) -> Any:
+        return view.application.transitions.all()
+
 
 class NotificationOut(Schema):
     id: int
@@ -103,6 +187,10 @@ class NotificationOut(Schema):
     link: str
     created_at: dt.datetime
     read: bool
+
+    @staticmethod
+    def resolve_read(notification: Notification) -> bool:
+        return notification.read_at is not None
 
 
 def _parse_month(value: str) -> dt.date:
@@ -115,20 +203,8 @@ def _parse_month(value: str) -> dt.date:
 
 
 @router.get("/slots", response=list[SlotOut], auth=user_auth)
-def list_slots(request: HttpRequest) -> list[dict[str, Any]]:
-    now = timezone.now()
-    return [
-        {
-            "month": f"{slot.month:%Y-%m}",
-            "capacity": slot.capacity,
-            "extra_capacity": slot.extra_capacity,
-            "booked": slot.booked,
-            "remaining": slot.remaining,
-            "opens_at": slot.opens_at,
-            "is_open": slot.opens_at <= now,
-        }
-        for slot in selectors.slot_months(on=today_in_china(now))
-    ]
+def list_slots(request: HttpRequest) -> list[TestSlotMonth]:
+    return list(selectors.slot_months(on=today_in_china()))
 
 
 @router.post("/bookings", response={201: BookingOut}, auth=user_auth)
@@ -137,93 +213,29 @@ def create_booking(request: HttpRequest, payload: BookingIn) -> Status:
     booking = services.test_booking_create(
         company_id=payload.company_id, month=month, user=current_user(request)
     )
-    return Status(
-        201,
-        {
-            "id": booking.pk,
-            "company_id": booking.company_id,
-            "month": f"{month:%Y-%m}",
-            "status": booking.status,
-            "created_at": booking.created_at,
-        },
-    )
-
-
-def _application_out(application: LicenceApplication, *, detail: bool) -> dict[str, Any]:
-    view = selectors.task_view(application, on=today_in_china())
-    out: dict[str, Any] = {
-        "id": application.pk,
-        "company_id": application.company_id,
-        "path": application.path,
-        "city_code": application.city_code,
-        "step": application.step,
-        "step_label": str(Step(application.step).label),
-        "waiting_on": view.stage.responsible if view.stage else "",
-        "due_on": view.due_on,
-        "due_provisional": view.due_provisional,
-        "days_left": view.days_left,
-        "test_document_valid_until": view.test_document.valid_until if view.test_document else None,
-    }
-    if detail:
-        out["stages"] = [
-            {
-                "step": s.kind,
-                "step_label": str(Step(s.kind).label),
-                "responsible": s.responsible,
-                "responsible_label": str(Party(s.responsible).label),
-                "status": s.status,
-                "opened_at": s.opened_at,
-                "due_on": s.due_on,
-                "due_provisional": s.due_provisional,
-                "extended_days": s.extended_days,
-                "extension_reason": s.extension_reason,
-                "completed_at": s.completed_at,
-            }
-            for s in application.stages.all()
-        ]
-        out["history"] = [
-            {
-                "from_step": t.from_step,
-                "to_step": t.to_step,
-                "action": t.action,
-                "actor": t.actor_label,
-                "reason": t.reason,
-                "at": t.at,
-            }
-            for t in application.transitions.all()
-        ]
-    return out
+    return Status(201, booking)
 
 
 @router.get("/applications", response=list[ApplicationOut], auth=user_auth)
-def list_applications(request: HttpRequest) -> list[dict[str, Any]]:
-    user = current_user(request)
-    applications = LicenceApplication.objects.filter(company__in=selectors.companies_of(user)).select_related(
-        "company"
-    )
-    return [_application_out(a, detail=False) for a in applications]
+def list_applications(request: HttpRequest) -> list[selectors.TaskView]:
+    today = today_in_china()
+    return [
+        selectors.task_view(application, on=today)
+        for application in selectors.applications_for_user(user=current_user(request))
+    ]
 
 
-@router.get("/applications/{application_id}", response=ApplicationOut, auth=user_auth)
-def get_application(request: HttpRequest, application_id: int) -> dict[str, Any]:
+@router.get("/applications/{application_id}", response=ApplicationDetailOut, auth=user_auth)
+def get_application(request: HttpRequest, application_id: int) -> selectors.TaskView:
     application, role = selectors.application_for_user(
         user=current_user(request), application_id=application_id
     )
-    out = _application_out(application, detail=True)
+    view = selectors.task_view(application, on=today_in_china())
     if role in REVIEW_DEPARTMENTS:  # the case under its review, not the company's other documents
-        out["test_document_valid_until"] = None
-    return out
+        view = dataclasses.replace(view, test_document=None)
+    return view
 
 
 @router.get("/notifications", response=list[NotificationOut], auth=user_auth)
-def list_notifications(request: HttpRequest) -> list[dict[str, Any]]:
-    return [
-        {
-            "id": n.pk,
-            "text": n.text,
-            "link": n.link,
-            "created_at": n.created_at,
-            "read": n.read_at is not None,
-        }
-        for n in selectors.notifications_for_user(current_user(request))
-    ]
+def list_notifications(request: HttpRequest) -> list[Notification]:
+    return list(selectors.notifications_for_user(current_user(request)))

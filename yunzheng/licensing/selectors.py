@@ -395,6 +395,11 @@ def task_view(application: LicenceApplication, *, on: dt.date) -> TaskView:
     )
 
 
+def applications_for_user(*, user: Any) -> QuerySet[LicenceApplication]:
+    """The applications of the companies ``user`` acts for (the API's task list)."""
+    return LicenceApplication.objects.filter(company__in=companies_of(user)).select_related("company")
+
+
 def open_applications_of(company: Company) -> QuerySet[LicenceApplication]:
     return LicenceApplication.objects.filter(company=company).exclude(step__in=TERMINAL_STEPS)
 

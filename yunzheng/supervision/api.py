@@ -64,16 +64,19 @@ class RateOut(Schema):
     driver_reasons: dict[str, int]
     vehicle_reasons: dict[str, int]
 
+    @staticmethod
+    def resolve_compliant(row: selectors.RateRow) -> int:
+        return row.both_ok
+
 
 @router.get("/rates", response=list[RateOut], auth=user_auth, summary="Compliance rates")
-def rates(request: HttpRequest, query: Query[RatesQuery]) -> list[dict[str, Any]]:
+def rates(request: HttpRequest, query: Query[RatesQuery]) -> list[selectors.RateRow]:
     """Orders and compliance of `month` per `by` = platform, city, province, day or total."""
     scope = _scope(request)
     if query.by not in selectors.GROUPS:
         raise NotFound(Code.NOT_FOUND, f"by must be one of {', '.join(selectors.GROUPS)}")
     month = services.month_start(query.month)
-    rows = selectors.group_rates(scope=scope, month=month, by=query.by, company_id=_company_pk(query.company))
-    return [r.as_dict() for r in rows]
+    return selectors.group_rates(scope=scope, month=month, by=query.by, company_id=_company_pk(query.company))
 
 
 class RankingQuery(MonthQuery):
@@ -82,13 +85,12 @@ class RankingQuery(MonthQuery):
 
 
 @router.get("/ranking", response=list[RateOut], auth=user_auth, summary="Platforms by order volume")
-def ranking(request: HttpRequest, query: Query[RankingQuery]) -> list[dict[str, Any]]:
+def ranking(request: HttpRequest, query: Query[RankingQuery]) -> list[selectors.RateRow]:
     """Platforms ranked by completed orders with their rates; aggregators separately."""
     scope = _scope(request)
-    rows = selectors.platform_ranking(
+    return selectors.platform_ranking(
         scope=scope, month=services.month_start(query.month), aggregators=query.aggregators, limit=query.limit
     )
-    return [r.as_dict() for r in rows]
 
 
 class MoversQuery(MonthQuery):
@@ -106,6 +108,10 @@ class MoverOut(Schema):
     previous_rate: float
     change_points: float
 
+    @staticmethod
+    def resolve_change_points(mover: selectors.Mover) -> float:
+        return round(mover.change_points, 4)
+
 
 class MoversOut(Schema):
     risers: list[MoverOut]
@@ -113,17 +119,16 @@ class MoversOut(Schema):
 
 
 @router.get("/movers", response=MoversOut, auth=user_auth, summary="Month-on-month movers")
-def movers(request: HttpRequest, query: Query[MoversQuery]) -> dict[str, Any]:
+def movers(request: HttpRequest, query: Query[MoversQuery]) -> selectors.Movers:
     scope = _scope(request)
     by = query.by if query.by in ("platform", "city", "province") else "platform"
-    moved = selectors.movers(
+    return selectors.movers(
         scope=scope,
         month=services.month_start(query.month),
         by=by,
         limit=max(1, min(query.limit, 50)),
         min_orders=query.min_orders,
     )
-    return {"risers": [m.as_dict() for m in moved.risers], "fallers": [m.as_dict() for m in moved.fallers]}
 
 
 class NonCompliantQuery(MonthQuery):
@@ -182,25 +187,70 @@ class ActivityOut(Schema):
     days: list[date]
     series: dict[str, list[int]]
 
+    @staticmethod
+    def resolve_series(activity: selectors.ActivitySeries) -> dict[str, list[int]]:
+        return activity.by_metric
+
 
 @router.get("/activity", response=ActivityOut, auth=user_auth, summary="Cancellations by party, complaints")
-def activity(request: HttpRequest, query: Query[MonthQuery]) -> dict[str, Any]:
+def activity(request: HttpRequest, query: Query[MonthQuery]) -> selectors.ActivitySeries:
     scope = _scope(request)
-    series = selectors.activity_series(scope=scope, month=services.month_start(query.month))
-    return {"days": series.days, "series": series.by_metric}
+    return selectors.activity_series(scope=scope, month=services.month_start(query.month))
 
 
 class QualityQuery(Schema):
     days: int = 7
 
 
-@router.get("/quality", response=list[dict[str, Any]], auth=user_auth, summary="Data quality per company")
-def quality(request: HttpRequest, query: Query[QualityQuery]) -> list[dict[str, Any]]:
+class TopRejectOut(Schema):
+    field: str
+    code: str
+    count: int
+
+
+class QualityOut(Schema):
+    company_id: str
+    company_name: str
+    received: int
+    rejected: int
+    reject_share: float | None
+    lag_avg_seconds: float | None
+    lag_max_seconds: int
+    last_received_at: str | None
+    hours_since_last: float | None
+    top_rejects: list[TopRejectOut]
+    licensed_cities: list[int]
+    silent_cities: list[int]
+    orders: int
+    zero_duration: int
+    sub_km_paid: int
+    epoch_time: int
+    out_of_order: int
+    positions_checked: int
+    positions_outside: int
+    positions_epoch: int
+    issues: list[str]
+
+    @staticmethod
+    def resolve_last_received_at(row: selectors.QualityRow) -> str | None:
+        return row.last_received_at.isoformat() if row.last_received_at else None
+
+    @staticmethod
+    def resolve_top_rejects(row: selectors.QualityRow) -> list[dict[str, Any]]:
+        return [{"field": f, "code": c, "count": n} for f, c, n in row.top_rejects]
+
+    @staticmethod
+    def resolve_issues(row: selectors.QualityRow) -> list[str]:
+        return row.issues()
+
+
+@router.get("/quality", response=list[QualityOut], auth=user_auth, summary="Data quality per company")
+def quality(request: HttpRequest, query: Query[QualityQuery]) -> list[selectors.QualityRow]:
     """Upload lag, time since the last upload, rejected share, licensed cities without data,
     implausible trips (zero duration, paid under 1 km, times before 2000), events out of order,
     positions outside the city, over the last `days` days."""
     scope = _scope(request)
-    return [r.as_dict() for r in selectors.quality_report(scope=scope, days=max(1, min(query.days, 92)))]
+    return selectors.quality_report(scope=scope, days=max(1, min(query.days, 92)))
 
 
 class MapOut(Schema):

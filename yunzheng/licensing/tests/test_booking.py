@@ -94,6 +94,8 @@ def test_booking_api_answers_with_stable_codes() -> None:
     body = {"company_id": company.pk, "month": f"{month:%Y-%m}"}
     created = client.post("/api/v1/licensing/bookings", body, content_type="application/json")
     assert created.status_code == 201, created.content
+    assert (created.json()["month"], created.json()["company_id"]) == (f"{month:%Y-%m}", company.pk)
+    assert slots[0]["month"] == f"{month:%Y-%m}"
     again = client.post("/api/v1/licensing/bookings", body, content_type="application/json")
     assert again.status_code == 409
     assert again.json()["error"]["code"] == "booking.already_booked"
@@ -116,6 +118,19 @@ def test_booking_api_answers_with_stable_codes() -> None:
     detail = client.get(f"/api/v1/licensing/applications/{application.pk}").json()
     assert detail["step"] == "test_run"
     assert detail["history"][-1]["action"] == "book_test"
+    assert detail["history"][-1]["actor"]
+    assert [s["step"] for s in detail["stages"]][-1] == "test_run"
+    assert detail["stages"][-1]["step_label"] != "test_run"  # the label, not the code
+    [listed] = client.get("/api/v1/licensing/applications").json()
+    assert (listed["id"], listed["step"], listed["stages"], listed["history"]) == (
+        application.pk,
+        "test_run",
+        [],
+        [],
+    )
+    assert listed["waiting_on"] == detail["waiting_on"]
+    notifications = client.get("/api/v1/licensing/notifications").json()
+    assert all(isinstance(n["read"], bool) for n in notifications)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
 
 from django.db.models import Sum
 from django.utils.translation import gettext as _
@@ -81,22 +80,6 @@ class NonCompliantOrder:
         if self.vehicle_state != VALID:
             out.append(reason_label("vehicle", self.vehicle_state))
         return out
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "company_id": self.company_id,
-            "company_name": self.company_name,
-            "order_id": self.order_id,
-            "city_code": self.city_code,
-            "city": self.city,
-            "day": self.day.isoformat(),
-            "served_at": self.served_at.isoformat(),
-            "driver": self.driver,
-            "vehicle_no": self.vehicle_no,
-            "driver_state": self.driver_state,
-            "vehicle_state": self.vehicle_state,
-            "reasons": self.reasons,
-        }
 
 
 @dataclass

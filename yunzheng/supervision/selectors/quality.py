@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
@@ -85,31 +84,6 @@ class QualityRow:
         if self.out_of_order:
             out.append("out_of_order")
         return out
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "company_id": self.company_id,
-            "company_name": self.company_name,
-            "received": self.received,
-            "rejected": self.rejected,
-            "reject_share": self.reject_share,
-            "lag_avg_seconds": self.lag_avg_seconds,
-            "lag_max_seconds": self.lag_max_seconds,
-            "last_received_at": self.last_received_at.isoformat() if self.last_received_at else None,
-            "hours_since_last": self.hours_since_last,
-            "top_rejects": [{"field": f, "code": c, "count": n} for f, c, n in self.top_rejects],
-            "licensed_cities": self.licensed_cities,
-            "silent_cities": self.silent_cities,
-            "orders": self.orders,
-            "zero_duration": self.zero_duration,
-            "sub_km_paid": self.sub_km_paid,
-            "epoch_time": self.epoch_time,
-            "out_of_order": self.out_of_order,
-            "positions_checked": self.positions_checked,
-            "positions_outside": self.positions_outside,
-            "positions_epoch": self.positions_epoch,
-            "issues": self.issues(),
-        }
 
 
 ISSUES = ("lag", "silent", "rejects", "silent_cities", "implausible", "outside_city", "out_of_order")

@@ -63,24 +63,6 @@ class RateRow:
     def non_compliant(self) -> int:
         return self.orders - self.both_ok
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key if not isinstance(self.key, date) else self.key.isoformat(),
-            "code": self.code,
-            "label": self.label,
-            "rank": self.rank,
-            "orders": self.orders,
-            "compliant": self.both_ok,
-            "driver_ok": self.driver_ok,
-            "vehicle_ok": self.vehicle_ok,
-            "rate": self.rate,
-            "driver_rate": self.driver_rate,
-            "vehicle_rate": self.vehicle_rate,
-            "is_aggregator": self.is_aggregator,
-            "driver_reasons": self.driver_reasons,
-            "vehicle_reasons": self.vehicle_reasons,
-        }
-
 
 GROUPS = ("platform", "city", "province", "day", "total")
 
@@ -215,17 +197,6 @@ class Mover:
     @property
     def change_points(self) -> float:
         return (self.rate - self.previous_rate) * 100
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "key": self.key,
-            "label": self.label,
-            "orders": self.orders,
-            "previous_orders": self.previous_orders,
-            "rate": self.rate,
-            "previous_rate": self.previous_rate,
-            "change_points": round(self.change_points, 4),
-        }
 
 
 @dataclass

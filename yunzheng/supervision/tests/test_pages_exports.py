@@ -148,6 +148,11 @@ def test_api_activity_quality_map_and_drill_down_link(hz: Any, month: Month) -> 
     quality = hz.get("/api/v1/supervision/quality?days=92").json()
     assert month.a.company_id in {row["company_id"] for row in quality}
     assert month.b.company_id not in {row["company_id"] for row in quality}
+    [row] = [r for r in quality if r["company_id"] == month.a.company_id]
+    assert row["received"] > 0
+    assert isinstance(row["issues"], list)
+    assert all(set(reject) == {"field", "code", "count"} for reject in row["top_rejects"])
+    assert row["last_received_at"] is None or row["last_received_at"].startswith("20")
     geo = hz.get("/api/v1/supervision/map?month=2026-10").json()
     assert geo["bounds"]["lon_min"] < 120.15 < geo["bounds"]["lon_max"]
     assert sum(cell[2] for cell in geo["density"]) == 44
