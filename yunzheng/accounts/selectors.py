@@ -7,6 +7,7 @@ import datetime as dt
 
 from django.db.models import QuerySet
 from django.utils.translation import gettext as _
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yunzheng.accounts.error_codes import AccountsErrorCode as Code
 from yunzheng.accounts.models import Company, CompanyCredential, CompanyMembership, RealNameVerification, User
@@ -123,3 +124,22 @@ def department_unit_name(*, department: str, region_code: str) -> str:
     )
     names = dict(rows)
     return next((names[code] for code in candidates if code in names), "")
+
+
+def company_with_contact(*, company_id: int) -> Company | None:
+    return Company.objects.select_related("contact_user").filter(pk=company_id).first()
+
+
+def active_staff_user(*, user_id: int) -> User | None:
+    """A staff account that may log in (the one half-way through the staff login)."""
+    return User.objects.filter(pk=user_id, is_active=True, kind=User.Kind.STAFF).first()
+
+
+def has_confirmed_device(*, user: User) -> bool:
+    """Whether the account has an enrolled (confirmed) authenticator."""
+    return TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+
+
+def unconfirmed_device(*, device_id: int) -> TOTPDevice | None:
+    """The authenticator being enrolled (not yet confirmed by its first code)."""
+    return TOTPDevice.objects.filter(pk=device_id, confirmed=False).first()

@@ -14,9 +14,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from yunzheng.accounts import services
+from yunzheng.accounts import selectors, services
 from yunzheng.accounts.auth import client_ip
 from yunzheng.accounts.forms import (
     CurrentPasswordForm,
@@ -44,7 +43,7 @@ def staff_enrol(request: HttpRequest, token: str) -> HttpResponse:
     """Step 1: the account's password; step 2: scan the QR code and enter the first code."""
     _link_or_404(token, "enrol")
     device_id = request.session.get(ENROL_DEVICE)
-    device = TOTPDevice.objects.filter(pk=device_id, confirmed=False).first() if device_id else None
+    device = selectors.unconfirmed_device(device_id=device_id) if device_id else None
     password_form = CurrentPasswordForm(request.POST if request.POST.get("step") == "password" else None)
     code_form = OtpForm(request.POST if request.POST.get("step") == "code" else None)
     if request.method == "POST" and request.POST.get("step") == "password" and password_form.is_valid():

@@ -19,7 +19,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
-from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from yunzheng.accounts import selectors, services
 from yunzheng.accounts.auth import client_ip
@@ -391,7 +390,7 @@ def company_member_add(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def company_contact_change(request: HttpRequest, pk: int) -> HttpResponse:
     """Two steps: enter the new contact and a reason; then confirm against a prominent warning."""
-    company = Company.objects.select_related("contact_user").filter(pk=pk).first()
+    company = selectors.company_with_contact(company_id=pk)
     if company is None:
         raise Http404
     if not services.company_contact_may_designate(company=company, user=current_user(request)):
@@ -468,7 +467,7 @@ def _pending_staff_user(request: HttpRequest) -> User | None:
     started = request.session.get(STAFF_PENDING_AT, 0)
     if not user_id or time.time() - float(started) > STAFF_PENDING_SECONDS:
         return None
-    return User.objects.filter(pk=user_id, is_active=True, kind=User.Kind.STAFF).first()
+    return selectors.active_staff_user(user_id=user_id)
 
 
 @never_cache
@@ -480,7 +479,7 @@ def staff_otp(request: HttpRequest) -> HttpResponse:
     if user is None:
         messages.error(request, _("Please enter your username and password first."))
         return redirect("accounts:staff_login")
-    enrolled = TOTPDevice.objects.filter(user=user, confirmed=True).exists()
+    enrolled = selectors.has_confirmed_device(user=user)
     form = OtpForm(request.POST or None)
     if enrolled and request.method == "POST" and form.is_valid():
         try:

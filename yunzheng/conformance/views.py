@@ -243,7 +243,7 @@ def spec_page(request: HttpRequest) -> HttpResponse:
 
 
 def _regulator(request: HttpRequest) -> Any:
-    scope = selectors.regulator_scope(request.user)
+    scope = selectors.regulator_scope(current_user(request))
     if scope is None:
         raise DjangoPermissionDenied(_("Only transport authority staff run official tests."))
     return scope

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.http import Http404, HttpRequest, HttpResponse
 
-from yunzheng.accounts.models import ContactDesignation
 from yunzheng.core.auth import current_user
 from yunzheng.core.errors import NotFound
 from yunzheng.core.http import file_response
@@ -23,9 +22,9 @@ def contact_letter(request: HttpRequest, pk: int, designation_id: int) -> HttpRe
         raise Http404 from None
     if role in REVIEW_DEPARTMENTS:  # they see the materials under review, not the company's contact
         raise Http404
-    designation = ContactDesignation.objects.filter(
-        pk=designation_id, company_id=application.company_id
-    ).first()
+    designation = selectors.contact_designation(
+        company_id=application.company_id, designation_id=designation_id
+    )
     if designation is None:
         raise Http404
     return file_response(

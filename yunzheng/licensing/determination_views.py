@@ -16,15 +16,12 @@ from yunzheng.core.http import file_response
 from yunzheng.licensing import selectors, services
 from yunzheng.licensing.determination_forms import LocalReviewForm
 from yunzheng.licensing.determination_pdf import determination_pdf
-from yunzheng.licensing.models import CapabilityDetermination, LicenceApplication
 from yunzheng.licensing.views import signed_in
 
 
-def _visible(user: object, determination: CapabilityDetermination) -> bool:
+def _visible(user: object, application_ids: list[int]) -> bool:
     """Whoever may see the national case, or a local case that refers to the determination."""
-    ids = [determination.application_id]
-    ids += list(LicenceApplication.objects.filter(determination=determination).values_list("pk", flat=True))
-    for application_id in ids:
+    for application_id in application_ids:
         try:
             selectors.application_for_user(user=user, application_id=application_id)
         except NotFound:
@@ -35,8 +32,8 @@ def _visible(user: object, determination: CapabilityDetermination) -> bool:
 
 @signed_in
 def determination_file(request: HttpRequest, pk: int) -> HttpResponse:
-    determination = CapabilityDetermination.objects.select_related("company").filter(pk=pk).first()
-    if determination is None or not _visible(current_user(request), determination):
+    determination, cases = selectors.determination_with_cases(pk=pk)
+    if determination is None or not _visible(current_user(request), cases):
         raise Http404
     return file_response(
         determination_pdf(determination),

@@ -16,7 +16,7 @@ from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError
 from yunzheng.core.forms import add_domain_error
 from yunzheng.licensing import selectors, services
-from yunzheng.licensing.models import CreditBlacklistEntry, EvaluationAgency, Party
+from yunzheng.licensing.models import Party
 from yunzheng.licensing.register_forms import BlacklistEntryForm, BlacklistLiftForm, EvaluationAgencyForm
 
 
@@ -38,7 +38,7 @@ def staff_blacklist(request: HttpRequest) -> HttpResponse:
         if request.POST.get("op") == "lift":
             lift_form = BlacklistLiftForm(request.POST, prefix="lift")
             if lift_form.is_valid():
-                entry = CreditBlacklistEntry.objects.filter(pk=lift_form.cleaned_data["entry_id"]).first()
+                entry = selectors.blacklist_entry(pk=lift_form.cleaned_data["entry_id"])
                 try:
                     if entry is None:
                         raise Http404
@@ -69,7 +69,7 @@ def staff_blacklist(request: HttpRequest) -> HttpResponse:
                     return redirect("licensing:staff_blacklist")
         status = 422
     today = today_in_china()
-    entries = CreditBlacklistEntry.objects.select_related("company", "recorded_by").order_by("-recorded_at")
+    entries = selectors.blacklist_entries()
     return render(
         request,
         "licensing/staff_blacklist.html",
@@ -111,7 +111,7 @@ def staff_agencies(request: HttpRequest) -> HttpResponse:
         "licensing/staff_agencies.html",
         {
             "agencies": [
-                {"a": a, "authorised": a.authorised_on(today)} for a in EvaluationAgency.objects.all()
+                {"a": a, "authorised": a.authorised_on(today)} for a in selectors.evaluation_agencies()
             ],
             "form": form,
             "is_ministry": is_ministry,

@@ -20,7 +20,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
-from yunzheng.accounts.models import Company, CompanyMembership, StaffProfile
+from yunzheng.accounts.models import Company, CompanyMembership, ContactDesignation, StaffProfile
 from yunzheng.accounts.permissions import allowed
 from yunzheng.accounts.scopes import StaffScope, staff_profile_of
 from yunzheng.core.clock import today_in_china
@@ -30,9 +30,12 @@ from yunzheng.licensing.error_codes import LicensingErrorCode as Code
 from yunzheng.licensing.models import (
     REVIEW_DEPARTMENTS,
     TERMINAL_STEPS,
+    CapabilityDetermination,
     CityQuota,
     ComplianceFlag,
+    CreditBlacklistEntry,
     DepartmentReview,
+    EvaluationAgency,
     LicenceApplication,
     Material,
     Notification,
@@ -456,3 +459,35 @@ def compliance_flags_in_scope(scope: StaffScope) -> QuerySet[ComplianceFlag]:
 
 def compliance_flags_of(company: Company) -> QuerySet[ComplianceFlag]:
     return ComplianceFlag.objects.filter(company=company, cleared_at__isnull=True).order_by("-raised_at")
+
+
+# --------------------------------------------------------------------------------------------
+# Registers and documents the staff and company pages read
+# --------------------------------------------------------------------------------------------
+
+
+def determination_with_cases(*, pk: int) -> tuple[CapabilityDetermination | None, list[int]]:
+    """A capability determination and the applications it belongs to: the national case that
+    made it and the local cases that refer to it (who may see any of them may see it)."""
+    determination = CapabilityDetermination.objects.select_related("company").filter(pk=pk).first()
+    if determination is None:
+        return None, []
+    local = LicenceApplication.objects.filter(determination=determination).values_list("pk", flat=True)
+    return determination, [determination.application_id, *local]
+
+
+def contact_designation(*, company_id: int, designation_id: int) -> ContactDesignation | None:
+    return ContactDesignation.objects.filter(pk=designation_id, company_id=company_id).first()
+
+
+def blacklist_entries() -> QuerySet[CreditBlacklistEntry]:
+    """The credit blacklist, newest first."""
+    return CreditBlacklistEntry.objects.select_related("company", "recorded_by").order_by("-recorded_at")
+
+
+def blacklist_entry(*, pk: int) -> CreditBlacklistEntry | None:
+    return CreditBlacklistEntry.objects.filter(pk=pk).first()
+
+
+def evaluation_agencies() -> QuerySet[EvaluationAgency]:
+    return EvaluationAgency.objects.all()

@@ -31,6 +31,7 @@ from yunzheng.practitioners.models import (
     CreditAssessment,
     QualificationCertificate,
     ServiceCase,
+    VerificationRequest,
 )
 from yunzheng.practitioners.services import office_scope
 
@@ -318,3 +319,17 @@ def electronic_licences_of(
         )
     }
     return licences.certificate_licence(certificate), vouchers
+
+
+def verification_requests_of_applicant(*, user: Any) -> QuerySet[VerificationRequest]:
+    """The requests a driver filed (their "my requests" list)."""
+    return VerificationRequest.objects.filter(applicant=user)
+
+
+def verification_requests_of_region(*, region_prefix: str, state: str = "") -> QuerySet[VerificationRequest]:
+    """The requests of a region for those who answer them, oldest due first; ``state`` filters
+    when it is one of the states."""
+    queue = VerificationRequest.objects.filter(region_code__startswith=region_prefix)
+    if state in VerificationRequest.State.values:
+        queue = queue.filter(state=state)
+    return queue.order_by("due_on", "submitted_at")

@@ -12,7 +12,7 @@ from ninja import Field, Router, Schema, Status
 from yunzheng.accounts.auth import user_auth
 from yunzheng.accounts.permissions import authorize
 from yunzheng.core.auth import current_staff, current_user, staff_auth
-from yunzheng.practitioners import services
+from yunzheng.practitioners import selectors, services
 from yunzheng.practitioners.models import VerificationRequest
 
 router = Router(tags=["office"])
@@ -101,17 +101,15 @@ def file_request(request: HttpRequest, payload: RequestIn) -> Status[RequestOut]
 
 @router.get("", response=list[RequestOut], auth=user_auth, summary="My verification requests")
 def my_requests(request: HttpRequest) -> list[RequestOut]:
-    mine = VerificationRequest.objects.filter(applicant=current_user(request))
+    mine = selectors.verification_requests_of_applicant(user=current_user(request))
     return [_out(r) for r in mine[:100]]
 
 
 @router.get("/staff", response=list[RequestOut], auth=staff_auth, summary="Requests of my region")
 def staff_requests(request: HttpRequest, state: str = "") -> list[RequestOut]:
     scope = authorize(current_staff(request), services.REGISTRY_DECISION)  # those who answer
-    queue = VerificationRequest.objects.filter(region_code__startswith=scope.region_prefix)
-    if state in VerificationRequest.State.values:
-        queue = queue.filter(state=state)
-    return [_out(r) for r in queue.order_by("due_on", "submitted_at")[:200]]
+    queue = selectors.verification_requests_of_region(region_prefix=scope.region_prefix, state=state)
+    return [_out(r) for r in queue[:200]]
 
 
 @router.post(

@@ -276,10 +276,8 @@ def licence_issue(request: HttpRequest) -> HttpResponse:
         try:
             issued = _issue(user, form.cleaned_data)
         except DomainError as error:
-            if error.code == "company.not_found":
-                form.add_error("credit_code", error.message)
-            else:
-                add_domain_error(form, error)
+            # An unknown company is about the credit code typed in.
+            add_domain_error(form, error, field="credit_code" if error.code == "company.not_found" else None)
         else:
             messages.success(request, _("The licence is entered in the registry."))
             return redirect("registries:licence", issued.number)

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
 from yunzheng.core.audit import Actor
-from yunzheng.core.auth import staff_required
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError
 from yunzheng.core.http import file_response
 from yunzheng.registries.access import import_region_prefix
@@ -41,7 +41,7 @@ class UploadForm(forms.Form):
 
 def _region_prefix(request: HttpRequest) -> str:
     try:
-        return import_region_prefix(request.user)
+        return import_region_prefix(current_user(request))
     except DomainError:
         raise DjangoPermissionDenied from None
 
@@ -61,7 +61,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                 report = registry_import(
                     kind=form.cleaned_data["kind"],
                     content=upload_file.read(),
-                    actor=Actor.for_user(request.user),
+                    actor=Actor.for_user(current_user(request)),
                     dry_run=form.cleaned_data["dry_run"],
                     region_prefix=region_prefix,
                 ).as_dict()

@@ -27,7 +27,7 @@ from yunzheng.core.http import file_response
 from yunzheng.core.regions import cities, grouped_choices
 from yunzheng.supervision import bulletin as bulletin_module
 from yunzheng.supervision import exports, selectors, services
-from yunzheng.supervision.models import ActivityDaily, ComplianceRun
+from yunzheng.supervision.models import ActivityDaily
 from yunzheng.supervision.regions import name_of
 from yunzheng.supervision.selectors import AnalyticsScope
 
@@ -46,7 +46,7 @@ def _month(value: str | None) -> date:
             return services.month_start(value)
         except DomainError as exc:
             raise Http404(exc.message) from exc
-    latest = ComplianceRun.objects.order_by("-month").values_list("month", flat=True).first()
+    latest = selectors.latest_computed_month()
     return latest or today_in_china().replace(day=1)
 
 

@@ -18,11 +18,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from yunzheng.accounts.scopes import staff_scope
 from yunzheng.core import calendar_years
-from yunzheng.core.auth import staff_required
+from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, PermissionDenied
-from yunzheng.core.forms import add_domain_error
-from yunzheng.core.models import StatutoryCalendarYear
+from yunzheng.core.forms import add_domain_error, message_domain_error
 from yunzheng.core.workdays import missing_next_year
 
 _LINE_DATES = re.compile(
@@ -123,7 +122,7 @@ def calendar_years_page(request: HttpRequest) -> HttpResponse:
         "web/calendar_years.html",
         {
             "years": calendar_years.calendar_years_overview(today),
-            "may_maintain": may_maintain_calendar(request.user),
+            "may_maintain": may_maintain_calendar(current_user(request)),
             "missing_year": missing_next_year(today),
         },
     )
@@ -132,7 +131,7 @@ def calendar_years_page(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def calendar_year_enter_page(request: HttpRequest) -> HttpResponse:
-    if not may_maintain_calendar(request.user):
+    if not may_maintain_calendar(current_user(request)):
         raise DjangoPermissionDenied
     initial = {"year": request.GET.get("year") or today_in_china().year + 1}
     form = CalendarYearForm(request.POST or None, initial=initial)
@@ -149,7 +148,7 @@ def calendar_year_enter_page(request: HttpRequest) -> HttpResponse:
                     notice=data["notice"],
                     holidays=data["holidays"],
                     workdays=data["workdays"],
-                    user=request.user,
+                    user=current_user(request),
                 )
                 messages.success(
                     request, _("Saved. A second person must now confirm the calendar before it counts.")
@@ -163,9 +162,7 @@ def calendar_year_enter_page(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 def calendar_year_page(request: HttpRequest, year: int) -> HttpResponse:
-    entry = (
-        StatutoryCalendarYear.objects.filter(year=year).select_related("entered_by", "confirmed_by").first()
-    )
+    entry = calendar_years.calendar_year_entry(year)
     if entry is None:
         return redirect("web:calendar_years")
     return render(
@@ -174,10 +171,10 @@ def calendar_year_page(request: HttpRequest, year: int) -> HttpResponse:
         {
             "entry": entry,
             "preview": calendar_years.month_preview(year, calendar_years.stored_days(entry)),
-            "may_confirm": may_maintain_calendar(request.user)
+            "may_confirm": may_maintain_calendar(current_user(request))
             and entry.confirmed_at is None
-            and entry.entered_by_id != request.user.pk,
-            "may_discard": may_maintain_calendar(request.user) and entry.confirmed_at is None,
+            and entry.entered_by_id != current_user(request).pk,
+            "may_discard": may_maintain_calendar(current_user(request)) and entry.confirmed_at is None,
         },
     )
 
@@ -186,14 +183,14 @@ def calendar_year_page(request: HttpRequest, year: int) -> HttpResponse:
 @require_POST
 def calendar_year_confirm_page(request: HttpRequest, year: int) -> HttpResponse:
     try:
-        require_calendar_maintainer(request.user)
+        require_calendar_maintainer(current_user(request))
         if "discard" in request.POST:
-            calendar_years.calendar_year_discard(year=year, user=request.user)
+            calendar_years.calendar_year_discard(year=year, user=current_user(request))
             messages.success(request, _("The entry was discarded."))
             return redirect("web:calendar_years")
-        recomputed = calendar_years.calendar_year_confirm(year=year, user=request.user)
+        recomputed = calendar_years.calendar_year_confirm(year=year, user=current_user(request))
     except DomainError as error:
-        messages.error(request, error.message)
+        message_domain_error(request, error)
     else:
         messages.success(
             request,

@@ -25,7 +25,7 @@ from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
-from yunzheng.core.forms import add_domain_error, form_error
+from yunzheng.core.forms import add_domain_error, form_error, message_domain_error
 from yunzheng.practitioners import catalogue, contacts, selectors, services
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.forms import (
@@ -280,7 +280,7 @@ def staff_material_lists(request: HttpRequest) -> HttpResponse:
                     optional=request.POST.getlist("optional"),
                 )
         except DomainError as error:
-            messages.error(request, error.message)
+            message_domain_error(request, error)
         else:
             messages.success(request, _("Saved."))
         return redirect("practitioners:staff_material_lists")
@@ -337,7 +337,7 @@ def staff_contacts(request: HttpRequest) -> HttpResponse:
             if request.POST.get("op") == "add":
                 add_domain_error(form, error)
             else:
-                messages.error(request, error.message)
+                message_domain_error(request, error)
                 return redirect("practitioners:staff_contacts")
     rows = [
         {"contact": contact, "province": dict(provinces).get(contact.province_code, contact.province_code)}

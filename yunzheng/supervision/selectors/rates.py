@@ -233,6 +233,11 @@ def last_run(*, month: date) -> ComplianceRun | None:
     return ComplianceRun.objects.filter(month=month).order_by("-finished_at").first()
 
 
+def latest_computed_month() -> date | None:
+    """The latest month compliance was computed for (the dashboard's default month)."""
+    return ComplianceRun.objects.order_by("-month").values_list("month", flat=True).first()
+
+
 def reasons_breakdown(row: RateRow) -> list[dict[str, Any]]:
     """Non-compliant orders by reason (an order may have a driver and a vehicle reason)."""
     out: list[dict[str, Any]] = []
