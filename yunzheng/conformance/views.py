@@ -22,13 +22,15 @@ from django.views.decorators.http import require_GET, require_POST
 
 from yunzheng.accounts.models import CompanyCredential, User
 from yunzheng.conformance import selectors, services
+from yunzheng.conformance.error_codes import ConformanceErrorCode as Code
+from yunzheng.conformance.forms import CampaignStartForm, CycleOpenForm, OfficialStartForm
 from yunzheng.conformance.models import Campaign, Cycle
 from yunzheng.conformance.report_pdf import campaign_pdf
 from yunzheng.conformance.specversions import load_version, spec_diff, spec_versions
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError, NotFound
 from yunzheng.core.errors import PermissionDenied as DomainPermissionDenied
-from yunzheng.core.forms import message_domain_error
+from yunzheng.core.forms import cleaned_data, message_domain_error
 from yunzheng.core.http import file_response
 
 
@@ -92,9 +94,11 @@ def home(request: HttpRequest) -> HttpResponse:
 @signed_in
 @require_POST
 def campaign_start(request: HttpRequest, company_id: int) -> HttpResponse:
+    form = CampaignStartForm(request.POST)
+    form.is_valid()  # every field is optional: the form only normalises them
     try:
         campaign = services.campaign_start_self_service(
-            company_id=company_id, user=current_user(request), replay=request.POST.get("replay") == "1"
+            company_id=company_id, user=current_user(request), replay=form.cleaned_data["replay"]
         )
     except NotFound as exc:
         raise Http404(exc.message) from exc
@@ -133,8 +137,10 @@ def campaign_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def cycle_open(request: HttpRequest, pk: int) -> HttpResponse:
     user = current_user(request)
     campaign = _visible(lambda: selectors.campaign_for_user(user=user, campaign_id=pk))
+    form = CycleOpenForm(request.POST)
+    form.is_valid()  # the kind is the service's to check
     try:
-        cycle = services.cycle_open(campaign=campaign, kind=request.POST.get("kind", ""), user=user)
+        cycle = services.cycle_open(campaign=campaign, kind=form.cleaned_data["kind"], user=user)
     except DomainError as error:
         message_domain_error(request, error)
         return HttpResponseRedirect(_campaign_url(campaign))
@@ -271,17 +277,16 @@ def staff_home(request: HttpRequest) -> HttpResponse:
 @require_POST
 def staff_official_start(request: HttpRequest) -> HttpResponse:
     _regulator(request)
-    booking = request.POST.get("booking_id") or ""
     try:
+        data = cleaned_data(OfficialStartForm(request.POST), code=Code.FIELD_INVALID)
         campaign = services.campaign_start_official(
-            company_id=int(request.POST.get("company_id") or 0),
+            company_id=data["company_id"],
             user=current_user(request),
-            booking_id=int(booking) if booking.isdigit() else None,
-            reference=request.POST.get("reference", ""),
+            booking_id=data["booking_id"],
+            reference=data["reference"],
         )
-    except (DomainError, ValueError) as error:
-        if isinstance(error, DomainError):
-            message_domain_error(request, error)
+    except DomainError as error:
+        message_domain_error(request, error)
         return HttpResponseRedirect(reverse("conformance:staff_home"))
     messages.success(request, _("Official test started. Open the first cycle when the company is ready."))
     return HttpResponseRedirect(_campaign_url(campaign))

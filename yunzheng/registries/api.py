@@ -6,13 +6,13 @@ may call it with their session. Staff issue and revoke the credentials here too.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
 from ninja.security import HttpBearer
 
 from yunzheng.accounts.credentials import (
+    IssuedRegistryCredential,
     authenticate_registry_token,
     registry_credential_actor,
     registry_credential_issue,
@@ -22,6 +22,7 @@ from yunzheng.accounts.credentials import (
 from yunzheng.accounts.models import RegistryCredential
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_staff, staff_auth
+from yunzheng.core.bulk_import import ImportReport
 from yunzheng.registries.access import import_region_prefix
 from yunzheng.registries.importing import import_kind, registry_import_rows
 from yunzheng.registries.licence_api import router as licence_router
@@ -83,18 +84,33 @@ class CredentialOut(Schema):
 
 
 class IssuedOut(CredentialOut):
-    token: str  # shown once
+    """A credential just issued (``IssuedRegistryCredential``): its token is shown this once."""
 
+    token: str
 
-def _credential_out(credential: RegistryCredential) -> dict[str, Any]:
-    return {
-        "key_id": credential.key_id,
-        "name": credential.name,
-        "region_code": credential.region_code,
-        "created_at": credential.created_at,
-        "revoked_at": credential.revoked_at,
-        "last_used_at": credential.last_used_at,
-    }
+    @staticmethod
+    def resolve_key_id(issued: IssuedRegistryCredential) -> str:
+        return issued.credential.key_id
+
+    @staticmethod
+    def resolve_name(issued: IssuedRegistryCredential) -> str:
+        return issued.credential.name
+
+    @staticmethod
+    def resolve_region_code(issued: IssuedRegistryCredential) -> str:
+        return issued.credential.region_code
+
+    @staticmethod
+    def resolve_created_at(issued: IssuedRegistryCredential) -> dt.datetime:
+        return issued.credential.created_at
+
+    @staticmethod
+    def resolve_revoked_at(issued: IssuedRegistryCredential) -> dt.datetime | None:
+        return issued.credential.revoked_at
+
+    @staticmethod
+    def resolve_last_used_at(issued: IssuedRegistryCredential) -> dt.datetime | None:
+        return issued.credential.last_used_at
 
 
 def _who(request: HttpRequest) -> tuple[Actor, str]:
@@ -113,7 +129,7 @@ def _who(request: HttpRequest) -> tuple[Actor, str]:
     auth=[registry_feed_auth, staff_auth],
     summary="Import a batch of registry rows (idempotent by natural key; per-row errors)",
 )
-def import_batch(request: HttpRequest, kind: str, payload: BatchIn) -> dict[str, Any]:
+def import_batch(request: HttpRequest, kind: str, payload: BatchIn) -> ImportReport:
     actor, region_prefix = _who(request)
     report = registry_import_rows(
         kind=kind,
@@ -122,14 +138,14 @@ def import_batch(request: HttpRequest, kind: str, payload: BatchIn) -> dict[str,
         dry_run=payload.dry_run,
         region_prefix=region_prefix,
     )
-    return report.as_dict()
+    return report
 
 
 @router.get(
     "/credentials", response=list[CredentialOut], auth=staff_auth, summary="Feed credentials of my region"
 )
-def credentials_list(request: HttpRequest) -> list[dict[str, Any]]:
-    return [_credential_out(c) for c in registry_credentials_for(current_staff(request))]
+def credentials_list(request: HttpRequest) -> list[RegistryCredential]:
+    return list(registry_credentials_for(current_staff(request)))
 
 
 @router.post(
@@ -142,7 +158,7 @@ def credential_issue(request: HttpRequest, payload: CredentialIn) -> Status:
     issued = registry_credential_issue(
         user=current_staff(request), name=payload.name, region_code=payload.region_code
     )
-    return Status(201, _credential_out(issued.credential) | {"token": issued.token})
+    return Status(201, issued)
 
 
 @router.post(
@@ -151,8 +167,8 @@ def credential_issue(request: HttpRequest, payload: CredentialIn) -> Status:
     auth=staff_auth,
     summary="Revoke a registry-feed credential",
 )
-def credential_revoke(request: HttpRequest, key_id: str) -> dict[str, Any]:
-    return _credential_out(registry_credential_revoke(user=current_staff(request), key_id=key_id))
+def credential_revoke(request: HttpRequest, key_id: str) -> RegistryCredential:
+    return registry_credential_revoke(user=current_staff(request), key_id=key_id)
 
 
 @router.get("/imports/{kind}/template", response=TemplateOut, auth=None, summary="Columns of a kind")

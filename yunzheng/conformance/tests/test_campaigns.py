@@ -282,6 +282,11 @@ def test_staff_pages_run_an_official_test(tenant: Tenant, ministry: User) -> Non
     desk = client.get("/conformance/staff/")
     assert desk.status_code == 200
     assert f'data-testid="official-form-{tenant.company.pk}"' in desk.content.decode()
+    # A company that is not a number is the form's error, said on the desk (no campaign starts).
+    refused = client.post("/conformance/staff/official/", {"company_id": "x", "reference": "r"}, follow=True)
+    assert refused.redirect_chain == [("/conformance/staff/", 302)]
+    assert len(list(refused.context["messages"])) == 1
+    assert not Campaign.objects.filter(kind=Campaign.Kind.OFFICIAL).exists()
     started = client.post(
         "/conformance/staff/official/", {"company_id": tenant.company.pk, "reference": "杭运测-01"}
     )

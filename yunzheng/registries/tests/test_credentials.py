@@ -93,6 +93,9 @@ def test_only_transport_staff_of_the_region_issue_and_revoke() -> None:
     )
     assert created.status_code == 201, created.content
     token = created.json()["token"]
+    assert (created.json()["name"], created.json()["region_code"]) == ("天津市系统二", "120000")
+    assert token.startswith(f"yzr_{created.json()['key_id']}_")
+    assert created.json()["revoked_at"] is None
     listed = client.get("/api/v1/registries/credentials").json()
     assert {c["key_id"] for c in listed} == {issued.credential.key_id, created.json()["key_id"]}
     assert all("token" not in c for c in listed)
