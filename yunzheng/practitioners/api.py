@@ -55,6 +55,10 @@ class CategoryOut(Schema):
     label: str
     status: str
 
+    @staticmethod
+    def resolve_label(grant: Any) -> str:
+        return str(grant.get_category_display())
+
 
 class CreditOut(Schema):
     cycle_year: int
@@ -82,6 +86,22 @@ class CertificateOut(Schema):
     violations: list[ViolationOut]
     credit_assessments: list[CreditOut]
 
+    @staticmethod
+    def resolve_status(certificate: QualificationCertificate) -> str:
+        return certificate.status_on(today_in_china())
+
+    @staticmethod
+    def resolve_categories(certificate: QualificationCertificate) -> Any:
+        return certificate.grants.all()
+
+    @staticmethod
+    def resolve_violations(certificate: QualificationCertificate) -> Any:
+        return certificate.violations.all()
+
+    @staticmethod
+    def resolve_credit_assessments(certificate: QualificationCertificate) -> Any:
+        return certificate.credit_assessments.all()
+
 
 class _CaseFields(Schema):
     id: int
@@ -107,6 +127,14 @@ class TransitionOut(Schema):
     reason: str
     at: dt.datetime
 
+    @staticmethod
+    def resolve_label(transition: Any) -> str:
+        return str(ACTION_LABELS.get(Action(transition.action), transition.action))
+
+    @staticmethod
+    def resolve_by(transition: Any) -> str:
+        return str(transition.actor_role)
+
 
 class MaterialOut(Schema):
     id: int
@@ -116,6 +144,10 @@ class MaterialOut(Schema):
     size: int
     sha256: str
     uploaded_at: dt.datetime
+
+    @staticmethod
+    def resolve_label(material: Any) -> str:
+        return str(MaterialKind(material.kind).label)
 
 
 class CaseSummaryOut(_CaseFields):
@@ -142,7 +174,9 @@ class CaseSummaryOut(_CaseFields):
         return case.is_overdue(today_in_china())
 
 
-class CaseDetailOut(_CaseFields):
+class CaseDetailOut(CaseSummaryOut):
+    """A case in full, resolved from the model (materials, timeline and actions by selectors)."""
+
     accept_due_on: dt.date | None
     decide_due_on: dt.date | None
     paused_working_days: int
@@ -157,6 +191,28 @@ class CaseDetailOut(_CaseFields):
     materials: list[MaterialOut]
     timeline: list[TransitionOut]
     actions: list[str]
+
+    @staticmethod
+    def resolve_required_materials(case: ServiceCase) -> list[str]:
+        return list(
+            catalogue.required_materials(
+                case_type=case.case_type,
+                details=case.details,
+                certificate_categories=catalogue.valid_categories(case.certificate),
+            )
+        )
+
+    @staticmethod
+    def resolve_materials(case: ServiceCase) -> Any:
+        return list(selectors.current_materials(case).values())
+
+    @staticmethod
+    def resolve_timeline(case: ServiceCase) -> Any:
+        return selectors.case_timeline(case)
+
+    @staticmethod
+    def resolve_actions(case: ServiceCase) -> list[str]:
+        return [str(a) for a in selectors.applicant_actions(case)]
 
 
 class DraftIn(Schema):
@@ -186,94 +242,6 @@ class NoteIn(Schema):
 # --------------------------------------------------------------------------------------------
 # Shaping
 # --------------------------------------------------------------------------------------------
-
-
-def _certificate_out(certificate: QualificationCertificate) -> CertificateOut:
-    return CertificateOut(
-        id=certificate.pk,
-        number=certificate.number,
-        status=certificate.status_on(today_in_china()),
-        categories=[
-            CategoryOut(category=g.category, label=str(g.get_category_display()), status=g.status)
-            for g in certificate.grants.all()
-        ],
-        issuing_authority=certificate.issuing_authority,
-        region_code=certificate.region_code,
-        first_issued_on=certificate.first_issued_on,
-        valid_from=certificate.valid_from,
-        valid_until=certificate.valid_until,
-        service_unit=certificate.service_unit,
-        violations=[
-            ViolationOut(occurred_on=v.occurred_on, description=v.description, points=v.points)
-            for v in certificate.violations.all()
-        ],
-        credit_assessments=[
-            CreditOut(cycle_year=c.cycle_year, grade=c.grade, assessed_on=c.assessed_on)
-            for c in certificate.credit_assessments.all()
-        ],
-    )
-
-
-def _summary_fields(case: ServiceCase) -> dict[str, Any]:
-    today = today_in_china()
-    return {
-        "id": case.pk,
-        "number": case.number,
-        "case_type": case.case_type,
-        "service": str(CaseType(case.case_type).label),
-        "state": case.state,
-        "state_label": str(case.get_state_display()),
-        "certificate_number": case.certificate.number,
-        "submitted_at": case.submitted_at,
-        "due_on": case.due_on,
-        "due_provisional": case.due_provisional,
-        "overdue": case.is_overdue(today),
-    }
-
-
-def _detail_out(case: ServiceCase) -> CaseDetailOut:
-    categories = catalogue.valid_categories(case.certificate)
-    return CaseDetailOut(
-        **_summary_fields(case),
-        accept_due_on=case.accept_due_on,
-        decide_due_on=case.decide_due_on,
-        paused_working_days=case.paused_working_days,
-        accepted_at=case.accepted_at,
-        decided_at=case.decided_at,
-        completed_at=case.completed_at,
-        outcome_reason=case.outcome_reason,
-        completion_note=case.completion_note,
-        delivery_method=case.delivery_method,
-        details=case.details,
-        required_materials=catalogue.required_materials(
-            case_type=case.case_type, details=case.details, certificate_categories=categories
-        ),
-        materials=[
-            MaterialOut(
-                id=m.pk,
-                kind=m.kind,
-                label=str(MaterialKind(m.kind).label),
-                content_type=m.content_type,
-                size=m.size,
-                sha256=m.sha256,
-                uploaded_at=m.uploaded_at,
-            )
-            for m in selectors.current_materials(case).values()
-        ],
-        timeline=[
-            TransitionOut(
-                action=t.action,
-                label=str(ACTION_LABELS.get(Action(t.action), t.action)),
-                from_state=t.from_state,
-                to_state=t.to_state,
-                by=t.actor_role,
-                reason=t.reason,
-                at=t.at,
-            )
-            for t in selectors.case_timeline(case)
-        ],
-        actions=[str(a) for a in selectors.applicant_actions(case)],
-    )
 
 
 def _own(request: HttpRequest, case_id: int) -> ServiceCase:
@@ -308,10 +276,10 @@ def list_services(request: HttpRequest) -> list[ServiceOut]:
 
 
 @router.get("/certificates", response=list[CertificateOut], auth=user_auth, summary="My certificates")
-def my_certificates(request: HttpRequest) -> list[CertificateOut]:
+def my_certificates(request: HttpRequest) -> list[QualificationCertificate]:
     user = current_user(request)
     services.certificates_associate_for_user(user=user)
-    return [_certificate_out(c) for c in selectors.certificates_for_user(user=user)]
+    return list(selectors.certificates_for_user(user=user))
 
 
 @router.get(
@@ -325,23 +293,23 @@ def my_cases(request: HttpRequest, group: str = "") -> QuerySet[ServiceCase]:
 
 
 @router.get("/cases/{case_id}", response=CaseDetailOut, auth=user_auth, summary="One of my cases")
-def case_detail(request: HttpRequest, case_id: int) -> CaseDetailOut:
-    return _detail_out(_own(request, case_id))
+def case_detail(request: HttpRequest, case_id: int) -> ServiceCase:
+    return _own(request, case_id)
 
 
 @router.post("/cases", response={201: CaseDetailOut}, auth=user_auth, summary="Start an application")
-def case_create(request: HttpRequest, payload: DraftIn) -> Status[CaseDetailOut]:
+def case_create(request: HttpRequest, payload: DraftIn) -> Status[ServiceCase]:
     case = services.case_draft_create(
         applicant=current_user(request),
         case_type=payload.case_type,
         certificate_id=payload.certificate_id,
         agreed=payload.agreed,
     )
-    return Status(201, _detail_out(case))
+    return Status(201, case)
 
 
 @router.put("/cases/{case_id}/form", response=CaseDetailOut, auth=user_auth, summary="Save the form")
-def case_form(request: HttpRequest, case_id: int, payload: FormIn) -> CaseDetailOut:
+def case_form(request: HttpRequest, case_id: int, payload: FormIn) -> ServiceCase:
     case = services.case_form_save(
         case=_own(request, case_id),
         applicant=current_user(request),
@@ -350,13 +318,13 @@ def case_form(request: HttpRequest, case_id: int, payload: FormIn) -> CaseDetail
         contact_name=payload.contact_name,
         details=payload.details,
     )
-    return _detail_out(case)
+    return case
 
 
 @router.put(
     "/cases/{case_id}/delivery", response=CaseDetailOut, auth=user_auth, summary="Choose the delivery"
 )
-def case_delivery(request: HttpRequest, case_id: int, payload: DeliveryIn) -> CaseDetailOut:
+def case_delivery(request: HttpRequest, case_id: int, payload: DeliveryIn) -> ServiceCase:
     case = services.case_delivery_save(
         case=_own(request, case_id),
         applicant=current_user(request),
@@ -365,7 +333,7 @@ def case_delivery(request: HttpRequest, case_id: int, payload: DeliveryIn) -> Ca
         phone=payload.phone,
         address=payload.address,
     )
-    return _detail_out(case)
+    return case
 
 
 @router.post(
@@ -379,27 +347,16 @@ def case_material(
     case_id: int,
     kind: str,
     file: UploadedFile = File(...),  # noqa: B008
-) -> Status[MaterialOut]:
+) -> Status[Any]:
     material = services.case_material_upload(
         case=_own(request, case_id), applicant=current_user(request), kind=kind, upload=file
     )
-    return Status(
-        201,
-        MaterialOut(
-            id=material.pk,
-            kind=material.kind,
-            label=str(MaterialKind(material.kind).label),
-            content_type=material.content_type,
-            size=material.size,
-            sha256=material.sha256,
-            uploaded_at=material.uploaded_at,
-        ),
-    )
+    return Status(201, material)
 
 
 @router.post("/cases/{case_id}/submit", response=CaseDetailOut, auth=user_auth, summary="Submit")
-def case_submit(request: HttpRequest, case_id: int) -> CaseDetailOut:
-    return _detail_out(services.case_submit(case=_own(request, case_id), applicant=current_user(request)))
+def case_submit(request: HttpRequest, case_id: int) -> ServiceCase:
+    return services.case_submit(case=_own(request, case_id), applicant=current_user(request))
 
 
 @router.post(
@@ -408,18 +365,18 @@ def case_submit(request: HttpRequest, case_id: int) -> CaseDetailOut:
     auth=user_auth,
     summary="Withdraw (only before acceptance: 409 case.withdraw_after_acceptance afterwards)",
 )
-def case_withdraw(request: HttpRequest, case_id: int, payload: NoteIn | None = None) -> CaseDetailOut:
+def case_withdraw(request: HttpRequest, case_id: int, payload: NoteIn | None = None) -> ServiceCase:
     case = services.case_withdraw(
         case=_own(request, case_id), applicant=current_user(request), reason=payload.reason if payload else ""
     )
-    return _detail_out(case)
+    return case
 
 
 @router.post(
     "/cases/{case_id}/supplement", response=CaseDetailOut, auth=user_auth, summary="Send the supplement"
 )
-def case_supplement(request: HttpRequest, case_id: int, payload: NoteIn | None = None) -> CaseDetailOut:
+def case_supplement(request: HttpRequest, case_id: int, payload: NoteIn | None = None) -> ServiceCase:
     case = services.case_supplement(
         case=_own(request, case_id), applicant=current_user(request), note=payload.reason if payload else ""
     )
-    return _detail_out(case)
+    return case

@@ -236,6 +236,8 @@ def test_api_application_from_draft_to_withdrawal(
     assert {s["case_type"] for s in services_list} == set(CaseType.values)
     certificates = client.get("/api/v1/office/certificates", headers=auth).json()
     assert [c["number"] for c in certificates] == [certificate.number]
+    assert certificates[0]["categories"]
+    assert all(c["label"] and c["label"] != c["category"] for c in certificates[0]["categories"])
     response = client.post(
         "/api/v1/office/cases",
         json.dumps({"case_type": "replacement", "certificate_id": certificate.pk, "agreed": True}),
@@ -278,6 +280,7 @@ def test_api_application_from_draft_to_withdrawal(
             f"/api/v1/office/cases/{case_id}/materials/{kind}", {"file": upload}, headers=auth
         )
         assert answer.status_code == 201, answer.content
+        assert (answer.json()["kind"], answer.json()["content_type"]) == (kind, "image/png")
     bad = client.post(
         f"/api/v1/office/cases/{case_id}/materials/photo_2inch",
         {"file": SimpleUploadedFile("x.png", b"GIF89a....", content_type="image/png")},
@@ -300,6 +303,10 @@ def test_api_application_from_draft_to_withdrawal(
     ).json()
     assert withdrawn["state"] == "withdrawn"
     assert [t["to_state"] for t in withdrawn["timeline"]] == ["submitted", "withdrawn"]
+    assert all(t["label"] and t["by"] for t in withdrawn["timeline"])
+    assert set(withdrawn["required_materials"]) <= {m["kind"] for m in withdrawn["materials"]}
+    assert withdrawn["materials"]
+    assert all(m["label"] != m["kind"] for m in withdrawn["materials"])
 
 
 def test_api_object_level_checks_and_withdraw_after_acceptance(
