@@ -81,6 +81,13 @@ class RuleEnabledForm(forms.Form):
         return str(self.cleaned_data["note"])[:200]
 
 
+class DutyForm(forms.Form):
+    """The desk's duty switch ("1" on, anything else off; absent: unchanged) and "mark as read"."""
+
+    on_duty = forms.CharField(required=False, empty_value=None)
+    read = forms.BooleanField(required=False)
+
+
 class AnswerForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Answer"), choices=[("explanation", _("Explanation")), ("correction", _("Correction"))]

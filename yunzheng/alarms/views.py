@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from yunzheng.accounts.models import User
 from yunzheng.alarms import access, exports, selectors, services
 from yunzheng.alarms.dryrun import rule_dry_run
-from yunzheng.alarms.forms import ActionForm, AnswerForm, RuleEnabledForm, RuleForm
+from yunzheng.alarms.forms import ActionForm, AnswerForm, DutyForm, RuleEnabledForm, RuleForm
 from yunzheng.alarms.kinds import default_params
 from yunzheng.alarms.models import Alarm, AlarmEvent, RuleKind, Severity
 from yunzheng.core.auth import current_user, staff_required
@@ -161,10 +161,12 @@ def act(request: HttpRequest, alarm_id: int) -> HttpResponse:
 @staff_required
 @require_POST
 def duty(request: HttpRequest) -> HttpResponse:
+    form = DutyForm(request.POST)
+    form.is_valid()  # every field is optional: the form only normalises them
     try:
-        if "on_duty" in request.POST:
-            services.duty_set(user=current_user(request), on_duty=request.POST.get("on_duty") == "1")
-        if request.POST.get("read"):
+        if form.cleaned_data["on_duty"] is not None:
+            services.duty_set(user=current_user(request), on_duty=form.cleaned_data["on_duty"] == "1")
+        if form.cleaned_data["read"]:
             services.notifications_mark_read(user=current_user(request))
     except DomainError as exc:
         message_domain_error(request, exc)

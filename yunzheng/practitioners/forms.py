@@ -203,6 +203,10 @@ class AnswerForm(forms.Form):
         }
 
 
+class BusinessContactRemoveForm(forms.Form):
+    contact_id = forms.IntegerField(min_value=1)
+
+
 class BusinessContactForm(forms.Form):
     """A provincial business manager shown to drivers under 联系我们 (staff page)."""
 

@@ -74,7 +74,9 @@ def test_province_staff_add_and_remove_contacts_on_their_page(zhejiang: User) ->
     client.post("/office/staff/contacts/", {"op": "remove", "contact_id": str(contact.pk)})
     assert not BusinessContact.objects.exists()
     assert AuditEntry.objects.filter(action="office.contact.remove").exists()
-    assert client.post("/office/staff/contacts/", {"op": "remove", "contact_id": "x"}).status_code == 302
+    refused = client.post("/office/staff/contacts/", {"op": "remove", "contact_id": "x"}, follow=True)
+    assert refused.redirect_chain == [("/office/staff/contacts/", 302)]
+    assert [str(m) for m in refused.context["messages"]][-1] == "没有找到该联系人。"
 
 
 def test_who_may_keep_contacts_follows_the_permission_table(zhejiang: User) -> None:

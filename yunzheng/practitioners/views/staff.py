@@ -32,6 +32,7 @@ from yunzheng.practitioners.forms import (
     AnswerForm,
     ApproveForm,
     BusinessContactForm,
+    BusinessContactRemoveForm,
     CompleteForm,
     QueueFilterForm,
     ReasonForm,
@@ -321,8 +322,12 @@ def staff_contacts(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         try:
             if request.POST.get("op") == "remove":
+                remove = BusinessContactRemoveForm(request.POST)
+                if not remove.is_valid():
+                    messages.error(request, _("No such contact."))
+                    return redirect("practitioners:staff_contacts")
                 contacts.business_contact_remove(
-                    staff_user=user, contact_id=int(request.POST.get("contact_id") or 0)
+                    staff_user=user, contact_id=remove.cleaned_data["contact_id"]
                 )
                 messages.success(request, _("Contact removed."))
                 return redirect("practitioners:staff_contacts")
@@ -330,9 +335,6 @@ def staff_contacts(request: HttpRequest) -> HttpResponse:
                 contacts.business_contact_add(staff_user=user, **form.cleaned_data)
                 messages.success(request, _("Contact added."))
                 return redirect("practitioners:staff_contacts")
-        except (ValueError, TypeError):
-            messages.error(request, _("No such contact."))
-            return redirect("practitioners:staff_contacts")
         except DomainError as error:
             if request.POST.get("op") == "add":
                 add_domain_error(form, error)
