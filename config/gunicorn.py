@@ -19,9 +19,10 @@ logger_class = "config.gunicorn_logging.MaskingLogger"
 
 def post_worker_init(worker: Any) -> None:
     """After a worker has loaded the application and before it accepts requests: warm it up."""
-    from config.warmup import warm_up
+    from config.warmup import freeze_heap, warm_up
 
     timings = warm_up()
+    timings["heap"] = freeze_heap()
     worker.log.info(
         "worker %s warmed up: %s",
         worker.pid,

@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 application = get_wsgi_application()
 
 if os.environ.get("YUNZHENG_WARM_UP") == "1":
-    from config.warmup import warm_up
+    from config.warmup import freeze_heap, warm_up
 
     warm_up()
+    freeze_heap()

@@ -16,6 +16,7 @@ import msgspec
 from yunzheng.exchange.error_codes import ExchangeErrorCode
 from yunzheng.exchange.spec import InterfaceSpec, get_spec
 from yunzheng.exchange.spec.fastjson import decode_valid_json
+from yunzheng.exchange.spec.fastproto import decode_valid_protobuf
 from yunzheng.exchange.spec.protobuf import Envelope, EnvelopeError, decode_otipc, decode_otipc_list
 
 JSON = "json"
@@ -226,15 +227,17 @@ def decode_request(
         raise WireError(400, ExchangeErrorCode.DECODE_ERROR, "the body is empty")
     if wire == JSON:
         fast = decode_valid_json(data, interface)
-        if fast is not None and len(fast.records) <= max_records:
-            return DecodedRequest(
-                wire_format=wire,
-                company_id=fast.company_id,
-                source=fast.source,
-                records=fast.records,
-                envelopes=1,
-                validated=True,
-            )
+    else:
+        fast = None if _looks_like_otipc_list(data) else decode_valid_protobuf(data, interface)
+    if fast is not None and len(fast.records) <= max_records:
+        return DecodedRequest(
+            wire_format=wire,
+            company_id=fast.company_id,
+            source=fast.source,
+            records=fast.records,
+            envelopes=1,
+            validated=True,
+        )
     envelopes = [_decode_json(data, interface)] if wire == JSON else _decode_protobuf(data)
     company_ids = {e.company_id for e in envelopes}
     if len(company_ids) != 1:

@@ -144,3 +144,15 @@ def test_equal_values_of_another_type_are_not_merged():
     slow = get_validator("operatePay").validate_batch([huge])
     assert (fast is not None) == (not slow.rejected and slow.accepted[0][1] is huge)
     assert decode_valid_json(envelope("operatePay", [huge, {**huge, "FactPrice": 1e12}]), pay) is None
+
+
+def test_remembered_good_values_never_let_a_bad_value_through():
+    """Free-text columns skip the values found good before; a bad value is never remembered."""
+    iface = SPEC.interface("positionVehicle")
+    good = valid_record("positionVehicle", seed=1, now=NOW)
+    bad = {**valid_record("positionVehicle", seed=2, now=NOW), "VehicleNo": "浙a12345"}  # lower case
+    assert decode_valid_json(envelope("positionVehicle", [good]), iface) is not None
+    for _ in range(2):
+        assert decode_valid_json(envelope("positionVehicle", [good, bad]), iface) is None
+        assert decode_valid_json(envelope("positionVehicle", [bad]), iface) is None
+    assert get_validator(iface).validate_batch([bad]).rejected
