@@ -17,6 +17,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -41,7 +42,7 @@ from yunzheng.accounts.scopes import region_name, staff_scope
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
-from yunzheng.core.forms import add_domain_error
+from yunzheng.core.forms import PostedAction, add_domain_error
 from yunzheng.core.http import file_response
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -554,27 +555,44 @@ def _staff_verification(request: HttpRequest, pk: int) -> RealNameVerification:
         raise Http404 from None
 
 
+REALNAME_DECISIONS: dict[str, PostedAction] = {
+    "approve": PostedAction(
+        None,
+        lambda verification, reviewer, data: services.realname_verification_approve(
+            verification=verification, reviewer=reviewer
+        ),
+        gettext_lazy("Approved."),
+    ),
+    "reject": PostedAction(
+        RejectForm,
+        lambda verification, reviewer, data: services.realname_verification_reject(
+            verification=verification, reviewer=reviewer, reason=data["reason"]
+        ),
+        gettext_lazy("Rejected; the applicant has been told why."),
+    ),
+}
+"""The review page's decisions (``decision=``, ``reject`` when absent)."""
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def staff_realname_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """One submission in full (its viewing is audited), with approve / reject."""
     verification = _staff_verification(request, pk)
     reviewer = current_user(request)
-    form = RejectForm(request.POST or None)
+    form = RejectForm()
     if request.method == "POST":
-        try:
-            if request.POST.get("decision") == "approve":
-                services.realname_verification_approve(verification=verification, reviewer=reviewer)
-                messages.success(request, _("Approved."))
+        decision = REALNAME_DECISIONS.get(request.POST.get("decision") or "reject")
+        if decision is None:
+            raise Http404
+        bound = decision.bind(request.POST)
+        form = bound if isinstance(bound, RejectForm) else RejectForm(request.POST)
+        if bound.is_valid():
+            try:
+                messages.success(request, decision.call(verification, reviewer, bound))
                 return redirect("accounts:staff_realname_queue")
-            if form.is_valid():
-                services.realname_verification_reject(
-                    verification=verification, reviewer=reviewer, reason=form.cleaned_data["reason"]
-                )
-                messages.success(request, _("Rejected; the applicant has been told why."))
-                return redirect("accounts:staff_realname_queue")
-        except DomainError as error:
-            add_domain_error(form, error)
+            except DomainError as error:
+                add_domain_error(form, error)
     services.realname_staff_access_record(staff_user=reviewer, verification=verification, what="details")
     return render(
         request,

@@ -18,5 +18,6 @@ class AlarmErrorCode(StrEnum):
     STATE = "alarms.state"
     NOTE_REQUIRED = "alarms.note_required"
     ASSIGNEE_INVALID = "alarms.assignee_invalid"
+    ACTION_INVALID = "alarms.action_invalid"  # a page action whose input does not parse
     STATE_FILTER = "alarms.state_filter"
     ANSWER_KIND = "alarms.answer_kind"

@@ -62,9 +62,13 @@ class RuleForm(forms.Form):
         )
 
 
-class ActionForm(forms.Form):
-    action = forms.ChoiceField(choices=[(a, a) for a in ("acknowledge", "assign", "close", "note")])
+class NoteForm(forms.Form):
+    """An action on an alarm with an optional note (acknowledge, close, note)."""
+
     note = forms.CharField(required=False, max_length=500)
+
+
+class AssignForm(NoteForm):
     assignee = forms.IntegerField(required=False)
 
 

@@ -7,7 +7,6 @@ Like api.py: validate (forms), call a selector or a service, render. Visibility 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -19,18 +18,19 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from yunzheng.accounts.models import User
 from yunzheng.alarms import access, exports, selectors, services
 from yunzheng.alarms.dryrun import rule_dry_run
-from yunzheng.alarms.forms import ActionForm, AnswerForm, DutyForm, RuleEnabledForm, RuleForm
+from yunzheng.alarms.error_codes import AlarmErrorCode
+from yunzheng.alarms.forms import AnswerForm, AssignForm, DutyForm, NoteForm, RuleEnabledForm, RuleForm
 from yunzheng.alarms.kinds import default_params
 from yunzheng.alarms.models import Alarm, AlarmEvent, RuleKind, Severity
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import CHINA, today_in_china
 from yunzheng.core.errors import DomainError
-from yunzheng.core.forms import add_domain_error, message_domain_error
+from yunzheng.core.forms import PostedAction, add_domain_error, message_domain_error, posted_action
 from yunzheng.core.http import file_response
 
 
@@ -114,48 +114,47 @@ def detail(request: HttpRequest, alarm_id: int) -> HttpResponse:
     )
 
 
-# Each posted action of the alarm page (ActionForm.action): its service and what the page says.
-AlarmAction = tuple[Callable[[User, int, dict[str, Any]], object], Callable[[], str]]
-ALARM_ACTIONS: dict[str, AlarmAction] = {
-    "acknowledge": (
-        lambda user, alarm_id, data: services.alarm_acknowledge(
+ALARM_ACTIONS: dict[str, PostedAction] = {
+    "acknowledge": PostedAction(
+        NoteForm,
+        lambda alarm_id, user, data: services.alarm_acknowledge(
             user=user, alarm_id=alarm_id, note=data["note"]
         ),
-        lambda: _("Acknowledged."),
+        gettext_lazy("Acknowledged."),
     ),
-    "assign": (
-        lambda user, alarm_id, data: services.alarm_assign(
+    "assign": PostedAction(
+        AssignForm,
+        lambda alarm_id, user, data: services.alarm_assign(
             user=user, alarm_id=alarm_id, assignee_id=data["assignee"] or 0, note=data["note"]
         ),
-        lambda: _("Assigned."),
+        gettext_lazy("Assigned."),
     ),
-    "close": (
-        lambda user, alarm_id, data: services.alarm_close(user=user, alarm_id=alarm_id, note=data["note"]),
-        lambda: _("Closed."),
+    "close": PostedAction(
+        NoteForm,
+        lambda alarm_id, user, data: services.alarm_close(user=user, alarm_id=alarm_id, note=data["note"]),
+        gettext_lazy("Closed."),
     ),
-    "note": (
-        lambda user, alarm_id, data: services.alarm_note(user=user, alarm_id=alarm_id, note=data["note"]),
-        lambda: _("Note added."),
+    "note": PostedAction(
+        NoteForm,
+        lambda alarm_id, user, data: services.alarm_note(user=user, alarm_id=alarm_id, note=data["note"]),
+        gettext_lazy("Note added."),
     ),
 }
+"""Each action the alarm page posts (``action=``): its form and its one service."""
 
 
 @staff_required
 @require_POST
 def act(request: HttpRequest, alarm_id: int) -> HttpResponse:
-    form = ActionForm(request.POST)
-    target = reverse("alarms:detail", args=[alarm_id])
-    if not form.is_valid():
-        messages.error(request, _("Choose an action."))
-        return HttpResponseRedirect(target)
-    data = form.cleaned_data
-    run, done = ALARM_ACTIONS[data["action"]]
     try:
-        run(current_user(request), alarm_id, data)
-        messages.success(request, done())
+        done = posted_action(ALARM_ACTIONS, request.POST).perform(
+            request.POST, alarm_id, current_user(request), code=AlarmErrorCode.ACTION_INVALID
+        )
     except DomainError as exc:
         message_domain_error(request, exc)
-    return HttpResponseRedirect(target)
+    else:
+        messages.success(request, done)
+    return HttpResponseRedirect(reverse("alarms:detail", args=[alarm_id]))
 
 
 @staff_required

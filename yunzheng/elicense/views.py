@@ -27,7 +27,12 @@ from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError, NotFound, RateLimited, ValidationFailed
-from yunzheng.core.forms import add_domain_error, cleaned_data, message_domain_error
+from yunzheng.core.forms import (
+    PostedAction,
+    add_domain_error,
+    message_domain_error,
+    posted_action,
+)
 from yunzheng.core.http import file_response
 from yunzheng.elicense import rendering, selectors, services
 from yunzheng.elicense.consistency import KINDS, sync_check_run
@@ -455,23 +460,24 @@ class PassMaterialForm(forms.Form):
     file = forms.FileField(allow_empty_file=True, error_messages={"required": gettext_lazy("Choose a file.")})
 
 
-def _pass_withdraw(request: HttpRequest, application: TrafficPassApplication, user: User) -> str | None:
-    data = cleaned_data(ReasonForm(request.POST), code="reason.invalid")
-    traffic_pass_withdraw(application=application, user=user, reason=data["reason"])
-    return None
-
-
-def _pass_material_add(request: HttpRequest, application: TrafficPassApplication, user: User) -> str | None:
-    data = cleaned_data(PassMaterialForm(request.POST, request.FILES), code="upload.missing")
-    traffic_pass_material_add(application=application, user=user, title=data["title"], upload=data["file"])
-    return _("Material added.")
-
-
-# The applicant's posted actions on their pass application: the page's message on success, if any.
-HOLDER_PASS_ACTIONS: dict[str, Callable[[HttpRequest, TrafficPassApplication, User], str | None]] = {
-    "withdraw": _pass_withdraw,
-    "material": _pass_material_add,
+HOLDER_PASS_ACTIONS: dict[str, PostedAction] = {
+    "withdraw": PostedAction(
+        ReasonForm,
+        lambda application, user, data: traffic_pass_withdraw(
+            application=application, user=user, reason=data["reason"]
+        ),
+        code="reason.invalid",
+    ),
+    "material": PostedAction(
+        PassMaterialForm,
+        lambda application, user, data: traffic_pass_material_add(
+            application=application, user=user, title=data["title"], upload=data["file"]
+        ),
+        gettext_lazy("Material added."),
+        code="upload.missing",
+    ),
 }
+"""The applicant's posted actions on their pass application (``action=``)."""
 
 
 @login_required
@@ -481,10 +487,11 @@ def pass_detail(request: HttpRequest, application_id: int) -> HttpResponse:
         application = selectors.application_for_user(user=user, application_id=application_id)
     except NotFound as error:
         raise _not_found(error) from None
-    act = HOLDER_PASS_ACTIONS.get(request.POST.get("action", "")) if request.method == "POST" else None
-    if act is not None:
+    if request.method == "POST":
         try:
-            done = act(request, application, user)
+            done = posted_action(HOLDER_PASS_ACTIONS, request.POST).perform(
+                request.POST, application, user, files=request.FILES
+            )
         except DomainError as error:
             message_domain_error(request, error)
         else:
@@ -527,13 +534,25 @@ def staff_pass_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-# Staff decisions on a pass application (each a traffic_passes service taking the reason).
-STAFF_PASS_DECISIONS: dict[str, Callable[..., Any]] = {
-    "data_review": traffic_pass_data_review,
-    "approve": traffic_pass_approve,
-    "reject": traffic_pass_reject,
-    "revoke": traffic_pass_revoke,
+def _decision(service: Callable[..., Any]) -> PostedAction:
+    """A staff decision on a pass application: a traffic_passes service taking the reason."""
+    return PostedAction(
+        ReasonForm,
+        lambda application, staff, data: service(
+            application=application, staff_user=staff, reason=data["reason"]
+        ),
+        gettext_lazy("Saved."),
+        code="reason.invalid",
+    )
+
+
+STAFF_PASS_DECISIONS: dict[str, PostedAction] = {
+    "data_review": _decision(traffic_pass_data_review),
+    "approve": _decision(traffic_pass_approve),
+    "reject": _decision(traffic_pass_reject),
+    "revoke": _decision(traffic_pass_revoke),
 }
+"""The staff pass page's actions (``action=``)."""
 
 
 @staff_required
@@ -544,17 +563,12 @@ def staff_pass_detail(request: HttpRequest, application_id: int) -> HttpResponse
     except NotFound as error:
         raise _not_found(error) from None
     if request.method == "POST":
-        decide = STAFF_PASS_DECISIONS.get(request.POST.get("action", ""))
-        if decide is None:
-            messages.error(request, _("Unknown action."))
+        try:
+            done = posted_action(STAFF_PASS_DECISIONS, request.POST).perform(request.POST, application, staff)
+        except DomainError as error:
+            message_domain_error(request, error)
         else:
-            try:
-                reason = cleaned_data(ReasonForm(request.POST), code="reason.invalid")["reason"]
-                decide(application=application, staff_user=staff, reason=reason)
-            except DomainError as error:
-                message_domain_error(request, error)
-            else:
-                messages.success(request, _("Saved."))
+            messages.success(request, done)
         return HttpResponseRedirect(reverse("elicense:staff_pass", args=[application.pk]))
     from yunzheng.elicense.vehicles import vehicle_legal_problems
 
@@ -634,6 +648,24 @@ def staff_sync_report(request: HttpRequest) -> HttpResponse:
     )
 
 
+def _status_change(change: Callable[..., Any]) -> PostedAction:
+    """A staff change of a licence's status (suspend, reinstate, revoke), with its reason."""
+    return PostedAction(
+        ReasonForm,
+        lambda licence, staff, data: change(
+            licence=licence, actor=Actor.for_user(staff), reason=data["reason"], staff_user=staff
+        ),
+        gettext_lazy("Saved."),
+        code="reason.invalid",
+    )
+
+
+LICENCE_STATUS_ACTIONS: dict[str, PostedAction] = {
+    name: _status_change(change) for name, change in services.LICENCE_STATUS_CHANGES.items()
+}
+"""The staff licence page's actions (``action=``)."""
+
+
 @staff_required
 def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
     """A licence in full for staff of its region (audited), with revoke / suspend / reinstate."""
@@ -643,21 +675,12 @@ def staff_licence(request: HttpRequest, lid: str) -> HttpResponse:
     except NotFound as error:
         raise _not_found(error) from None
     if request.method == "POST":
-        change = services.LICENCE_STATUS_CHANGES.get(request.POST.get("action", ""))
-        if change is None:
-            messages.error(request, _("Unknown action."))
+        try:
+            done = posted_action(LICENCE_STATUS_ACTIONS, request.POST).perform(request.POST, licence, staff)
+        except DomainError as error:
+            message_domain_error(request, error)
         else:
-            try:
-                change(
-                    licence=licence,
-                    actor=Actor.for_user(staff),
-                    reason=cleaned_data(ReasonForm(request.POST), code="reason.invalid")["reason"],
-                    staff_user=staff,
-                )
-            except DomainError as error:
-                message_domain_error(request, error)
-            else:
-                messages.success(request, _("Saved."))
+            messages.success(request, done)
         return redirect("elicense:staff_licence", lid=licence.lid)
     services.licence_record_staff_view(licence=licence, staff_user=staff, what="view")
     return render(

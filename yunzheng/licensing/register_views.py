@@ -6,15 +6,19 @@ staff (other staff see the page read-only, with no forms).
 
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms as django_forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import DomainError
-from yunzheng.core.forms import add_domain_error
+from yunzheng.core.forms import PostedAction, add_domain_error
 from yunzheng.licensing import selectors, services
 from yunzheng.licensing.models import Party
 from yunzheng.licensing.register_forms import BlacklistEntryForm, BlacklistLiftForm, EvaluationAgencyForm
@@ -27,47 +31,56 @@ def _is_ministry(request: HttpRequest) -> bool:
     return selectors.staff_party(scope) == Party.MINISTRY
 
 
+def _lift(_: None, user: Any, data: dict[str, Any]) -> object:
+    entry = selectors.blacklist_entry(pk=data["entry_id"])
+    if entry is None:
+        raise Http404
+    return services.blacklist_entry_lift(entry=entry, user=user, reason=data["reason"])
+
+
+BLACKLIST_ACTIONS: dict[str, PostedAction] = {
+    "add": PostedAction(
+        BlacklistEntryForm,
+        lambda _, user, data: services.blacklist_entry_record(
+            company=data["credit_code"],
+            user=user,
+            reason=data["reason"],
+            starts_on=data["starts_on"],
+            ends_on=data["ends_on"],
+        ),
+        gettext_lazy("The entry was recorded."),
+    ),
+    "lift": PostedAction(BlacklistLiftForm, _lift, gettext_lazy("The entry was lifted.")),
+}
+"""The blacklist page's actions (``op=``, ``add`` when absent); each form is prefixed by its name."""
+
+
 @staff_required
 def staff_blacklist(request: HttpRequest) -> HttpResponse:
     is_ministry = _is_ministry(request)
     user = current_user(request)
-    form = BlacklistEntryForm(prefix="add")
-    lift_form = BlacklistLiftForm(prefix="lift")
+    forms_shown: dict[str, django_forms.Form] = {
+        "add": BlacklistEntryForm(prefix="add"),
+        "lift": BlacklistLiftForm(prefix="lift"),
+    }
     status = 200
     if request.method == "POST":
-        if request.POST.get("op") == "lift":
-            lift_form = BlacklistLiftForm(request.POST, prefix="lift")
-            if lift_form.is_valid():
-                entry = selectors.blacklist_entry(pk=lift_form.cleaned_data["entry_id"])
-                try:
-                    if entry is None:
-                        raise Http404
-                    services.blacklist_entry_lift(
-                        entry=entry, user=user, reason=lift_form.cleaned_data["reason"]
-                    )
-                except DomainError as error:
-                    add_domain_error(lift_form, error)
-                else:
-                    messages.success(request, _("The entry was lifted."))
-                    return redirect("licensing:staff_blacklist")
-        else:
-            form = BlacklistEntryForm(request.POST, prefix="add")
-            if form.is_valid():
-                data = form.cleaned_data
-                try:
-                    services.blacklist_entry_record(
-                        company=data["credit_code"],
-                        user=user,
-                        reason=data["reason"],
-                        starts_on=data["starts_on"],
-                        ends_on=data["ends_on"],
-                    )
-                except DomainError as error:
-                    add_domain_error(form, error)
-                else:
-                    messages.success(request, _("The entry was recorded."))
-                    return redirect("licensing:staff_blacklist")
+        name = request.POST.get("op") or "add"
+        action = BLACKLIST_ACTIONS.get(name)
+        if action is None:
+            raise Http404
+        form = action.bind(request.POST, prefix=name)
+        forms_shown[name] = form
+        if form.is_valid():
+            try:
+                done = action.call(None, user, form)
+            except DomainError as error:
+                add_domain_error(form, error)
+            else:
+                messages.success(request, done)
+                return redirect("licensing:staff_blacklist")
         status = 422
+    form, lift_form = forms_shown["add"], forms_shown["lift"]
     today = today_in_china()
     entries = selectors.blacklist_entries()
     return render(

@@ -7,19 +7,18 @@ back as messages on the page they were made on.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from functools import wraps
 from typing import Any
 
 from django import forms as django_forms
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from django.views.decorators.http import require_POST
 
 from yunzheng.accounts.guards import real_name_required
@@ -28,8 +27,15 @@ from yunzheng.accounts.scopes import region_name
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_phone
-from yunzheng.core.errors import DomainError, NotFound, ValidationFailed
-from yunzheng.core.forms import add_domain_error, cleaned_data, form_error, message_domain_error
+from yunzheng.core.errors import DomainError, NotFound
+from yunzheng.core.forms import (
+    PostedAction,
+    add_domain_error,
+    cleaned_data,
+    form_error,
+    message_domain_error,
+    posted_action,
+)
 from yunzheng.core.http import file_response
 from yunzheng.licensing import files, forms, selectors, services
 from yunzheng.licensing.error_codes import LicensingErrorCode as Code
@@ -184,18 +190,13 @@ def application_detail(request: HttpRequest, pk: int) -> HttpResponse:
 _Run = Callable[[LicenceApplication, User, dict[str, Any]], object]
 
 
-@dataclass(frozen=True)
-class PageAction:
-    form: type[django_forms.Form] | None
-    run: _Run
-    done: Callable[[Any], str] | None = None  # the success message from the service's result
-
-
 def _simple(service: Callable[..., object]) -> _Run:
     return lambda application, user, data: service(application=application, user=user)
 
 
-def _with(service: Callable[..., object], **fixed: Any) -> _Run:
+def _with(
+    service: Callable[..., object], **fixed: Any
+) -> Callable[[LicenceApplication, User, dict[str, Any]], object]:
     """Call the service with the form's cleaned data (plus fixed arguments)."""
     return lambda application, user, data: service(application=application, user=user, **data, **fixed)
 
@@ -204,53 +205,48 @@ def _granted(licence: Any) -> str:
     return _("Licence %(number)s granted.") % {"number": licence.number}
 
 
-APPLICATION_ACTIONS: dict[str, PageAction] = {
-    "submit_quota": PageAction(None, _simple(services.quota_materials_submit)),
-    Action.RETURN_QUOTA: PageAction(forms.ReasonForm, _with(services.quota_return)),
-    Action.SEND_LETTER: PageAction(forms.WorkLetterForm, _with(services.work_letter_send)),
-    Action.MINISTRY_REPLY: PageAction(forms.MinistryReplyForm, _with(services.ministry_reply_record)),
-    Action.MINISTRY_REFUSE: PageAction(forms.ReasonForm, _with(services.ministry_refuse)),
-    Action.COMPLETE_INFO: PageAction(forms.CompanyInfoForm, _with(services.company_info_complete)),
-    Action.OPEN_TEST_ACCOUNT: PageAction(forms.AccountForm, _with(services.test_account_open)),
-    Action.OPEN_VPN_ACCOUNT: PageAction(forms.AccountForm, _with(services.vpn_account_open)),
-    "test_passed": PageAction(forms.TestResultForm, _with(services.test_result_record, passed=True)),
-    "test_failed": PageAction(forms.TestResultForm, _with(services.test_result_record, passed=False)),
-    Action.SUBMIT_CAPABILITY: PageAction(None, _simple(services.capability_submit)),
-    Action.FORWARD_TO_PROVINCE: PageAction(None, _simple(services.capability_forward)),
-    Action.RETURN_CAPABILITY: PageAction(
-        forms.ReasonForm, _with(services.capability_initial_review, decision="return")
+def _labelled(action: str, form: type[django_forms.Form] | None, run: Any, done: Any = None) -> PostedAction:
+    """An action whose success message is its workflow label unless it says otherwise."""
+    return PostedAction(
+        form, run, done if done is not None else ACTION_LABELS.get(action, gettext_lazy("Done."))
+    )
+
+
+_APPLICATION_ACTION_ENTRIES: dict[str, tuple[Any, ...]] = {
+    "submit_quota": (None, _simple(services.quota_materials_submit)),
+    Action.RETURN_QUOTA: (forms.ReasonForm, _with(services.quota_return)),
+    Action.SEND_LETTER: (forms.WorkLetterForm, _with(services.work_letter_send)),
+    Action.MINISTRY_REPLY: (forms.MinistryReplyForm, _with(services.ministry_reply_record)),
+    Action.MINISTRY_REFUSE: (forms.ReasonForm, _with(services.ministry_refuse)),
+    Action.COMPLETE_INFO: (forms.CompanyInfoForm, _with(services.company_info_complete)),
+    Action.OPEN_TEST_ACCOUNT: (forms.AccountForm, _with(services.test_account_open)),
+    Action.OPEN_VPN_ACCOUNT: (forms.AccountForm, _with(services.vpn_account_open)),
+    "test_passed": (forms.TestResultForm, _with(services.test_result_record, passed=True)),
+    "test_failed": (forms.TestResultForm, _with(services.test_result_record, passed=False)),
+    Action.SUBMIT_CAPABILITY: (None, _simple(services.capability_submit)),
+    Action.FORWARD_TO_PROVINCE: (None, _simple(services.capability_forward)),
+    Action.RETURN_CAPABILITY: (
+        forms.ReasonForm,
+        _with(services.capability_initial_review, decision="return"),
     ),
-    Action.DISTRIBUTE: PageAction(None, _simple(services.capability_distribute)),
-    Action.DEPARTMENT_REVIEW: PageAction(
-        forms.DepartmentReviewForm, _with(services.department_review_submit)
-    ),
-    Action.EXTEND: PageAction(forms.ReasonForm, _with(services.capability_extend)),
-    "decide": PageAction(forms.DecisionForm, _with(services.capability_decide)),
-    Action.RESUBMIT_CAPABILITY: PageAction(None, _simple(services.capability_resubmit)),
-    Action.LAPSE_REVISION: PageAction(forms.ReasonForm, _with(services.capability_revision_lapse)),
-    Action.SUBMIT_EVALUATIONS: PageAction(None, _simple(services.evaluations_submit)),
-    Action.GRANT: PageAction(forms.GrantForm, _with(services.licence_grant), done=_granted),
-    Action.REFUSE: PageAction(forms.ReasonForm, _with(services.licence_refuse)),
-    Action.RETEST: PageAction(None, _simple(services.application_retest)),
-    Action.WITHDRAW: PageAction(forms.ReasonForm, _with(services.application_withdraw)),
+    Action.DISTRIBUTE: (None, _simple(services.capability_distribute)),
+    Action.DEPARTMENT_REVIEW: (forms.DepartmentReviewForm, _with(services.department_review_submit)),
+    Action.EXTEND: (forms.ReasonForm, _with(services.capability_extend)),
+    "decide": (forms.DecisionForm, _with(services.capability_decide)),
+    Action.RESUBMIT_CAPABILITY: (None, _simple(services.capability_resubmit)),
+    Action.LAPSE_REVISION: (forms.ReasonForm, _with(services.capability_revision_lapse)),
+    Action.SUBMIT_EVALUATIONS: (None, _simple(services.evaluations_submit)),
+    Action.GRANT: (forms.GrantForm, _with(services.licence_grant), _granted),
+    Action.REFUSE: (forms.ReasonForm, _with(services.licence_refuse)),
+    Action.RETEST: (None, _simple(services.application_retest)),
+    Action.WITHDRAW: (forms.ReasonForm, _with(services.application_withdraw)),
+}
+"""(form, service call[, success message]) of each action; the message defaults to the label."""
+
+APPLICATION_ACTIONS: dict[str, PostedAction] = {
+    name: _labelled(name, *entry) for name, entry in _APPLICATION_ACTION_ENTRIES.items()
 }
 """Each action the application page posts (``action=``): its form and its one service."""
-
-
-def _act(action: str, application: LicenceApplication, user: User, data: QueryDict) -> str:
-    """Run one action; returns the success message."""
-    page_action = APPLICATION_ACTIONS.get(action)
-    if page_action is None:
-        raise ValidationFailed.single(
-            field="action", code=Code.TRANSITION_NOT_ALLOWED, message=_("Unknown action.")
-        )
-    cleaned = (
-        cleaned_data(page_action.form(data), code=Code.FIELD_REQUIRED) if page_action.form is not None else {}
-    )
-    result = page_action.run(application, user, cleaned)
-    if page_action.done is not None:
-        return page_action.done(result)
-    return str(ACTION_LABELS.get(action, _("Done.")))
 
 
 @signed_in
@@ -262,7 +258,8 @@ def application_act(request: HttpRequest, pk: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     try:
-        done = _act(request.POST.get("action", ""), application, user, request.POST)
+        chosen = posted_action(APPLICATION_ACTIONS, request.POST, code=Code.TRANSITION_NOT_ALLOWED)
+        done = chosen.perform(request.POST, application, user, code=Code.FIELD_REQUIRED)
     except DomainError as error:
         message_domain_error(request, error)
     else:
@@ -490,28 +487,39 @@ def staff_quotas(request: HttpRequest) -> HttpResponse:
     )
 
 
+SLOT_ACTIONS: dict[str, PostedAction] = {
+    "create": PostedAction(
+        forms.SlotMonthForm,
+        lambda _, user, data: services.test_slot_month_create(user=user, **data),
+        gettext_lazy("Test appointments saved."),
+    ),
+    "extra": PostedAction(
+        forms.SlotExtraForm,
+        lambda _, user, data: services.test_slot_month_add_capacity(
+            slot_month=selectors.slot_month(slot_id=data["slot_id"]),
+            extra=data["extra"],
+            reason=data["reason"],
+            user=user,
+        ),
+        gettext_lazy("Test appointments saved."),
+    ),
+}
+SLOT_ACTIONS[""] = SLOT_ACTIONS["create"]  # the month form posts no ``op``
+"""The test-appointment page's actions (``op=``)."""
+
+
 @staff_required
 def staff_slots(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     if request.method == "POST":
         try:
-            if request.POST.get("op") == "extra":
-                data = cleaned_data(forms.SlotExtraForm(request.POST), code=Code.FIELD_REQUIRED)
-                services.test_slot_month_add_capacity(
-                    slot_month=selectors.slot_month(slot_id=data["slot_id"]),
-                    extra=data["extra"],
-                    reason=data["reason"],
-                    user=user,
-                )
-            else:
-                data = cleaned_data(forms.SlotMonthForm(request.POST), code=Code.FIELD_REQUIRED)
-                services.test_slot_month_create(
-                    month=data["month"], user=user, capacity=data["capacity"], opens_at=data["opens_at"]
-                )
+            done = posted_action(SLOT_ACTIONS, request.POST, key="op").perform(
+                request.POST, None, user, code=Code.FIELD_REQUIRED
+            )
         except DomainError as error:
             message_domain_error(request, error)
         else:
-            messages.success(request, _("Test appointments saved."))
+            messages.success(request, done)
         return redirect("licensing:staff_slots")
     scope = _scope(request)
     return render(

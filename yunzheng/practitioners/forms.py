@@ -15,6 +15,7 @@ from yunzheng.practitioners.models import (
     CertificateCategory,
     CreditGrade,
     DeliveryMethod,
+    MaterialKind,
     QualificationCertificate,
 )
 
@@ -195,16 +196,22 @@ class AnswerForm(forms.Form):
                 widget=widget,
             )
 
-    def corrections(self) -> dict[str, str]:
-        return {
-            name: self.cleaned_data.get(f"correct_{name}") or ""
+    def clean(self) -> dict[str, Any]:
+        """Adds ``corrections``: the corrected values given, by field name."""
+        cleaned = super().clean() or {}
+        cleaned["corrections"] = {
+            name: cleaned[f"correct_{name}"]
             for name in catalogue.VERIFIABLE_FIELDS
-            if self.cleaned_data.get(f"correct_{name}")
+            if cleaned.get(f"correct_{name}")
         }
+        return cleaned
 
 
 class BusinessContactRemoveForm(forms.Form):
-    contact_id = forms.IntegerField(min_value=1)
+    _no_such = _("No such contact.")
+    contact_id = forms.IntegerField(
+        min_value=1, error_messages={"required": _no_such, "invalid": _no_such, "min_value": _no_such}
+    )
 
 
 class BusinessContactForm(forms.Form):
@@ -243,3 +250,16 @@ class QueueFilterForm(forms.Form):
             "overdue": data["overdue"] == "1",
             "due_today": data["due_today"] == "1",
         }
+
+
+class MaterialListResetForm(forms.Form):
+    """A province goes back to the national material list of one service (staff page)."""
+
+    case_type = forms.ChoiceField(choices=CaseType.choices)
+
+
+class MaterialListForm(MaterialListResetForm):
+    """A province's own material list of one service: what is required and what is optional."""
+
+    required = forms.MultipleChoiceField(choices=MaterialKind.choices, required=False)
+    optional = forms.MultipleChoiceField(choices=MaterialKind.choices, required=False)

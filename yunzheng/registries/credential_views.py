@@ -5,9 +5,9 @@ never stored), revoke one after a confirmation page. The services (accounts.cred
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
+from django import forms as django_forms
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.shortcuts import redirect, render
@@ -20,11 +20,11 @@ from yunzheng.accounts.credentials import (
     registry_credential_revoke,
     registry_credentials_for,
 )
-from yunzheng.accounts.models import RegistryCredential, User
+from yunzheng.accounts.models import RegistryCredential
 from yunzheng.accounts.permissions import authorize
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError, NotFound
-from yunzheng.core.forms import add_domain_error
+from yunzheng.core.forms import PostedAction, add_domain_error
 from yunzheng.core.regions import Region, cities, provinces
 from yunzheng.registries.forms import CredentialIssueForm, CredentialRevokeForm
 
@@ -56,15 +56,15 @@ def _rows(credentials: list[RegistryCredential], labels: dict[str, str]) -> list
     ]
 
 
-def _issue(user: User, data: dict[str, Any]) -> str:
-    issued = registry_credential_issue(user=user, name=data["name"], region_code=data["region_code"])
-    return issued.token
-
-
-# The posted actions of the list page: action -> (form, service returning the token to show once).
-ACTIONS: dict[str, tuple[type[CredentialIssueForm], Callable[[User, dict[str, Any]], str]]] = {
-    "issue": (CredentialIssueForm, _issue),
+ACTIONS: dict[str, PostedAction] = {
+    "issue": PostedAction(
+        CredentialIssueForm,
+        lambda _, user, data: (
+            registry_credential_issue(user=user, name=data["name"], region_code=data["region_code"]).token
+        ),
+    ),
 }
+"""The list page's actions (``action=``); issuing answers with the token, shown once."""
 
 
 @never_cache  # the answer to an issue holds the token: no cache may keep it
@@ -74,18 +74,17 @@ def credentials(request: HttpRequest) -> HttpResponse:
     user = current_user(request)
     scope = authorize(user, MANAGE)  # PermissionDenied (403) for anyone else
     regions = credential_regions(scope.region_prefix)
-    form = CredentialIssueForm(regions=regions)
+    form: django_forms.Form = CredentialIssueForm(regions=regions)
     token = ""
     status = 200
     if request.method == "POST":
         chosen = ACTIONS.get(request.POST.get("action", ""))
         if chosen is None:
             return HttpResponseBadRequest(_("Unknown action."))
-        form_class, run = chosen
-        form = form_class(request.POST, regions=regions)
+        form = chosen.bind(request.POST, regions=regions)
         if form.is_valid():
             try:
-                token = run(user, form.cleaned_data)
+                token = str(chosen.run(None, user, form.cleaned_data))
             except DomainError as error:
                 add_domain_error(form, error)
         if token:

@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError
+from yunzheng.core.forms import add_domain_error
 from yunzheng.core.http import file_response
 from yunzheng.registries.access import import_region_prefix
 from yunzheng.registries.importing import (
@@ -66,8 +67,7 @@ def upload(request: HttpRequest) -> HttpResponse:
                     region_prefix=region_prefix,
                 ).as_dict()
             except DomainError as error:
-                detail = error.details[0] if error.details else None
-                form.add_error("file", detail.message if detail else error.message)
+                add_domain_error(form, error, field="file")
     return render(
         request,
         "registries/upload.html",

@@ -1,5 +1,5 @@
-"""The one-of-each mechanisms of core (ADR 0014): clock, file response, error adapter, workflow
-table, app settings."""
+"""The one-of-each mechanisms of core (ADR 0014): clock, file response, error adapter, posted
+actions, workflow table, app settings."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ import datetime as dt
 
 import pytest
 from django import forms
+from django.http import QueryDict
 from django.test import override_settings
 
 from yunzheng.core.appsettings import AppSettings
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.errors import ErrorDetail, ValidationFailed
-from yunzheng.core.forms import add_domain_error, error_text
+from yunzheng.core.forms import PostedAction, add_domain_error, error_text, posted_action
 from yunzheng.core.http import file_response
 from yunzheng.core.workflow import Transition, WorkflowTable
 
@@ -62,6 +63,48 @@ def test_domain_error_goes_on_the_fields_it_names_else_above_the_form() -> None:
     assert coded.is_valid()
     add_domain_error(coded, ValidationFailed("gone", "No such code."), field="name")
     assert coded.errors == {"name": ["No such code."]}
+
+
+class _NameForm(forms.Form):
+    name = forms.CharField(max_length=4)
+
+
+_CALLS: list[tuple[object, object, dict[str, object]]] = []
+
+
+def _record(subject: object, user: object, data: dict[str, object]) -> str:
+    _CALLS.append((subject, user, data))
+    return f"n{len(_CALLS)}"
+
+
+_ACTIONS = {
+    "rename": PostedAction(_NameForm, _record, lambda result: f"renamed {result}", code="rename.invalid"),
+    "touch": PostedAction(None, _record, "touched"),
+}
+
+
+def test_a_posted_action_validates_its_form_then_calls_its_one_service() -> None:
+    _CALLS.clear()
+    posted = QueryDict("action=rename&name=abc")
+    assert posted_action(_ACTIONS, posted).perform(posted, "case-1", "clerk") == "renamed n1"
+    assert _CALLS == [("case-1", "clerk", {"name": "abc"})]
+    touched = QueryDict("action=touch")
+    assert posted_action(_ACTIONS, touched).perform(touched, "case-2", "clerk") == "touched"
+    assert _CALLS[-1] == ("case-2", "clerk", {})
+    # invalid input is the action's own code, on the field, and the service is not called
+    too_long = QueryDict("action=rename&name=abcdef")
+    with pytest.raises(ValidationFailed) as invalid:
+        posted_action(_ACTIONS, too_long).perform(too_long, "case-3", "clerk", code="page.invalid")
+    assert (invalid.value.code, invalid.value.details[0].field) == ("rename.invalid", "name")
+    assert len(_CALLS) == 2
+
+
+def test_an_unknown_posted_action_is_an_error_on_the_action_field() -> None:
+    with pytest.raises(ValidationFailed) as unknown:
+        posted_action(_ACTIONS, QueryDict("op=explode"), key="op", code="x.unknown")
+    assert (unknown.value.code, unknown.value.details[0].field) == ("x.unknown", "op")
+    with pytest.raises(ValidationFailed):
+        posted_action(_ACTIONS, QueryDict(""))
 
 
 def test_workflow_table_finds_by_variant_and_refuses_duplicates() -> None:

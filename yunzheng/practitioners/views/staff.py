@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
-
 from django import forms as django_forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -13,8 +9,6 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.functional import Promise
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -25,7 +19,7 @@ from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
 from yunzheng.core.crypto import mask_id_number, mask_name, mask_phone
 from yunzheng.core.errors import DomainError, NotFound, PermissionDenied
-from yunzheng.core.forms import add_domain_error, form_error, message_domain_error
+from yunzheng.core.forms import PostedAction, add_domain_error, message_domain_error, posted_action
 from yunzheng.practitioners import catalogue, contacts, selectors, services
 from yunzheng.practitioners.error_codes import OfficeErrorCode as Code
 from yunzheng.practitioners.forms import (
@@ -34,6 +28,8 @@ from yunzheng.practitioners.forms import (
     BusinessContactForm,
     BusinessContactRemoveForm,
     CompleteForm,
+    MaterialListForm,
+    MaterialListResetForm,
     QueueFilterForm,
     ReasonForm,
 )
@@ -186,58 +182,40 @@ def _shown_actions(case: ServiceCase, staff: User) -> list[str]:
     return [str(a) for a in selectors.staff_actions(case) if a != Action.ANSWER or may_answer]
 
 
-@dataclass(frozen=True)
-class StaffAction:
-    """One action of the staff case page: the form that parses its input, the one service it
-    calls (with the valid form, or None), and the message shown when it is done."""
-
-    form: type[django_forms.Form] | None
-    run: Callable[[ServiceCase, User, Any], object]
-    done: str | Promise
-
-
-def _answer(case: ServiceCase, staff: User, form: AnswerForm) -> object:
-    return services.case_answer_verification(
-        case=case, staff=staff, answer=form.cleaned_data["answer"], corrections=form.corrections()
-    )
-
-
-STAFF_ACTIONS: dict[str, StaffAction] = {
-    Action.ACCEPT: StaffAction(
+STAFF_ACTIONS: dict[str, PostedAction] = {
+    Action.ACCEPT: PostedAction(
         None,
-        lambda case, staff, form: services.case_accept(case=case, staff=staff),
+        lambda case, staff, data: services.case_accept(case=case, staff=staff),
         gettext_lazy("Accepted."),
     ),
-    Action.RETURN: StaffAction(
+    Action.RETURN: PostedAction(
         ReasonForm,
-        lambda case, staff, form: services.case_return_for_supplement(
-            case=case, staff=staff, reason=form.cleaned_data["reason"]
+        lambda case, staff, data: services.case_return_for_supplement(
+            case=case, staff=staff, reason=data["reason"]
         ),
         gettext_lazy("Returned for supplement; the applicant has been told what is needed."),
     ),
-    Action.REJECT: StaffAction(
+    Action.REJECT: PostedAction(
         ReasonForm,
-        lambda case, staff, form: services.case_reject(
-            case=case, staff=staff, reason=form.cleaned_data["reason"]
-        ),
+        lambda case, staff, data: services.case_reject(case=case, staff=staff, reason=data["reason"]),
         pgettext_lazy("case", "Rejected; the applicant has been told why."),
     ),
-    Action.APPROVE: StaffAction(
+    Action.APPROVE: PostedAction(
         ApproveForm,
-        lambda case, staff, form: services.case_approve(
-            case=case, staff=staff, grade=form.cleaned_data["grade"]
-        ),
+        lambda case, staff, data: services.case_approve(case=case, staff=staff, grade=data["grade"]),
         gettext_lazy("Approved; the registry has been updated."),
     ),
-    Action.COMPLETE: StaffAction(
+    Action.COMPLETE: PostedAction(
         CompleteForm,
-        lambda case, staff, form: services.case_complete(
-            case=case, staff=staff, note=form.cleaned_data["note"]
-        ),
+        lambda case, staff, data: services.case_complete(case=case, staff=staff, note=data["note"]),
         gettext_lazy("Completed."),
     ),
-    Action.ANSWER: StaffAction(
-        AnswerForm, _answer, gettext_lazy("Answered; the registry has been corrected as stated.")
+    Action.ANSWER: PostedAction(
+        AnswerForm,
+        lambda case, staff, data: services.case_answer_verification(
+            case=case, staff=staff, answer=data["answer"], corrections=data["corrections"]
+        ),
+        gettext_lazy("Answered; the registry has been corrected as stated."),
     ),
 }
 """Each action the staff case page posts (``action=``); anything else is a 404."""
@@ -247,13 +225,27 @@ def _staff_act(request: HttpRequest, *, case: ServiceCase, staff: User, action: 
     staff_action = STAFF_ACTIONS.get(action)
     if staff_action is None:
         raise Http404
-    form = None
-    if staff_action.form is not None:
-        form = staff_action.form(request.POST)
-        if not form.is_valid():
-            raise form_error(form, code=Code.FORM_INVALID)
-    staff_action.run(case, staff, form)
-    return str(staff_action.done)
+    return staff_action.perform(request.POST, case, staff, code=Code.FORM_INVALID)
+
+
+MATERIAL_LIST_ACTIONS: dict[str, PostedAction] = {
+    "save": PostedAction(
+        MaterialListForm,
+        lambda province, user, data: services.province_material_list_set(
+            staff_user=user, province_code=province, **data
+        ),
+        gettext_lazy("Saved."),
+    ),
+    "reset": PostedAction(
+        MaterialListResetForm,
+        lambda province, user, data: services.province_material_list_reset(
+            staff_user=user, province_code=province, **data
+        ),
+        gettext_lazy("Saved."),
+    ),
+}
+MATERIAL_LIST_ACTIONS[""] = MATERIAL_LIST_ACTIONS["save"]  # a form sent with Enter names no button
+"""The material-list page's actions (``action=``), for the staff member's province."""
 
 
 @never_cache
@@ -266,24 +258,14 @@ def staff_material_lists(request: HttpRequest) -> HttpResponse:
     scope = services.office_scope(user)
     province = (scope.region_code or "")[:2] + "0000"
     if request.method == "POST":
-        case_type = request.POST.get("case_type", "")
         try:
-            if request.POST.get("action") == "reset":
-                services.province_material_list_reset(
-                    staff_user=user, province_code=province, case_type=case_type
-                )
-            else:
-                services.province_material_list_set(
-                    staff_user=user,
-                    province_code=province,
-                    case_type=case_type,
-                    required=request.POST.getlist("required"),
-                    optional=request.POST.getlist("optional"),
-                )
+            done = posted_action(MATERIAL_LIST_ACTIONS, request.POST).perform(
+                request.POST, province, user, code=Code.MATERIAL_LIST_INVALID
+            )
         except DomainError as error:
             message_domain_error(request, error)
         else:
-            messages.success(request, _("Saved."))
+            messages.success(request, done)
         return redirect("practitioners:staff_material_lists")
     rows = []
     for case_type in CaseType:
@@ -307,6 +289,23 @@ def staff_material_lists(request: HttpRequest) -> HttpResponse:
     return render(request, "practitioners/staff_material_lists.html", {"rows": rows, "province": province})
 
 
+CONTACT_ACTIONS: dict[str, PostedAction] = {
+    "add": PostedAction(
+        BusinessContactForm,
+        lambda _, user, data: contacts.business_contact_add(staff_user=user, **data),
+        gettext_lazy("Contact added."),
+    ),
+    "remove": PostedAction(
+        BusinessContactRemoveForm,
+        lambda _, user, data: contacts.business_contact_remove(
+            staff_user=user, contact_id=data["contact_id"]
+        ),
+        gettext_lazy("Contact removed."),
+    ),
+}
+"""The contacts page's actions (``op=``)."""
+
+
 @never_cache
 @staff_required
 @require_http_methods(["GET", "POST"])
@@ -318,25 +317,20 @@ def staff_contacts(request: HttpRequest) -> HttpResponse:
         provinces = contacts.keeper_provinces(staff_user=user)
     except PermissionDenied as denied:
         raise DjangoPermissionDenied(denied.message) from None
-    form = BusinessContactForm(request.POST if request.POST.get("op") == "add" else None, provinces=provinces)
+    form: django_forms.Form = BusinessContactForm(provinces=provinces)
     if request.method == "POST":
         try:
-            if request.POST.get("op") == "remove":
-                remove = BusinessContactRemoveForm(request.POST)
-                if not remove.is_valid():
-                    messages.error(request, _("No such contact."))
+            action = posted_action(CONTACT_ACTIONS, request.POST, key="op")
+            if action is CONTACT_ACTIONS["add"]:  # a bad entry is shown on its form
+                form = action.bind(request.POST, provinces=provinces)
+                if form.is_valid():
+                    messages.success(request, action.call(None, user, form))
                     return redirect("practitioners:staff_contacts")
-                contacts.business_contact_remove(
-                    staff_user=user, contact_id=remove.cleaned_data["contact_id"]
-                )
-                messages.success(request, _("Contact removed."))
-                return redirect("practitioners:staff_contacts")
-            if form.is_valid():
-                contacts.business_contact_add(staff_user=user, **form.cleaned_data)
-                messages.success(request, _("Contact added."))
+            else:
+                messages.success(request, action.perform(request.POST, None, user, code=Code.FORM_INVALID))
                 return redirect("practitioners:staff_contacts")
         except DomainError as error:
-            if request.POST.get("op") == "add":
+            if form.is_bound:
                 add_domain_error(form, error)
             else:
                 message_domain_error(request, error)

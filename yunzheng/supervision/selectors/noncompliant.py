@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypedDict
 
 from django.db.models import Sum
 from django.utils.translation import gettext as _
+from typing_extensions import Unpack
 
 from yunzheng.accounts.models import Company
 from yunzheng.core.pagination import MappedQuerySet
@@ -113,21 +115,25 @@ def noncompliant_rows(
     return MappedQuerySet(qs.order_by("-day", "-served_at", "order_id"), _noncompliant_orders)
 
 
+class NonCompliantFilters(TypedDict, total=False):
+    """The optional filters of :func:`noncompliant_rows`."""
+
+    company_id: int | None
+    city_code: int | None
+    day: date | None
+    reason: str
+
+
 def noncompliant_orders(
     *,
     scope: AnalyticsScope,
     month: date,
-    company_id: int | None = None,
-    city_code: int | None = None,
-    day: date | None = None,
-    reason: str = "",
     limit: int = 100,
     offset: int = 0,
+    **filters: Unpack[NonCompliantFilters],
 ) -> NonCompliantPage:
     """One page of :func:`noncompliant_rows` with the total (the staff page and the exports)."""
-    found = noncompliant_rows(
-        scope=scope, month=month, company_id=company_id, city_code=city_code, day=day, reason=reason
-    )
+    found = noncompliant_rows(scope=scope, month=month, **filters)
     start = max(0, offset)
     return NonCompliantPage(total=found.count(), rows=found[start : start + max(1, min(limit, 10_000))])
 
