@@ -26,14 +26,12 @@ What it does (all traffic on 127.0.0.1, bounded to a few minutes; helpers in ben
 from __future__ import annotations
 
 import argparse
-import contextlib
 import gzip
 import http.client
 import os
 import platform
 import queue
 import random
-import signal
 import subprocess
 import sys
 import tempfile
@@ -318,32 +316,20 @@ def protobuf_bodies(company_id: str, batches: list[tuple[str, list[dict]]], *, c
 
 
 class Server:
+    """gunicorn as `make run` starts it (``_common.start_gunicorn`` with config/gunicorn.py: warm-up,
+    frozen heap), gthread workers with keep-alive, and the peak memory of its processes."""
+
     def __init__(self, env: dict[str, str], *, workers: int, threads: int, wsgi: str = "config.wsgi") -> None:
         self.port = _common.free_port()
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                wsgi,
-                "--bind",
-                f"127.0.0.1:{self.port}",
-                "--workers",
-                str(workers),
-                "--threads",
-                str(threads),
-                "--worker-class",
-                "gthread",
-                "--keep-alive",
-                "30",
-                "--log-level",
-                "warning",
-                "--config",  # the warm-up hooks of `make run` (models, heap)
-                "config/gunicorn.py",
-            ],
-            cwd=REPO,
-            env=env,
-            start_new_session=True,
+        self.proc = _common.start_gunicorn(
+            env,
+            self.port,
+            workers=workers,
+            threads=threads,
+            config="config/gunicorn.py",
+            extra_args=["--worker-class", "gthread", "--keep-alive", "30", "--log-level", "warning"],
+            quiet=False,
+            wsgi=wsgi,
         )
         self.peak_rss_kb = 0
         self._stop = threading.Event()
@@ -356,7 +342,8 @@ class Server:
         self._sampler.start()
 
     def _wait_ready(self) -> None:
-        deadline = time.monotonic() + 60
+        """Until /healthz answers (the port opens before the workers have warmed up)."""
+        deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError("gunicorn exited during start-up")
@@ -365,47 +352,20 @@ class Server:
                 conn.request("GET", "/healthz")
                 if conn.getresponse().status == 200:
                     conn.close()
-                    # warm each worker: the first request of a worker imports the URL conf
                     return
             except OSError:
                 pass
             time.sleep(0.2)
         raise RuntimeError("gunicorn did not start")
 
-    def pids(self) -> list[int]:
-        pids = [self.proc.pid]
-        try:
-            children = Path(f"/proc/{self.proc.pid}/task/{self.proc.pid}/children").read_text().split()
-            pids += [int(p) for p in children]
-        except OSError:
-            pass
-        return pids
-
-    def rss_kb(self) -> int:
-        total = 0
-        for pid in self.pids():
-            try:
-                for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1])
-            except OSError:
-                continue
-        return total
-
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak_rss_kb = max(self.peak_rss_kb, self.rss_kb())
+            self.peak_rss_kb = max(self.peak_rss_kb, int(_common.process_tree_rss_mb(self.proc.pid) * 1024))
             time.sleep(0.25)
 
     def stop(self) -> None:
         self._stop.set()
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(self.proc.pid, signal.SIGTERM)
-        try:
-            self.proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait()
+        _common.stop_server(self.proc)
 
 
 # ---------------------------------------------------------------------------------------------
