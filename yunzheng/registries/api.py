@@ -6,6 +6,7 @@ may call it with their session. Staff issue and revoke the credentials here too.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
@@ -20,10 +21,8 @@ from yunzheng.accounts.credentials import (
     registry_credentials_for,
 )
 from yunzheng.accounts.models import RegistryCredential
-from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_staff, staff_auth
 from yunzheng.core.bulk_import import ImportReport
-from yunzheng.registries.access import import_region_prefix
 from yunzheng.registries.importing import import_kind, registry_import_rows
 from yunzheng.registries.licence_api import router as licence_router
 
@@ -113,14 +112,13 @@ class IssuedOut(CredentialOut):
         return issued.credential.last_used_at
 
 
-def _who(request: HttpRequest) -> tuple[Actor, str]:
-    """(audit actor, region prefix) of the caller: a registry-feed credential, or staff allowed
-    `registry.import` by the permission table."""
+def _who(request: HttpRequest) -> dict[str, Any]:
+    """Who imports: a registry-feed credential (its actor and region), or the staff member (the
+    service checks `registry.import` of the permission table)."""
     credential = getattr(request, "auth", None)
     if isinstance(credential, RegistryCredential):
-        return registry_credential_actor(credential), credential.region_prefix
-    user = current_staff(request)
-    return Actor.for_user(user), import_region_prefix(user)
+        return {"actor": registry_credential_actor(credential), "region_prefix": credential.region_prefix}
+    return {"user": current_staff(request)}
 
 
 @router.post(
@@ -130,13 +128,11 @@ def _who(request: HttpRequest) -> tuple[Actor, str]:
     summary="Import a batch of registry rows (idempotent by natural key; per-row errors)",
 )
 def import_batch(request: HttpRequest, kind: str, payload: BatchIn) -> ImportReport:
-    actor, region_prefix = _who(request)
     report = registry_import_rows(
         kind=kind,
         rows=[{k: "" if v is None else str(v) for k, v in row.items()} for row in payload.rows],
-        actor=actor,
         dry_run=payload.dry_run,
-        region_prefix=region_prefix,
+        **_who(request),
     )
     return report
 

@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from yunzheng.core.audit import Actor
 from yunzheng.core.bulk_import import ImportReport
 from yunzheng.core.errors import ValidationFailed
+from yunzheng.registries.access import import_region_prefix
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_CELL = 500
@@ -186,19 +187,44 @@ def read_rows(*, content: bytes, kind: ImportKind) -> Iterator[dict[str, str]]:
     return chained()
 
 
+def _importer(user: Any, actor: Actor | None, region_prefix: str) -> tuple[Actor, str]:
+    """(actor, region prefix) of an import: a staff member is checked against the permission table
+    (`registry.import`) and imports for their region as themselves; otherwise the caller vouches
+    for both (a provincial system's credential, a command)."""
+    if user is not None:
+        return Actor.for_user(user), import_region_prefix(user)
+    if actor is None:
+        raise ValueError("an import names the staff member or the actor")
+    return actor, region_prefix
+
+
 def registry_import(
-    *, kind: str, content: bytes, actor: Actor, dry_run: bool = False, region_prefix: str = ""
+    *,
+    kind: str,
+    content: bytes,
+    user: Any = None,
+    actor: Actor | None = None,
+    dry_run: bool = False,
+    region_prefix: str = "",
 ) -> ImportReport:
     """Read a file and import its rows (see the kind's service for the rules)."""
+    actor, region_prefix = _importer(user, actor, region_prefix)
     chosen = import_kind(kind)
     rows = read_rows(content=content, kind=chosen)
     return chosen.run(rows=rows, actor=actor, dry_run=dry_run, region_prefix=region_prefix)
 
 
 def registry_import_rows(
-    *, kind: str, rows: list[dict[str, str]], actor: Actor, dry_run: bool = False, region_prefix: str = ""
+    *,
+    kind: str,
+    rows: list[dict[str, str]],
+    user: Any = None,
+    actor: Actor | None = None,
+    dry_run: bool = False,
+    region_prefix: str = "",
 ) -> ImportReport:
     """Import a batch of rows given as mappings (the JSON API)."""
+    actor, region_prefix = _importer(user, actor, region_prefix)
     chosen = import_kind(kind)
     return chosen.run(
         rows=[{k: _cell(v) for k, v in row.items()} for row in rows],

@@ -9,7 +9,6 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods
 
-from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.errors import DomainError
 from yunzheng.core.forms import add_domain_error
@@ -50,7 +49,7 @@ def _region_prefix(request: HttpRequest) -> str:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
-    region_prefix = _region_prefix(request)
+    _region_prefix(request)  # the page itself is 403 for staff who may not import
     form = UploadForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -62,9 +61,8 @@ def upload(request: HttpRequest) -> HttpResponse:
                 report = registry_import(
                     kind=form.cleaned_data["kind"],
                     content=upload_file.read(),
-                    actor=Actor.for_user(current_user(request)),
+                    user=current_user(request),
                     dry_run=form.cleaned_data["dry_run"],
-                    region_prefix=region_prefix,
                 ).as_dict()
             except DomainError as error:
                 add_domain_error(form, error, field="file")

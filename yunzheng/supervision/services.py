@@ -26,8 +26,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from yunzheng.accounts.models import Company
+from yunzheng.accounts.permissions import authorize
 from yunzheng.core.audit import Actor, record_audit
-from yunzheng.core.errors import ValidationFailed
+from yunzheng.core.errors import PermissionDenied, ValidationFailed
 from yunzheng.core.locks import advisory_xact_lock
 from yunzheng.supervision import sql
 from yunzheng.supervision.conf import app_settings
@@ -580,8 +581,13 @@ def compliance_compute(
     region_prefix: str = "",
     refresh_facts: bool = True,
     actor: Actor = SYSTEM,
+    user: Any = None,
 ) -> ComputeResult:
     """(Re)compute the compliance of every completed order of ``month`` (in ``region_prefix``).
+
+    ``user``: the staff member asking, checked against the permission table
+    (`supervision.compute`); the prefix defaults to, and must stay within, their region. The
+    scheduler and commands pass none and act as ``actor`` (the system).
 
     One transaction: re-extract the month's facts from the exchange tables, classifying every
     order against the licence intervals at its departure time (unless ``refresh_facts=False``:
@@ -590,6 +596,12 @@ def compliance_compute(
     facts. Readers see the old month until the commit.
     """
     first = month_start(month)
+    if user is not None:
+        scope = authorize(user, "supervision.compute")
+        region_prefix = region_prefix or scope.region_prefix
+        if not region_prefix.startswith(scope.region_prefix):
+            raise PermissionDenied(Code.OUT_OF_SCOPE, _("That region is outside your scope."))
+        actor = Actor.for_user(user)
     prefix = _check_prefix(region_prefix)
     ranged = _range_params(prefix)
     with transaction.atomic():

@@ -22,7 +22,7 @@ from yunzheng.accounts.permissions import allowed
 from yunzheng.core.audit import Actor
 from yunzheng.core.auth import current_user, staff_required
 from yunzheng.core.clock import today_in_china
-from yunzheng.core.errors import DomainError
+from yunzheng.core.errors import DomainError, PermissionDenied
 from yunzheng.core.http import file_response
 from yunzheng.core.regions import cities, grouped_choices
 from yunzheng.supervision import bulletin as bulletin_module
@@ -335,13 +335,11 @@ def _can_compute(request: HttpRequest) -> bool:
 @require_POST
 def compute(request: HttpRequest) -> HttpResponse:
     """Recompute a month for the staff member's own region (transport authorities only)."""
-    scope = _scope(request)
-    if not _can_compute(request):
-        raise DjangoPermissionDenied(_("Only transport authorities recompute compliance."))
     month = _month(request.POST.get("month"))
-    result = services.compliance_compute(
-        month=month, region_prefix=scope.region_prefix, actor=Actor.for_user(current_user(request))
-    )
+    try:
+        result = services.compliance_compute(month=month, user=current_user(request))
+    except PermissionDenied as denied:
+        raise DjangoPermissionDenied(denied.message) from None
     messages.success(
         request,
         _("Compliance of %(month)s recomputed: %(orders)s orders.")

@@ -15,6 +15,7 @@ from yunzheng.core.errors import PermissionDenied
 from yunzheng.core.models import AuditEntry
 from yunzheng.elicense.tests.conftest import make_staff, resident_id, staff_client
 from yunzheng.practitioners.models import QualificationCertificate
+from yunzheng.registries.importing import registry_import_rows
 from yunzheng.registries.tests.test_import import cert_row
 
 pytestmark = pytest.mark.django_db
@@ -102,3 +103,23 @@ def test_only_transport_staff_of_the_region_issue_and_revoke() -> None:
     revoked = client.post(f"/api/v1/registries/credentials/{created.json()['key_id']}/revoke")
     assert revoked.json()["revoked_at"] is not None
     assert _post(token, []).status_code == 401
+
+
+def test_the_import_service_itself_checks_a_staff_member() -> None:
+    """A staff member is checked by the import service (not only by the page and the API) and
+    imports for their own region only, as themselves."""
+    police = make_staff("120000", department=StaffProfile.Department.PUBLIC_SECURITY)
+    rows = [
+        cert_row(
+            "TJ-9", resident_id("120101"), region_code="120100", issuing_authority="天津市交通运输委员会"
+        )
+    ]
+    with pytest.raises(PermissionDenied) as refused:
+        registry_import_rows(kind="qualification-certificates", rows=rows, user=police)
+    assert refused.value.code == "staff.action_not_allowed"
+    beijing = make_staff("110000")
+    report = registry_import_rows(kind="qualification-certificates", rows=rows, user=beijing)
+    assert (report.created, [r.code for r in report.rejected]) == (0, ["region.out_of_scope"])
+    tianjin = make_staff("120000")
+    assert registry_import_rows(kind="qualification-certificates", rows=rows, user=tianjin).created == 1
+    assert AuditEntry.objects.filter(action="registry.import").latest("id").actor_id == str(tianjin.pk)

@@ -12,7 +12,9 @@ import pytest
 from openpyxl import load_workbook
 
 from yunzheng.accounts.tests.factories import staff, staff_client
+from yunzheng.core.errors import PermissionDenied
 from yunzheng.core.models import AuditEntry
+from yunzheng.supervision import services
 
 from .builders import DX, Month
 
@@ -175,6 +177,24 @@ def test_recompute_is_limited_to_transport_and_the_own_region(hz: Any, month: Mo
     police = staff_client(staff("hz-police-sv", department="public_security", level="city", region="330100"))
     assert police.post("/supervision/compute/", {"month": "2026-10"}).status_code == 403
     assert hz.post("/supervision/compute/", {"month": "2026-10"}).status_code == 302
+
+
+def test_the_compute_service_itself_checks_the_permission_table(month: Month) -> None:
+    """Not only the page and the API: any caller that names a user is checked."""
+    city = staff("hz-sv-service", level="city", region="330100")
+    police = staff("hz-police-service", department="public_security", level="city", region="330100")
+    with pytest.raises(PermissionDenied) as refused:
+        services.compliance_compute(month="2026-10", user=police)
+    assert refused.value.code == "staff.action_not_allowed"
+    with pytest.raises(PermissionDenied) as outside:
+        services.compliance_compute(month="2026-10", region_prefix="3302", user=city)
+    assert outside.value.code == "supervision.out_of_scope"
+    done = services.compliance_compute(month="2026-10", user=city)
+    assert done.region_prefix == "3301"  # the staff member's own region by default
+    entry = AuditEntry.objects.filter(action="supervision.compliance.compute").latest("pk")
+    assert entry.actor_id == str(city.pk)
+    # the scheduler names no user and acts as the system, nationwide
+    assert services.compliance_compute(month="2026-10").region_prefix == ""
 
 
 def test_bulletin_page_and_pdf(zj: Any, tmp_path: Any) -> None:
