@@ -131,11 +131,12 @@ def test_pass_form_defaults_follow_the_type_and_name_the_reviewing_police(
         unit_name="天津市公安交通管理局",
         created_by=SYSTEM,
     )
-    for order, (code, name, days, decision, windows) in enumerate(
+    for order, (code, name, days, decision, windows, task) in enumerate(
         [
-            ("truck_day", "货车日间通行证", 90, 7, ["09:00-16:00"]),
-            ("truck_night", "货车夜间通行证", 180, 7, ["22:00-06:00"]),
-            ("hazmat", "危险货物运输车辆通行证", 30, 5, []),
+            ("truck_day", "货车日间通行证", 90, 7, ["09:00-16:00"], "freight"),
+            ("truck_night", "货车夜间通行证", 180, 7, ["22:00-06:00"], "freight"),
+            ("hazmat", "危险货物运输车辆通行证", 30, 5, [], ""),
+            ("muck", "渣土运输车辆通行证", 60, 7, ["22:00-05:00"], "construction"),
         ]
     ):
         traffic_pass_type_save(
@@ -146,6 +147,7 @@ def test_pass_form_defaults_follow_the_type_and_name_the_reviewing_police(
             max_validity_days=days,
             decision_working_days=decision,
             default_time_windows=windows,
+            default_vehicle_task=task,
             sort_order=order,
         )
     errors: list[str] = []
@@ -181,4 +183,13 @@ def test_pass_form_defaults_follow_the_type_and_name_the_reviewing_police(
     page.get_by_label("有效期起").fill((today + dt.timedelta(days=10)).isoformat())
     page.get_by_label("有效期起").dispatch_event("change")
     expect(until).to_have_value((today + dt.timedelta(days=99)).isoformat())
+
+    # The vehicle task follows the type too (a muck pass serves construction), unless chosen.
+    task = page.locator("select[name=vehicle_task]")
+    expect(task).to_have_value("freight")
+    page.get_by_label("通行证类型").select_option("muck")
+    expect(task).to_have_value("construction")
+    task.select_option("municipal")
+    page.get_by_label("通行证类型").select_option("truck_night")
+    expect(task).to_have_value("municipal")
     assert not errors, errors

@@ -490,6 +490,17 @@ class PassType(models.TextChoices):
     MUCK = "muck", pgettext_lazy("elicense", "Construction muck transport pass")
 
 
+class VehicleTask(models.TextChoices):
+    """The task the vehicle performs (the procedure's second condition)."""
+
+    ADMINISTRATION = "administration", pgettext_lazy("vehicle task", "Administration")
+    MUNICIPAL = "municipal", pgettext_lazy("vehicle task", "Municipal management")
+    BUSINESS_PRODUCTION = "business_production", pgettext_lazy("vehicle task", "Business production")
+    RESIDENTS_LIFE = "residents_life", pgettext_lazy("vehicle task", "Residents' life")
+    FREIGHT = "freight", pgettext_lazy("vehicle task", "Freight")
+    CONSTRUCTION = "construction", pgettext_lazy("vehicle task", "Construction")
+
+
 class TrafficPassType(models.Model):
     """A pass type a city issues, maintained by that city's staff (the reviewing authority is the
     city's traffic police). ``max_validity_days`` and ``decision_working_days`` are per city:
@@ -502,6 +513,10 @@ class TrafficPassType(models.Model):
     decision_working_days = models.PositiveSmallIntegerField(_("decision within (working days)"), default=7)
     # What the application form proposes, e.g. "22:00-06:00" (comma-separated); "" proposes none.
     default_time_windows = models.CharField(_("proposed time windows"), max_length=100, blank=True)
+    # The task the form proposes for this type (a muck pass is for construction); "" proposes none.
+    default_vehicle_task = models.CharField(
+        _("proposed vehicle task"), max_length=32, blank=True, choices=VehicleTask.choices
+    )
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("display order"), default=0)
     updated_at = models.DateTimeField(_("updated at"))
@@ -520,17 +535,6 @@ class TrafficPassType(models.Model):
 
     def __str__(self) -> str:
         return f"{self.region_code}/{self.code}"
-
-
-class VehicleTask(models.TextChoices):
-    """The task the vehicle performs (the procedure's second condition)."""
-
-    ADMINISTRATION = "administration", pgettext_lazy("vehicle task", "Administration")
-    MUNICIPAL = "municipal", pgettext_lazy("vehicle task", "Municipal management")
-    BUSINESS_PRODUCTION = "business_production", pgettext_lazy("vehicle task", "Business production")
-    RESIDENTS_LIFE = "residents_life", pgettext_lazy("vehicle task", "Residents' life")
-    FREIGHT = "freight", pgettext_lazy("vehicle task", "Freight")
-    CONSTRUCTION = "construction", pgettext_lazy("vehicle task", "Construction")
 
 
 class TrafficPassApplication(models.Model):

@@ -20,7 +20,7 @@ from yunzheng.accounts.models import StaffProfile, User
 from yunzheng.core.audit import Actor, record_audit
 from yunzheng.core.errors import ValidationFailed
 from yunzheng.elicense.error_codes import ElicenseErrorCode as Code
-from yunzheng.elicense.models import TrafficPassType
+from yunzheng.elicense.models import TrafficPassType, VehicleTask
 
 #: The department that reviews and decides traffic passes: the city's traffic police (公安交管).
 REVIEWING_DEPARTMENT = StaffProfile.Department.PUBLIC_SECURITY
@@ -78,10 +78,12 @@ def traffic_pass_type_save(
     active: bool = True,
     sort_order: int = 0,
     default_time_windows: list[str] | None = None,
+    default_vehicle_task: str = "",
     now: dt.datetime | None = None,
 ) -> TrafficPassType:
     """Create or change a pass type of the staff member's city (traffic police only).
-    `default_time_windows` ("22:00-06:00", ...) are what the application form proposes."""
+    `default_time_windows` ("22:00-06:00", ...) and `default_vehicle_task` (a `VehicleTask`) are
+    what the application form proposes for the type."""
     require_traffic_police(staff_user=staff_user, region_code=region_code)
     code, name = code.strip(), " ".join(name.split())
     if not _CODE.fullmatch(code):
@@ -111,6 +113,12 @@ def traffic_pass_type_save(
             code=Code.TP_TYPE_FIELD_INVALID,
             message=_("Give up to %(count)s time windows such as 22:00-06:00.") % {"count": MAX_TIME_WINDOWS},
         )
+    if default_vehicle_task and default_vehicle_task not in VehicleTask.values:
+        raise ValidationFailed.single(
+            field="default_vehicle_task",
+            code=Code.TP_TYPE_FIELD_INVALID,
+            message=_("Choose one of the vehicle tasks of the procedure."),
+        )
     now = now or timezone.now()
     with transaction.atomic():
         existing = (
@@ -124,6 +132,7 @@ def traffic_pass_type_save(
                 "max_validity_days": existing.max_validity_days,
                 "decision_working_days": existing.decision_working_days,
                 "default_time_windows": existing.default_time_windows,
+                "default_vehicle_task": existing.default_vehicle_task,
                 "active": existing.active,
             }
         )
@@ -135,6 +144,7 @@ def traffic_pass_type_save(
                 "max_validity_days": int(max_validity_days),
                 "decision_working_days": int(decision_working_days),
                 "default_time_windows": ",".join(windows),
+                "default_vehicle_task": default_vehicle_task,
                 "active": active,
                 "sort_order": sort_order,
                 "updated_at": now,
@@ -151,6 +161,7 @@ def traffic_pass_type_save(
                 "max_validity_days": int(max_validity_days),
                 "decision_working_days": int(decision_working_days),
                 "default_time_windows": ",".join(windows),
+                "default_vehicle_task": default_vehicle_task,
                 "active": active,
             },
         )

@@ -308,7 +308,8 @@ class MultipleFileField(forms.FileField):
 
 class PassTypeSelect(forms.Select):
     """Each option carries its type's defaults (``data-validity-days``, ``data-time-windows``,
-    ``data-decision-days``); static/elicense/pass_apply.js applies them when the type changes."""
+    ``data-vehicle-task``, ``data-decision-days``); static/elicense/pass_apply.js applies them
+    when the type changes."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -325,6 +326,7 @@ def pass_type_defaults(pass_type: TrafficPassType) -> dict[str, str]:
         "data-validity-days": str(pass_type.max_validity_days),
         "data-decision-days": str(pass_type.decision_working_days),
         "data-time-windows": pass_type.default_time_windows,
+        "data-vehicle-task": pass_type.default_vehicle_task,
     }
 
 
@@ -384,7 +386,7 @@ def pass_apply(request: HttpRequest) -> HttpResponse:
     region = pass_region()
     pass_types = list(pass_types_for_region(region))
     # The defaults follow the pass type (?pass_type= chooses it without JavaScript): its longest
-    # validity from today and the time windows it proposes.
+    # validity from today, the time windows and the vehicle task it proposes.
     chosen = next((t for t in pass_types if t.code == request.GET.get("pass_type")), None)
     chosen = chosen or (pass_types[0] if pass_types else None)
     initial: dict[str, Any] = {"valid_from": today}
@@ -393,6 +395,7 @@ def pass_apply(request: HttpRequest) -> HttpResponse:
             pass_type=chosen.code,
             valid_until=today + dt.timedelta(days=chosen.max_validity_days - 1),
             time_windows=chosen.default_time_windows,
+            vehicle_task=chosen.default_vehicle_task,
         )
     form = PassApplyForm(
         request.POST or None,

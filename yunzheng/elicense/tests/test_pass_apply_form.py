@@ -32,6 +32,7 @@ def test_defaults_follow_the_pass_type(holder: User, tianjin_staff: User) -> Non
         max_validity_days=30,
         decision_working_days=5,
         default_time_windows=["09:00-11:00", "14:00-16:00"],
+        default_vehicle_task="freight",
         sort_order=2,
     )
     client = user_client(holder)
@@ -39,7 +40,7 @@ def test_defaults_follow_the_pass_type(holder: User, tianjin_staff: User) -> Non
     # Each option carries its type's defaults for the static script.
     assert re.search(
         r'<option value="truck_night" data-validity-days="180" data-decision-days="7" '
-        r'data-time-windows="22:00-06:00">货车夜间通行证</option>',
+        r'data-time-windows="22:00-06:00" data-vehicle-task="freight">货车夜间通行证</option>',
         first,
     ), first
     assert (
@@ -59,6 +60,24 @@ def test_defaults_follow_the_pass_type(holder: User, tianjin_staff: User) -> Non
     assert _value(night, "valid_until") == (today() + dt.timedelta(days=179)).isoformat()
     assert _value(night, "time_windows") == "22:00-06:00"
     assert '<option value="truck_night" selected data-validity-days="180"' in night
+    # The vehicle task the type is for is proposed too: muck carriers serve construction sites.
+    assert re.search(r'<option value="freight" selected>', night)
+    muck = client.get("/elicense/passes/apply/?pass_type=muck").content.decode()
+    assert 'data-vehicle-task="construction"' in muck
+    assert re.search(r'<option value="construction" selected>', muck)
+
+
+def test_a_pass_type_proposes_only_a_task_of_the_procedure(tianjin_staff: User) -> None:
+    with pytest.raises(ValidationFailed) as refused:
+        traffic_pass_type_save(
+            staff_user=tianjin_staff,
+            region_code="120000",
+            code="muck",
+            name="渣土运输车辆通行证",
+            default_vehicle_task="racing",
+        )
+    assert refused.value.details[0].field == "default_vehicle_task"
+    assert pass_type_of("120000", "muck").default_vehicle_task == "construction"  # type: ignore[union-attr]
 
 
 def test_a_pass_type_proposes_only_valid_time_windows(tianjin_staff: User) -> None:

@@ -2,7 +2,8 @@
 // carries its type's longest validity, decision time and proposed time windows (rendered by the
 // server, which also fills the first type's defaults, so the form works without this script).
 // Changing the type sets "valid until" to its longest validity from "valid from", proposes its
-// time windows unless the applicant wrote their own, and updates the hint under the type.
+// time windows and vehicle task unless the applicant wrote or chose their own, and updates the
+// hint under the type.
 (function () {
   "use strict";
   var form = document.querySelector("form[data-pass-form]");
@@ -11,6 +12,7 @@
   var from = form.querySelector("input[name=valid_from]");
   var until = form.querySelector("input[name=valid_until]");
   var windows = form.querySelector("input[name=time_windows]");
+  var task = form.querySelector("select[name=vehicle_task]");
   if (!type || !from || !until || !windows) { return; }
 
   var chosen = function () { return type.options[type.selectedIndex] || null; };
@@ -36,6 +38,7 @@
   };
 
   var proposed = chosen() ? (chosen().dataset.timeWindows || "") : "";
+  var proposedTask = chosen() ? (chosen().dataset.vehicleTask || "") : "";
   if (chosen()) { showHint(chosen()); }
   type.addEventListener("change", function () {
     var option = chosen();
@@ -46,6 +49,11 @@
       windows.value = option.dataset.timeWindows || "";
     }
     proposed = option.dataset.timeWindows || "";
+    // The same for the task: only a task the form proposed (or none) follows the type.
+    if (task && (!task.value || task.value === proposedTask)) {
+      task.value = option.dataset.vehicleTask || "";
+    }
+    proposedTask = option.dataset.vehicleTask || "";
     showHint(option);
   });
   from.addEventListener("change", function () {
