@@ -386,6 +386,7 @@ class RunResult:
     peak_rss_mb: float = 0.0
     committed: int = 0
     bytes_sent: int = 0
+    server_cpu: float = 0.0  # CPU seconds of the gunicorn processes during the run
 
     @property
     def per_second(self) -> float:
@@ -444,12 +445,15 @@ def drive(server: Server, token: str, bodies: list[Body], clients: int, name: st
 
     server.peak_rss_kb = 0
     threads = [threading.Thread(target=client) for _ in range(clients)]
+    pids = [server.proc.pid, *_common.child_pids(server.proc.pid)]
+    cpu0 = _common.cpu_seconds(pids)
     t0 = time.perf_counter()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
     result.seconds = time.perf_counter() - t0
+    result.server_cpu = _common.cpu_seconds(pids) - cpu0
     result.peak_rss_mb = server.peak_rss_kb / 1024
     return result
 
@@ -468,6 +472,7 @@ def merged(parts: list[RunResult]) -> RunResult:
         out.peak_rss_mb = max(out.peak_rss_mb, p.peak_rss_mb)
         out.committed += p.committed
         out.bytes_sent += p.bytes_sent
+        out.server_cpu += p.server_cpu
     return out
 
 
@@ -483,17 +488,18 @@ def warm_up(server: Server, token: str, bodies: list[Body], clients: int) -> Non
 
 def table(results: list[RunResult], limit: float = 0.0) -> str:
     lines = [
-        "| run | records | committed/s | of the COPY limit | p50 ack ms | p99 ack ms | server RSS MB "
-        "| committed = acked |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| run | records | committed/s | of the COPY limit | p50 ack ms | p99 ack ms "
+        "| server CPU µs/record | server RSS MB | committed = acked |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for r in results:
         ok = "yes" if r.committed == r.acknowledged and r.errors == 0 and r.rejected == 0 else "NO"
         share = f"{r.per_second / limit:.0%}" if limit else "—"
         latency = (f"{r.pct(50):.1f}", f"{r.pct(99):.1f}") if r.latencies else ("—", "—")
+        cpu = f"{r.server_cpu / r.acknowledged * 1e6:.1f}" if r.server_cpu and r.acknowledged else "—"
         lines.append(
             f"| {r.name} | {r.acknowledged:,} | {r.per_second:,.0f} | {share} | {latency[0]} "
-            f"| {latency[1]} | {r.peak_rss_mb:,.0f} "
+            f"| {latency[1]} | {cpu} | {r.peak_rss_mb:,.0f} "
             f"| {ok} ({r.committed:,} rows; {r.errors} errors, {r.duplicates} dup) |"
         )
     return "\n".join(lines)
@@ -630,6 +636,8 @@ def main(argv: list[str] | None = None) -> int:
     json_run, protobuf_run, large_run, mixed_run, naive_run, naive_mixed_run = results
     limit_rate = limit.per_second
     cpu = platform.processor() or platform.machine()
+    json_cpu = json_run.server_cpu / max(1, json_run.acknowledged)
+    protobuf_cpu = protobuf_run.server_cpu / max(1, protobuf_run.acknowledged)
     summary = (
         "## Exchange ingest (`bench/exchange_ingest.py`)\n\n"
         f"End to end over HTTP on 127.0.0.1: gunicorn ({args.workers} workers x {args.threads} threads, "
@@ -649,8 +657,10 @@ def main(argv: list[str] | None = None) -> int:
         f"of the COPY limit measured in the same run** ({json_run.per_second:,.0f} vs "
         f"{limit_rate:,.0f} records/s; p50 {json_run.pct(50):.0f} ms, p99 {json_run.pct(99):.0f} ms). "
         f"Batches of {args.large_batch}: {large_run.per_second / limit_rate:.0%}. Protobuf+gzip vs JSON: "
-        f"{_common.ratio(protobuf_run.per_second, json_run.per_second)} (p50 {protobuf_run.pct(50):.0f} ms, "
-        f"p99 {protobuf_run.pct(99):.0f} ms). Bulk vs naive on positions: "
+        f"{_common.ratio(protobuf_run.per_second, json_run.per_second)} in records/s (p50 "
+        f"{protobuf_run.pct(50):.0f} ms, p99 {protobuf_run.pct(99):.0f} ms); server CPU per record, JSON "
+        f"vs protobuf: {_common.ratio(json_cpu, protobuf_cpu)}. "
+        "Bulk vs naive on positions: "
         f"{_common.ratio(json_run.per_second, naive_run.per_second)}; mixed stream bulk vs naive: "
         f"{_common.ratio(mixed_run.per_second, naive_mixed_run.per_second)}. "
         f"Run on {datetime.now(UTC):%Y-%m-%d %H:%M} UTC in {total:.0f} s.\n\n"
