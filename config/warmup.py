@@ -1,10 +1,11 @@
 """Work a server process does once when it starts, so the first request is as fast as later ones.
 
 Today: loading the OCR models of real-name verification (2-6 s, onnxruntime) instead of on the
-first uploaded ID photo. Then, in a server process only, `freeze_heap` (`gc.freeze`), so that the full garbage
-collections that request garbage triggers (an upload of 1,000 records makes thousands of dicts)
-no longer walk the hundreds of thousands of objects of Django, the interface spec and the models:
-those collections were the tail of the exchange's acknowledgement latency (docs/benchmarks.md).
+first uploaded ID photo. Then, in a server process only, `freeze_heap` (`gc.freeze`), so that
+the full garbage collections that request garbage triggers (an upload of 1,000 records makes
+thousands of dicts) no longer walk the hundreds of thousands of objects of Django, the interface
+spec and the models: those collections were the tail of the exchange's acknowledgement latency
+(docs/benchmarks.md).
 
 Called by gunicorn's `post_worker_init` hook (config/gunicorn.py), and by config/wsgi.py when
 YUNZHENG_WARM_UP=1 for other WSGI servers (uWSGI, mod_wsgi, waitress), which import the
