@@ -331,7 +331,7 @@ class Server:
             quiet=False,
             wsgi=wsgi,
         )
-        self.peak_rss_kb = 0
+        self.peak_rss_mb = 0.0
         self._stop = threading.Event()
         try:
             self._wait_ready()
@@ -360,7 +360,7 @@ class Server:
 
     def _sample(self) -> None:
         while not self._stop.is_set():
-            self.peak_rss_kb = max(self.peak_rss_kb, int(_common.process_tree_rss_mb(self.proc.pid) * 1024))
+            self.peak_rss_mb = max(self.peak_rss_mb, _common.process_tree_rss_mb(self.proc.pid))
             time.sleep(0.25)
 
     def stop(self) -> None:
@@ -443,7 +443,7 @@ def drive(server: Server, token: str, bodies: list[Body], clients: int, name: st
             result.latencies.extend(lat)
             result.bytes_sent += sent
 
-    server.peak_rss_kb = 0
+    server.peak_rss_mb = 0.0
     threads = [threading.Thread(target=client) for _ in range(clients)]
     pids = [server.proc.pid, *_common.child_pids(server.proc.pid)]
     cpu0 = _common.cpu_seconds(pids)
@@ -454,7 +454,7 @@ def drive(server: Server, token: str, bodies: list[Body], clients: int, name: st
         t.join()
     result.seconds = time.perf_counter() - t0
     result.server_cpu = _common.cpu_seconds(pids) - cpu0
-    result.peak_rss_mb = server.peak_rss_kb / 1024
+    result.peak_rss_mb = server.peak_rss_mb
     return result
 
 

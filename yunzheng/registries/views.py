@@ -39,9 +39,9 @@ class UploadForm(forms.Form):
     dry_run = forms.BooleanField(label=gettext_lazy("Check only, do not save"), required=False)
 
 
-def _region_prefix(request: HttpRequest) -> str:
+def _require_importer(request: HttpRequest) -> None:
     try:
-        return import_region_prefix(current_user(request))
+        import_region_prefix(current_user(request))
     except DomainError:
         raise DjangoPermissionDenied from None
 
@@ -49,7 +49,7 @@ def _region_prefix(request: HttpRequest) -> str:
 @staff_required
 @require_http_methods(["GET", "POST"])
 def upload(request: HttpRequest) -> HttpResponse:
-    _region_prefix(request)  # the page itself is 403 for staff who may not import
+    _require_importer(request)  # the page is 403 for staff who may not import (the service checks too)
     form = UploadForm(request.POST or None, request.FILES or None)
     report = None
     if request.method == "POST" and form.is_valid():
@@ -76,7 +76,7 @@ def upload(request: HttpRequest) -> HttpResponse:
 @staff_required
 @require_GET
 def template(request: HttpRequest, kind: str) -> HttpResponse:
-    _region_prefix(request)
+    _require_importer(request)
     try:
         chosen = import_kind(kind)
     except DomainError:

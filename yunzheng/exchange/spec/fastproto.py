@@ -31,7 +31,7 @@ from google.protobuf.message import DecodeError
 from .datetimes import is_valid_date8, is_valid_datetime14, refresh_time_window
 from .fastjson import FastBatch, _column_lines, _plain_int_bounds
 from .loader import InterfaceSpec
-from .protobuf import float32_shortest, get_schema
+from .protobuf import float32_shortest_memo, get_schema
 from .validation import _fast_expr
 
 __all__ = ["decode_valid_protobuf"]
@@ -42,19 +42,13 @@ _INTEGER_WIRE_TYPES = frozenset(
 _FLOAT_WIRE_TYPES = frozenset({"float", "double"})
 
 
-@functools.lru_cache(maxsize=65536)
-def _f32(x: float) -> float:
-    """float32_shortest, memoised (positions repeat speeds and mileages; lru_cache runs in C)."""
-    return float32_shortest(x)
-
-
 @functools.cache
 def _compile(interface: InterfaceSpec) -> Callable[[Any], list[dict[str, Any]] | None] | None:
     """``records(messages)`` for one interface: the checked dicts, or None (take the general path)."""
     consts: dict[str, Any] = {
         "is_valid_date8": is_valid_date8,
         "is_valid_datetime14": is_valid_datetime14,
-        "F32": _f32,
+        "F32": float32_shortest_memo,
     }
     names = [f.name for f in interface.fields]
     cols = ", ".join(f"c{i}" for i in range(len(names)))

@@ -129,25 +129,16 @@ def _record_converter(iface: InterfaceSpec) -> Callable[[Any], dict[str, Any]]:
         lines.append(f"        del rec[{n!r}]")
         if n in floats:
             lines.append("    else:")
-            lines.append(f"        f = F32.get(v{i})")
-            lines.append("        if f is None:")
-            lines.append(f"            f = _f32(v{i})")
-            lines.append(f"        rec[{n!r}] = f")
+            lines.append(f"        rec[{n!r}] = F32(v{i})")
     lines.append("    return rec")
-    namespace: dict[str, Any] = {"get_all": operator.attrgetter(*names), "F32": _F32_MEMO, "_f32": _memo_f32}
+    namespace: dict[str, Any] = {"get_all": operator.attrgetter(*names), "F32": float32_shortest_memo}
     exec(compile("\n".join(lines) + "\n", f"<protobuf converter {iface.type}>", "exec"), namespace)  # noqa: S102 - from the packaged spec
     convert: Callable[[Any], dict[str, Any]] = namespace["convert"]
     return convert
 
 
-_F32_MEMO: dict[float, float] = {}
-
-
-def _memo_f32(x: float) -> float:
-    if len(_F32_MEMO) >= 65536:
-        _F32_MEMO.clear()
-    y = _F32_MEMO[x] = float32_shortest(x)
-    return y
+float32_shortest_memo = functools.lru_cache(maxsize=65536)(float32_shortest)
+"""float32_shortest, memoised per process (positions repeat speeds and mileages; the cache is C)."""
 
 
 class EnvelopeError(ValueError):
