@@ -9,10 +9,10 @@ What it does (all traffic on 127.0.0.1, bounded to a few minutes; helpers in ben
 2. generates every request body BEFORE timing (unique records, so nothing is a duplicate);
 3. starts gunicorn (``config.wsgi``, production settings from environment variables, 2 workers x
    3 threads) and drives it from client threads over keep-alive connections, for:
-   positionVehicle batches as JSON (1,000 and 5,000 records per request) and as gzipped
-   protobuf, a mixed order/operation stream (JSON), and the naive baseline (one ORM insert per
-   record after the same validation: ``bench/_naive_ingest.py``, installed by the naive server's
-   WSGI module) with a smaller volume;
+   positionVehicle batches as JSON (1,000 and 5,000 records per request) and as protobuf, plain
+   (compared with JSON, which is sent plain) and gzipped, a mixed order/operation stream (JSON),
+   and the naive baseline (one ORM insert per record after the same validation:
+   ``bench/_naive_ingest.py``, installed by the naive server's WSGI module) with a smaller volume;
 4. measures, in the same run, the storage limit: binary COPY of the very rows the bulk run stored
    (read back from the table) straight into the same table, commit per ``--batch`` rows, from
    2 processes x ``--clients``/2 connections, no HTTP, no validation;
@@ -555,13 +555,16 @@ def main(argv: list[str] | None = None) -> int:
             for b in position_batches(company_id, args.large_positions, args.large_batch, seed=6)
         ],
     )
-    pos_pb = protobuf_bodies(
-        company_id,
-        [
-            ("positionVehicle", b)
-            for b in position_batches(company_id, args.protobuf_positions, args.batch, seed=2)
-        ],
-        compress=True,
+    pos_pb_plain, pos_pb = (
+        protobuf_bodies(
+            company_id,
+            [
+                ("positionVehicle", b)
+                for b in position_batches(company_id, args.protobuf_positions, args.batch, seed=seed)
+            ],
+            compress=compress,
+        )
+        for seed, compress in ((7, False), (2, True))
     )
     mixed = json_bodies(company_id, mixed_batches(company_id, args.orders, args.batch, seed=3))
     naive_pos = json_bodies(
@@ -581,10 +584,11 @@ def main(argv: list[str] | None = None) -> int:
     server = Server(env, workers=args.workers, threads=args.threads)
     try:
         warm_up(server, token, warm, args.clients)
-        # JSON and protobuf alternate in halves (J P J P), so that a slower minute of the shared
-        # machine does not fall on one of them only; their figures are over both halves.
+        # JSON and protobuf alternate in halves (J P Pz J P Pz), so that a slower minute of the
+        # shared machine does not fall on one of them only; their figures are over both halves.
         pair = (
             (f"positionVehicle JSON, bulk (COPY), batches of {args.batch}", pos_json),
+            (f"positionVehicle protobuf, bulk (COPY), batches of {args.batch}", pos_pb_plain),
             (f"positionVehicle protobuf+gzip, bulk (COPY), batches of {args.batch}", pos_pb),
         )
         halves: dict[str, list[RunResult]] = {name: [] for name, _ in pair}
@@ -633,11 +637,20 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
 
     total = time.perf_counter() - started
-    json_run, protobuf_run, large_run, mixed_run, naive_run, naive_mixed_run = results
+    json_run, plain_run, protobuf_run, large_run, mixed_run, naive_run, naive_mixed_run = results
     limit_rate = limit.per_second
     cpu = platform.processor() or platform.machine()
-    json_cpu = json_run.server_cpu / max(1, json_run.acknowledged)
-    protobuf_cpu = protobuf_run.server_cpu / max(1, protobuf_run.acknowledged)
+
+    def cpu_per_record(run: RunResult) -> float:
+        return run.server_cpu / max(1, run.acknowledged)
+
+    def against_json(run: RunResult) -> str:
+        return (
+            f"{_common.ratio(run.per_second, json_run.per_second)} in records/s (p50 {run.pct(50):.0f} ms, "
+            f"p99 {run.pct(99):.0f} ms), {_common.ratio(cpu_per_record(json_run), cpu_per_record(run))} "
+            "in server CPU per record (JSON's over protobuf's: above 1 means protobuf costs less)"
+        )
+
     summary = (
         "## Exchange ingest (`bench/exchange_ingest.py`)\n\n"
         f"End to end over HTTP on 127.0.0.1: gunicorn ({args.workers} workers x {args.threads} threads, "
@@ -646,8 +659,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{_pg_version()} commit (synchronous_commit on) -> acknowledgement; {args.clients} client "
         f"threads on the same machine ({cpu}; {_common.machine_note()}). Every request body was "
         "generated before timing; all records are unique; each run starts from an empty table; the "
-        "JSON and protobuf runs of the same size alternate in halves (JSON, protobuf, JSON, "
-        "protobuf). *committed = acked* compares the rows in the database with the records the "
+        "JSON and protobuf runs of the same size alternate in halves (JSON, protobuf, protobuf+gzip, "
+        "and again). *committed = acked* compares the rows in the database with the records the "
         "server acknowledged. The storage limit is measured in the "
         "same run: binary COPY of the rows the bulk run stored, read back and copied again into the "
         f"emptied table, commit per {args.batch}, {args.clients} connections from 2 processes.\n\n"
@@ -656,10 +669,9 @@ def main(argv: list[str] | None = None) -> int:
         f"**Bulk path (positions, JSON, batches of {args.batch}) = {json_run.per_second / limit_rate:.0%} "
         f"of the COPY limit measured in the same run** ({json_run.per_second:,.0f} vs "
         f"{limit_rate:,.0f} records/s; p50 {json_run.pct(50):.0f} ms, p99 {json_run.pct(99):.0f} ms). "
-        f"Batches of {args.large_batch}: {large_run.per_second / limit_rate:.0%}. Protobuf+gzip vs JSON: "
-        f"{_common.ratio(protobuf_run.per_second, json_run.per_second)} in records/s (p50 "
-        f"{protobuf_run.pct(50):.0f} ms, p99 {protobuf_run.pct(99):.0f} ms); server CPU per record, JSON "
-        f"vs protobuf: {_common.ratio(json_cpu, protobuf_cpu)}. "
+        f"Batches of {args.large_batch}: {large_run.per_second / limit_rate:.0%}. **Protobuf vs JSON** "
+        f"(both sent plain): {against_json(plain_run)}. Protobuf+gzip vs JSON: "
+        f"{against_json(protobuf_run)}. "
         "Bulk vs naive on positions: "
         f"{_common.ratio(json_run.per_second, naive_run.per_second)}; mixed stream bulk vs naive: "
         f"{_common.ratio(mixed_run.per_second, naive_mixed_run.per_second)}. "

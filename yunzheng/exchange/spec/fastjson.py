@@ -158,16 +158,19 @@ def _compile(interface: InterfaceSpec) -> _Compiled | None:
     )
 
 
-def _column_lines(expr: str, f: FieldSpec, consts: dict[str, Any], idx: int) -> list[str]:
+def _column_lines(
+    expr: str, f: FieldSpec, consts: dict[str, Any], idx: int, *, floats_only: bool = False
+) -> list[str]:
     """Source lines that test ``expr`` on every value of ``col``.
 
     A column that can only hold one type is checked once per distinct value (1, 1.0 and True are
-    one value in a set, not to the validator, so never a number column). A free-text column (plates,
+    one value in a set, not to the validator, so a number column only when ``floats_only``: a
+    protobuf float field's column holds nothing else). A free-text column (plates,
     order numbers, names) also skips the values it already found good in earlier batches: a fleet
     reports the same plates and orders again and again, and the verdict on such a value depends on
     the value alone (not on the clock, unlike event times; the set is bounded).
     """
-    if f.value_type is ValueType.NUMBER:
+    if f.value_type is ValueType.NUMBER and not floats_only:
         return ["    for v in col:", f"        if not ({expr}):", "            return False"]
     if f.value_type is not ValueType.STRING or f.enum_values is not None:
         return [

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from yunzheng.exchange.spec import BatchResult, get_spec, get_validator
+from yunzheng.exchange.spec import BatchResult, fastproto, get_spec, get_validator
 from yunzheng.exchange.spec.datetimes import BEIJING
 from yunzheng.exchange.spec.fastproto import decode_valid_protobuf
 from yunzheng.exchange.spec.protobuf import decode_otipc, encode_otipc, encode_otipc_list, get_schema
@@ -165,3 +165,105 @@ def test_fast_path_accepts_only_what_the_general_path_accepts_unchanged(interfac
         assert fast.records == [r for _, r in checked.accepted] == decoded, record
         assert same_types(fast.records) == same_types(decoded)
     assert 0 < fast_taken < tried  # both paths were compared, and mutations reached the general one
+
+
+# --- bodies that are valid protobuf but not what our encoder writes ---------------------------
+# The fast path reads canonical bodies through a merged column view (``fastproto._merged_records``);
+# these bodies are built byte by byte so that a view that skipped a check would read them otherwise.
+
+
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+
+def _field(number: int, wire_type: int, payload: bytes) -> bytes:
+    if wire_type == 2:
+        payload = _varint(len(payload)) + payload
+    return _varint(number << 3 | wire_type) + payload
+
+
+def _record_bytes(interface: str, record: dict[str, Any]) -> bytes:
+    return get_schema().messages[interface](**record).SerializePartialToString()
+
+
+def _otipc(interface: str, records: list[bytes]) -> bytes:
+    number = SPEC.interface(interface).otipc_field_number
+    return encode_otipc(COMPANY, interface, []) + b"".join(_field(number, 2, r) for r in records)
+
+
+def _positions(n: int, **values: Any) -> list[dict[str, Any]]:
+    return [valid_record("positionVehicle", seed=i, now=NOW, CompanyId=COMPANY, **values) for i in range(n)]
+
+
+SPEED = 7  # positionVehicle.Speed: optional uint32
+
+
+def _same_as_general_path(body: bytes) -> list[dict[str, Any]]:
+    iface = SPEC.interface("positionVehicle")
+    decoded, checked = general_path(body)
+    fast = decode_valid_protobuf(body, iface)
+    assert fast is not None
+    assert checked.rejected == []
+    assert fast.records == decoded == [r for _, r in checked.accepted]
+    return fast.records
+
+
+def test_canonical_bodies_are_read_through_the_merged_view():
+    iface = SPEC.interface("positionVehicle")
+    body = encode_otipc(COMPANY, "positionVehicle", _positions(3))
+    assert fastproto._merged_records(body, get_schema().OTIpc.FromString(body), iface) is not None
+    _same_as_general_path(body)
+
+
+def test_a_field_sent_twice_counts_once_as_in_the_general_path():
+    # Record 0 carries Speed twice (the last one counts), record 1 none: three Speed values in
+    # the merged view for three records, one of them in the wrong place.
+    with_speed, no_speed, other = _positions(3, Speed=5)
+    del no_speed["Speed"]
+    first = _record_bytes("positionVehicle", with_speed) + _field(SPEED, 0, _varint(9))
+    body = _otipc(
+        "positionVehicle",
+        [first, _record_bytes("positionVehicle", no_speed), _record_bytes("positionVehicle", other)],
+    )
+    records = _same_as_general_path(body)
+    assert [r.get("Speed") for r in records] == [9, None, 5]
+
+
+@pytest.mark.parametrize("packed", [[5, 6], [5]])
+def test_a_number_sent_packed_is_ignored_as_in_the_general_path(packed):
+    # proto2 reads a length-delimited Speed as an unknown field; the repeated fields of the merged
+    # view would read it as values (the probe view finds it first).
+    records = _positions(3, Speed=5)
+    for r in records[: len(packed)]:
+        del r["Speed"]
+    blob = _field(SPEED, 2, b"".join(_varint(v) for v in packed))
+    raw = [_record_bytes("positionVehicle", r) for r in records]
+    raw[0] += blob
+    body = _otipc("positionVehicle", raw)
+    iface = SPEC.interface("positionVehicle")
+    assert fastproto._merged_records(body, get_schema().OTIpc.FromString(body), iface) is None
+    decoded = _same_as_general_path(body)
+    assert "Speed" not in decoded[0]
+
+
+def test_overlong_varints_and_unknown_fields_read_as_in_the_general_path():
+    records = _positions(2)
+    raw = [_record_bytes("positionVehicle", r) for r in records]
+    raw[0] += _field(99, 0, _varint(1))  # an unknown field: ignored by both
+    raw[1] += _field(SPEED, 0, b"\x85\x80\x00")  # Speed = 5 in three bytes instead of one
+    records = _same_as_general_path(_otipc("positionVehicle", raw))
+    assert records[1]["Speed"] == 5
+
+
+def test_fields_no_record_carries_stay_absent():
+    records = [
+        valid_record("positionVehicle", seed=i, now=NOW, CompanyId=COMPANY, include_optional=False)
+        for i in range(3)
+    ]
+    decoded = _same_as_general_path(encode_otipc(COMPANY, "positionVehicle", records))
+    assert all("Speed" not in r and "Reserved" not in r for r in decoded)
