@@ -267,3 +267,14 @@ def test_fields_no_record_carries_stay_absent():
     ]
     decoded = _same_as_general_path(encode_otipc(COMPANY, "positionVehicle", records))
     assert all("Speed" not in r and "Reserved" not in r for r in decoded)
+
+
+def test_a_string_that_is_not_utf8_takes_the_general_path():
+    iface = SPEC.interface("positionVehicle")
+    record = valid_record("positionVehicle", seed=1, now=NOW, CompanyId=COMPANY)
+    body = encode_otipc(COMPANY, "positionVehicle", [record])
+    at = body.index(record["OrderId"].encode())
+    body = body[:at] + b"\xff" + body[at + 1 :]
+    assert decode_valid_protobuf(body, iface) is None
+    _, checked = general_path(body)
+    assert [e.field for r in checked.rejected for e in r.errors] == ["OrderId"]
