@@ -7,6 +7,7 @@ personal values of stored JSON as ``encrypt_field`` tokens.
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import repeat
 from typing import Any
 
 import msgspec
@@ -147,41 +148,45 @@ def _event_rows(
     payload_as_text: bool,
 ) -> list[tuple]:
     """Rows in EVENT_COLUMNS order: natural key and license_id with personal values hashed, the
-    record (payload) with personal values as tokens."""
-    cid = company.pk
-    code = plan.interface.ipc_type_code
+    record (payload) with personal values as tokens.
+
+    Built column by column and zipped into tuples (in C): an order stream has no repeating
+    values to memoise, so per-record calls would be most of the cost.
+    """
+    if len(times) != len(records):
+        raise ValueError("one event time per record")
     region = plan.region_field
     sealer = personal_data.Sealer()
-    key = plan.stored_key
-    stored = plan.stored_record
     licence = sealer.hash
-    return [
-        (
-            cid,
-            code,
-            key(rec, sealer),
-            when,
-            rec.get("OrderId", ""),
-            licence(rec.get("LicenseId", "")),
-            rec.get("VehicleNo", ""),
-            rec.get(region) if region else None,
-            _encode_json(stored(rec, sealer)).decode() if payload_as_text else stored(rec, sealer),
-            received,
-            batch_id,
+    personal = plan.personal
+    if personal is not None and personal.any:
+        seal = sealer.seal
+        payloads: list[Any] = [seal(personal, rec) for rec in records]
+    else:
+        payloads = records
+    if payload_as_text:
+        payloads = [_encode_json(p).decode() for p in payloads]
+    return list(
+        zip(
+            repeat(company.pk),
+            repeat(plan.interface.ipc_type_code),
+            plan.stored_keys(records, sealer),
+            times,
+            [rec.get("OrderId", "") for rec in records],
+            [licence(rec.get("LicenseId", "")) for rec in records],
+            [rec.get("VehicleNo", "") for rec in records],
+            [rec.get(region) for rec in records] if region else repeat(None),
+            payloads,
+            repeat(received),
+            repeat(batch_id),
         )
-        for rec, when in zip(records, times, strict=True)
-    ]
+    )
 
 
 def _datetimes(epochs: list[int]) -> list[datetime]:
-    memo: dict[int, datetime] = {}
-    out = []
-    for e in epochs:
-        d = memo.get(e)
-        if d is None:
-            d = memo[e] = _aware(e)
-        out.append(d)
-    return out
+    """One datetime per distinct epoch (a fleet's positions share their times; orders' rarely do)."""
+    distinct = {e: _aware(e) for e in set(epochs)}
+    return [distinct[e] for e in epochs]
 
 
 def _adapted_datetimes(epochs: list[int]) -> list[Any]:

@@ -171,7 +171,16 @@ def _column_lines(
     the value alone (not on the clock, unlike event times; the set is bounded).
     """
     if f.value_type is ValueType.NUMBER and not floats_only:
-        return ["    for v in col:", f"        if not ({expr}):", "            return False"]
+        # Distinct values per type: amounts repeat (0.0, a city's flag-fall price) and the check
+        # rounds, but 1 == 1.0 in a set while the two take different branches of the check.
+        return [
+            "    for v in {v for v in col if type(v) is float}:",
+            f"        if not ({expr}):",
+            "            return False",
+            "    for v in {v for v in col if type(v) is not float}:",
+            f"        if not ({expr}):",
+            "            return False",
+        ]
     if f.value_type is not ValueType.STRING or f.enum_values is not None:
         return [
             "    col = set(col)",

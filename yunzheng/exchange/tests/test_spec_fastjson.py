@@ -146,6 +146,19 @@ def test_equal_values_of_another_type_are_not_merged():
     assert decode_valid_json(envelope("operatePay", [huge, {**huge, "FactPrice": 1e12}]), pay) is None
 
 
+def test_amount_columns_are_checked_once_per_distinct_value_of_each_type():
+    """Amounts repeat within a batch and are checked once per distinct value and type; a bad or
+    unnormalised one among repeated good ones still sends the batch to the general path."""
+    pay = SPEC.interface("operatePay")
+    orders = [valid_record("operatePay", seed=i, now=NOW, FactPrice=12.5, CashPrice=0) for i in range(4)]
+    assert decode_valid_json(envelope("operatePay", orders), pay) is not None
+    for bad in ({"FactPrice": 12.345}, {"FactPrice": -12.5}, {"CashPrice": -1}, {"CashPrice": 10**20}):
+        body = envelope("operatePay", [*orders[:3], {**orders[3], **bad}])
+        assert decode_valid_json(body, pay) is None, bad
+        records, checked = general_path("operatePay", body)
+        assert checked.rejected or [r for _, r in checked.accepted] != records, bad  # refused or changed
+
+
 def test_remembered_good_values_never_let_a_bad_value_through():
     """Free-text columns skip the values found good before; a bad value is never remembered."""
     iface = SPEC.interface("positionVehicle")
