@@ -16,7 +16,7 @@ What it does (all traffic on 127.0.0.1, bounded to a few minutes; helpers in ben
 4. measures, in the same run, the storage limit of each table written (positions, and the event
    rows of the mixed stream): binary COPY of the very rows the bulk run stored (read back from the
    table) straight into the same table, commit per ``--batch`` rows, from 2 processes x
-   ``--clients``/2 connections, no HTTP, no validation;
+   ``--clients``/2 connections, no HTTP, no validation, the best of 3 runs;
 5. reports validated-and-committed records per second, p50/p99 acknowledgement latency per
    request, the server's peak memory (sum of the gunicorn processes' VmRSS), checks that the
    rows in the database equal the acknowledged records, and gives each bulk run as a ratio of
@@ -170,9 +170,11 @@ def _copy_worker(storage: Storage, rows: list[tuple], batch: int, connections: i
     out.put(len(rows))
 
 
-def copy_limit(storage: Storage, limit_rows: int, batch: int, clients: int) -> RunResult:
+def copy_limit(storage: Storage, limit_rows: int, batch: int, clients: int, *, repeats: int = 3) -> RunResult:
     """Rows/s of binary COPY into the storage's table from 2 processes (``clients`` connections in
-    all), using rows a bulk run stored: read them back, empty the table, COPY them in again."""
+    all), using rows a bulk run stored: read them back, empty the table, COPY them in again; the
+    best of ``repeats`` runs (a short COPY meets the shared disk's moods: the ceiling is the best
+    the storage did, which makes every ratio to it conservative)."""
     import multiprocessing
 
     import psycopg
@@ -182,30 +184,35 @@ def copy_limit(storage: Storage, limit_rows: int, batch: int, clients: int) -> R
             f"SELECT {', '.join(storage.columns)} FROM {storage.table} LIMIT %s",  # noqa: S608
             [limit_rows],
         ).fetchall()
-    truncate(storage.table)
     processes = 2
     context = multiprocessing.get_context("fork")
-    out = context.SimpleQueue()
     per_process = [rows[i::processes] for i in range(processes)]
-    workers = [
-        context.Process(target=_copy_worker, args=(storage, share, batch, max(1, clients // processes), out))
-        for share in per_process
-    ]
-    started = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    seconds = time.perf_counter() - started
-    copied = sum(out.get() for _ in workers)
+    best = float("inf")
+    copied = 0
+    for _ in range(repeats):
+        truncate(storage.table)
+        out = context.SimpleQueue()
+        workers = [
+            context.Process(
+                target=_copy_worker, args=(storage, share, batch, max(1, clients // processes), out)
+            )
+            for share in per_process
+        ]
+        started = time.perf_counter()
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+        best = min(best, time.perf_counter() - started)
+        copied = sum(out.get() for _ in workers)
     result = RunResult(
         name=(
             f"storage limit, {storage.what}: binary COPY of the same rows, commit per {batch}, "
-            f"{clients} connections"
+            f"{clients} connections, best of {repeats}"
         ),
         records=len(rows),
         acknowledged=copied,
-        seconds=seconds,
+        seconds=best,
         storage=storage.key,
     )
     result.committed = count_rows(storage.table)
@@ -709,7 +716,8 @@ def main(argv: list[str] | None = None) -> int:
         "and again). *committed = acked* compares the rows in the database with the records the "
         "server acknowledged. Each table's storage limit is measured in the "
         "same run: binary COPY of the rows its bulk run stored, read back and copied again into the "
-        f"emptied table, commit per {args.batch}, {args.clients} connections from 2 processes; each "
+        f"emptied table, commit per {args.batch}, {args.clients} connections from 2 processes, the best "
+        "of 3 runs; each "
         "run is given as a share of the limit of the table it writes (positions, or the order/"
         "operation events of the mixed stream).\n\n" + table([*limits, *results], rates) + "\n\n"
         f"**Bulk path (positions, JSON, batches of {args.batch}) = {json_run.per_second / limit_rate:.0%} "
