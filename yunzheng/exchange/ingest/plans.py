@@ -164,13 +164,11 @@ class _Plan:
         return self.natural_key({**rec, **{f: sealer.hash(rec[f]) for f in hashed}})
 
     def stored_keys(self, records: list[Record], sealer: personal_data.Sealer) -> list[str]:
-        """:meth:`stored_key` of each record; one comprehension for a one-field key (most)."""
+        """:meth:`stored_key` of each record; one comprehension for a one-field key that is not
+        personal (OrderId, RouteId: the order streams)."""
         hashed = self.personal.key_fields if self.personal else frozenset()
-        if len(self.key_fields) == 1:
+        if len(self.key_fields) == 1 and not hashed:
             name = self.key_fields[0]
-            if name in hashed:
-                digest = sealer.hash
-                return [digest(rec[name]) for rec in records]
             return [str(rec[name]) for rec in records]
         return [self.stored_key(rec, sealer) for rec in records]
 
