@@ -502,7 +502,7 @@ def drive(server: Server, token: str, bodies: list[Body], clients: int, name: st
 
 def merged(parts: list[RunResult]) -> RunResult:
     """One result for a run made in parts (records, seconds and latencies added up)."""
-    out = RunResult(name=parts[0].name)
+    out = RunResult(name=parts[0].name, storage=parts[0].storage)
     for p in parts:
         out.records += p.records
         out.acknowledged += p.acknowledged
